@@ -1,0 +1,8 @@
+/**
+ * The registry of subcommands. Each owner adds one import and one entry here, nothing else.
+ *
+ * @since 0.1.0
+ */
+import type { CliCommand } from "../CliCommand.ts"
+
+export const commands: Readonly<Record<string, CliCommand>> = {}

@@ -1,0 +1,32 @@
+/**
+ * The `robovla` command: a thin dispatcher. Each subcommand lives in `src/commands/<name>.ts` and exports
+ * `command: CliCommand`; this file only finds it and runs it.
+ *
+ * @since 0.1.0
+ */
+import { commands } from "./commands/index.ts"
+
+const [name, ...args] = process.argv.slice(2)
+
+const usage = (): string =>
+  [
+    "usage: robovla <command> [options]",
+    "",
+    "commands:",
+    ...Object.values(commands).map((c) => `  ${c.name.padEnd(10)} ${c.summary}`),
+    "",
+    "Run `robovla <command> --help` for a command's options."
+  ].join("\n")
+
+if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+  console.log(usage())
+  process.exit(name === undefined ? 1 : 0)
+}
+
+const command = commands[name]
+if (command === undefined) {
+  console.error(`robovla: unknown command '${name}'\n\n${usage()}`)
+  process.exit(2)
+}
+const code = await command.run(args)
+process.exitCode = code
