@@ -1,0 +1,10 @@
+/**
+ * @robovla/train: CALVIN-format datasets (read, write, collect), training windows, statistics.
+ *
+ * @since 0.1.0
+ */
+export * as CalvinDataset from "./data/CalvinDataset.ts"
+export * as NdArray from "./data/NdArray.ts"
+export * as Npy from "./data/Npy.ts"
+export * as Pickle from "./data/Pickle.ts"
+export { TrainError } from "./TrainError.ts"
