@@ -109,7 +109,7 @@ describe("CALVIN split layout", () => {
       expect(Array.from(frame.actions!.data as Float64Array)).toEqual(expected.actions)
       expect(Array.from(frame.robot_obs!.data as Float64Array)).toEqual(expected.robot_obs)
       expect(frame.rgb_static!.shape).toEqual([20, 20, 3])
-      expect(Array.from(frame.rgb_static!.data)).toEqual(Array.from(expected.rgb_static.data))
+      expect(Array.from(frame.rgb_static!.data as Uint8Array)).toEqual(Array.from(expected.rgb_static.data))
       expect(Array.from(frame.depth_static!.data as Float32Array)).toEqual(Array.from(expected.depth_static.data))
     }
   })
