@@ -21,3 +21,4 @@ export type { Policy as PolicyService, PolicyBatchItem, PolicyInputs, PolicyMeta
 export type { HeadDimensions, HeadOutput, HeadStepOutput, HeadStepper, PolicyHead as PolicyHeadService } from "./PolicyHead.ts"
 export type { FloatTensor, IntTensor } from "./Tensor.ts"
 export * as Safetensors from "./Safetensors.ts"
+export * as ComputeEngine from "./ComputeEngine.ts"
