@@ -22,3 +22,4 @@ export type { HeadDimensions, HeadOutput, HeadStepOutput, HeadStepper, PolicyHea
 export type { FloatTensor, IntTensor } from "./Tensor.ts"
 export * as Safetensors from "./Safetensors.ts"
 export * as ComputeEngine from "./ComputeEngine.ts"
+export { spawnTsWorker } from "./TsWorker.ts"
