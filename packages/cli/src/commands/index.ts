@@ -4,5 +4,8 @@
  * @since 0.1.0
  */
 import type { CliCommand } from "../CliCommand.ts"
+import { command as newCommand } from "./new.ts"
 
-export const commands: Readonly<Record<string, CliCommand>> = {}
+export const commands: Readonly<Record<string, CliCommand>> = {
+  new: newCommand
+}
