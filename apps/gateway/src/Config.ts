@@ -1,0 +1,275 @@
+/**
+ * Gateway and deployment configuration: a JSON file (or an admin call) decoded with Schema, then filled
+ * with defaults. A deployment is either built in (`expert`, `mock`), a trusted module that exports a
+ * `PolicyModel` factory (`module`, config file only), or assembled from plugins (`plugins`).
+ *
+ * @since 0.1.0
+ */
+import { Schema } from "effect"
+import { readFileSync } from "node:fs"
+import { GatewayError } from "./GatewayError.ts"
+import { formatIssuePath } from "./internal/decode.ts"
+
+/** Where a wire observation key goes in the SDK observation. */
+export const ObservationTarget = Schema.Literals(["robot_obs", "scene_obs", "rgb_static", "rgb_gripper", "instruction"])
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type ObservationTarget = typeof ObservationTarget.Type
+
+const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
+
+/**
+ * One deployment as declared in the config file or posted to `/v1/admin/deployments`.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const DeploymentSpec = Schema.Struct({
+  id: Schema.String.check(Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/)),
+  kind: Schema.Literals(["expert", "mock", "module", "plugins"]),
+  /** expert: the CALVIN scene the privileged policy acts in. */
+  scene: Schema.optionalKey(Schema.Literals(["A", "B", "C", "D"])),
+  /** mock: actions per call and a simulated inference delay. */
+  chunkSize: Schema.optionalKey(PositiveInt.check(Schema.isBetween({ minimum: 1, maximum: 64 }))),
+  latencyMs: Schema.optionalKey(Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 10_000 }))),
+  /** module: a file path or URL whose export (default `makePolicyModel`) returns a PolicyModel. */
+  module: Schema.optionalKey(Schema.String),
+  export: Schema.optionalKey(Schema.String),
+  options: Schema.optionalKey(Schema.Unknown),
+  /** plugins: backbone and head plugin names plus a checkpoint directory or an ONNX file. */
+  backbone: Schema.optionalKey(Schema.String),
+  head: Schema.optionalKey(Schema.String),
+  checkpoint: Schema.optionalKey(Schema.String),
+  onnx: Schema.optionalKey(Schema.String),
+  config: Schema.optionalKey(Schema.Record(Schema.String, Schema.Unknown)),
+  /** WebSocket observation keys → SDK fields, merged over the openpi defaults. */
+  observationKeys: Schema.optionalKey(Schema.Record(Schema.String, ObservationTarget)),
+  batchWindowMs: Schema.optionalKey(Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1000 }))),
+  maxBatch: Schema.optionalKey(PositiveInt.check(Schema.isBetween({ minimum: 1, maximum: 1024 }))),
+  maxConcurrency: Schema.optionalKey(PositiveInt.check(Schema.isBetween({ minimum: 1, maximum: 64 }))),
+  maxQueue: Schema.optionalKey(PositiveInt),
+  timeoutMs: Schema.optionalKey(PositiveInt),
+  loadTimeoutMs: Schema.optionalKey(PositiveInt),
+  idleTimeoutMs: Schema.optionalKey(PositiveInt),
+  preload: Schema.optionalKey(Schema.Boolean)
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type DeploymentSpec = typeof DeploymentSpec.Type
+
+/**
+ * The config file.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const GatewayConfigFile = Schema.Struct({
+  host: Schema.optionalKey(Schema.String),
+  port: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 65535 }))),
+  apiKeys: Schema.optionalKey(Schema.Array(Schema.String.check(Schema.isMinLength(16)))),
+  defaultDeployment: Schema.optionalKey(Schema.String),
+  deployments: Schema.Array(DeploymentSpec),
+  maxBodyBytes: Schema.optionalKey(PositiveInt),
+  maxMessageBytes: Schema.optionalKey(PositiveInt),
+  rateLimit: Schema.optionalKey(Schema.Struct({ requestsPerSecond: Schema.Finite.check(Schema.isGreaterThan(0)), burst: PositiveInt })),
+  drainTimeoutMs: Schema.optionalKey(PositiveInt),
+  /** Lets the admin endpoint create `module` deployments (loads code named by the caller: off by default). */
+  allowAdminModules: Schema.optionalKey(Schema.Boolean)
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type GatewayConfigFile = typeof GatewayConfigFile.Type
+
+/**
+ * A deployment with every default filled in.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ResolvedDeployment {
+  readonly spec: DeploymentSpec
+  readonly id: string
+  readonly observationKeys: Readonly<Record<string, ObservationTarget>>
+  readonly batchWindowMs: number
+  readonly maxBatch: number
+  readonly maxConcurrency: number
+  readonly maxQueue: number
+  readonly timeoutMs: number
+  readonly loadTimeoutMs: number
+  readonly idleTimeoutMs: number
+  readonly preload: boolean
+}
+
+/**
+ * The gateway's settings with defaults filled in.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface GatewayConfig {
+  readonly host: string
+  readonly port: number
+  readonly apiKeys: ReadonlyArray<string>
+  readonly defaultDeployment: string | undefined
+  readonly deployments: ReadonlyArray<ResolvedDeployment>
+  readonly maxBodyBytes: number
+  readonly maxMessageBytes: number
+  readonly rateLimit: { readonly requestsPerSecond: number; readonly burst: number } | undefined
+  readonly drainTimeoutMs: number
+  readonly allowAdminModules: boolean
+}
+
+/**
+ * openpi's observation names (LIBERO/DROID clients) and CALVIN's, mapped onto the SDK observation.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_OBSERVATION_KEYS: Readonly<Record<string, ObservationTarget>> = {
+  "observation/state": "robot_obs",
+  "observation/robot_obs": "robot_obs",
+  "observation/scene_obs": "scene_obs",
+  "observation/scene_state": "scene_obs",
+  "observation/image": "rgb_static",
+  "observation/rgb_static": "rgb_static",
+  "observation/wrist_image": "rgb_gripper",
+  "observation/rgb_gripper": "rgb_gripper",
+  robot_obs: "robot_obs",
+  scene_obs: "scene_obs",
+  rgb_static: "rgb_static",
+  rgb_gripper: "rgb_gripper",
+  prompt: "instruction",
+  instruction: "instruction"
+}
+
+/**
+ * Checks the fields a deployment kind needs and fills defaults.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const resolveDeployment = (spec: DeploymentSpec): ResolvedDeployment => {
+  const need = (field: keyof DeploymentSpec) => {
+    if (spec[field] === undefined) {
+      throw new GatewayError({ reason: "InvalidField", field, message: `${field} is required for a '${spec.kind}' deployment` })
+    }
+  }
+  if (spec.kind === "module") need("module")
+  if (spec.kind === "plugins") {
+    need("backbone")
+    need("head")
+  }
+  return {
+    spec,
+    id: spec.id,
+    observationKeys: { ...DEFAULT_OBSERVATION_KEYS, ...spec.observationKeys },
+    batchWindowMs: spec.batchWindowMs ?? 2,
+    maxBatch: spec.maxBatch ?? 32,
+    maxConcurrency: spec.maxConcurrency ?? 1,
+    maxQueue: spec.maxQueue ?? 1024,
+    timeoutMs: spec.timeoutMs ?? 30_000,
+    loadTimeoutMs: spec.loadTimeoutMs ?? 120_000,
+    idleTimeoutMs: spec.idleTimeoutMs ?? 15 * 60_000,
+    preload: spec.preload ?? false
+  }
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"])
+
+/**
+ * True for addresses only this machine can reach.
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const isLoopback = (host: string): boolean => LOOPBACK.has(host) || host.startsWith("127.")
+
+/**
+ * Decodes and resolves a config object (from a file, or built in code). API keys also come from
+ * `ROBOVLA_API_KEYS` (comma separated) when the config has none.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const resolveConfig = (input: unknown, env: Readonly<Record<string, string | undefined>> = process.env): GatewayConfig => {
+  const decoded = Schema.decodeUnknownExit(GatewayConfigFile)(input)
+  if (decoded._tag === "Failure") {
+    const issue = Schema.toStandardSchemaV1(GatewayConfigFile)["~standard"].validate(input)
+    const first = "issues" in issue && issue.issues !== undefined ? issue.issues[0] : undefined
+    const field = first === undefined ? "config" : formatIssuePath(first.path ?? [])
+    throw new GatewayError({ reason: "InvalidField", field, message: `config ${field}: ${first?.message ?? "invalid"}` })
+  }
+  const file = decoded.value
+  const deployments = file.deployments.map(resolveDeployment)
+  const ids = new Set<string>()
+  for (const d of deployments) {
+    if (ids.has(d.id)) throw new GatewayError({ reason: "Conflict", message: `config: deployment id '${d.id}' appears twice` })
+    ids.add(d.id)
+  }
+  const defaultDeployment = file.defaultDeployment ?? deployments[0]?.id
+  if (defaultDeployment !== undefined && !ids.has(defaultDeployment)) {
+    throw new GatewayError({ reason: "InvalidField", field: "defaultDeployment", message: `config: no deployment '${defaultDeployment}'` })
+  }
+  const envKeys = (env["ROBOVLA_API_KEYS"] ?? "").split(",").map((k) => k.trim()).filter((k) => k.length > 0)
+  const apiKeys = file.apiKeys ?? envKeys
+  const host = file.host ?? "127.0.0.1"
+  if (!isLoopback(host) && apiKeys.length === 0) {
+    throw new GatewayError({
+      reason: "Unauthorized",
+      message: `refusing to bind ${host} without API keys: set apiKeys in the config or ROBOVLA_API_KEYS`
+    })
+  }
+  return {
+    host,
+    port: file.port ?? 8000,
+    apiKeys,
+    defaultDeployment,
+    deployments,
+    maxBodyBytes: file.maxBodyBytes ?? 8 * 1024 * 1024,
+    maxMessageBytes: file.maxMessageBytes ?? 8 * 1024 * 1024,
+    rateLimit: file.rateLimit,
+    drainTimeoutMs: file.drainTimeoutMs ?? 30_000,
+    allowAdminModules: file.allowAdminModules ?? false
+  }
+}
+
+/**
+ * Reads and resolves a JSON config file.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const loadConfigFile = (path: string): GatewayConfig => {
+  let json: unknown
+  try {
+    json = JSON.parse(readFileSync(path, "utf8"))
+  } catch (error) {
+    throw new GatewayError({ reason: "InvalidJson", message: `config ${path}: ${(error as Error).message}` })
+  }
+  return resolveConfig(json)
+}
+
+/**
+ * What `npm start` serves: the privileged scripted expert for scene A.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_CONFIG_FILE: GatewayConfigFile = {
+  host: "127.0.0.1",
+  port: 8000,
+  defaultDeployment: "expert",
+  deployments: [
+    { id: "expert", kind: "expert", scene: "A", preload: true },
+    { id: "mock", kind: "mock" }
+  ]
+}

@@ -1,0 +1,136 @@
+/**
+ * Wire observations (REST JSON, openpi msgpack dicts) → the SDK `Observation`, checked against what the
+ * policy declares it needs (`metadata.inputs`). Fields a policy does not use may be left out.
+ *
+ * @since 0.1.0
+ */
+import type { ImageU8, ObservationFrame, PolicyMetadata } from "@robovla/sdk"
+import type { WireObservation } from "./Api.ts"
+import type { ObservationTarget } from "./Config.ts"
+import { GatewayError } from "./GatewayError.ts"
+import { decodeWireImage, MAX_IMAGE_SIDE } from "./Images.ts"
+import { NdArray } from "./MsgpackNumpy.ts"
+
+const ROBOT_OBS = 15
+const SCENE_OBS = 24
+
+const invalid = (field: string, message: string) => new GatewayError({ reason: "InvalidField", field, message: `${field}: ${message}` })
+
+const requireInputs = (
+  metadata: PolicyMetadata,
+  parts: { robotObs?: ReadonlyArray<number> | undefined; sceneObs?: ReadonlyArray<number> | undefined; rgbStatic?: ImageU8 | undefined; rgbGripper?: ImageU8 | undefined },
+  names: Readonly<Record<"robotObs" | "sceneObs" | "rgbStatic" | "rgbGripper", string>>
+): ObservationFrame => {
+  for (const key of ["robotObs", "sceneObs", "rgbStatic", "rgbGripper"] as const) {
+    if (metadata.inputs[key] && parts[key] === undefined) throw invalid(names[key], `required by policy '${metadata.name}'`)
+  }
+  return {
+    robotObs: parts.robotObs ?? new Array(ROBOT_OBS).fill(0),
+    sceneObs: parts.sceneObs ?? new Array(SCENE_OBS).fill(0),
+    rgbStatic: parts.rgbStatic,
+    rgbGripper: parts.rgbGripper
+  }
+}
+
+/**
+ * A REST observation (already Schema-decoded) → SDK observation.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const fromWire = (wire: WireObservation, metadata: PolicyMetadata): ObservationFrame =>
+  requireInputs(
+    metadata,
+    {
+      robotObs: wire.robot_obs,
+      sceneObs: wire.scene_obs,
+      rgbStatic: wire.rgb_static === undefined ? undefined : decodeWireImage(wire.rgb_static, "observation.rgb_static"),
+      rgbGripper: wire.rgb_gripper === undefined ? undefined : decodeWireImage(wire.rgb_gripper, "observation.rgb_gripper")
+    },
+    { robotObs: "observation.robot_obs", sceneObs: "observation.scene_obs", rgbStatic: "observation.rgb_static", rgbGripper: "observation.rgb_gripper" }
+  )
+
+const vector = (value: unknown, field: string, size: number): ReadonlyArray<number> => {
+  const numbers = value instanceof NdArray ? value.toNumbers() : Array.isArray(value) ? value : undefined
+  if (numbers === undefined) throw invalid(field, "must be an array of numbers")
+  if (numbers.length !== size) throw invalid(field, `must have ${size} values, got ${numbers.length}`)
+  for (const v of numbers) if (typeof v !== "number" || !Number.isFinite(v)) throw invalid(field, "values must be finite numbers")
+  return numbers as ReadonlyArray<number>
+}
+
+const image = (value: unknown, field: string): ImageU8 => {
+  if (!(value instanceof NdArray) || value.dtype !== "|u1" || value.shape.length !== 3 || value.shape[2] !== 3) {
+    throw invalid(field, "must be a uint8 ndarray of shape (H, W, 3)")
+  }
+  const [height, width] = value.shape as [number, number, number]
+  if (height < 1 || width < 1 || height > MAX_IMAGE_SIDE || width > MAX_IMAGE_SIDE) throw invalid(field, `image sides must be 1..${MAX_IMAGE_SIDE}`)
+  return { data: value.data, height, width }
+}
+
+/**
+ * An openpi request dict → SDK observation and instruction, through the deployment's key map. Keys it
+ * does not map are ignored (openpi clients send extras such as `observation/joint_position`).
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const fromOpenpi = (
+  dict: unknown,
+  keys: Readonly<Record<string, ObservationTarget>>,
+  metadata: PolicyMetadata
+): { readonly observation: ObservationFrame; readonly instruction: string } => {
+  if (typeof dict !== "object" || dict === null || Array.isArray(dict) || dict instanceof NdArray || dict instanceof Uint8Array) {
+    throw invalid("request", "must be a msgpack map of observation keys")
+  }
+  const parts: { robotObs?: ReadonlyArray<number>; sceneObs?: ReadonlyArray<number>; rgbStatic?: ImageU8; rgbGripper?: ImageU8 } = {}
+  const names = { robotObs: "robot_obs", sceneObs: "scene_obs", rgbStatic: "rgb_static", rgbGripper: "rgb_gripper" }
+  let instruction: string | undefined
+  for (const [key, value] of Object.entries(dict as Record<string, unknown>)) {
+    const target = Object.hasOwn(keys, key) ? keys[key] : undefined
+    switch (target) {
+      case "robot_obs":
+        parts.robotObs = vector(value, key, ROBOT_OBS)
+        names.robotObs = key
+        break
+      case "scene_obs":
+        parts.sceneObs = vector(value, key, SCENE_OBS)
+        names.sceneObs = key
+        break
+      case "rgb_static":
+        parts.rgbStatic = image(value, key)
+        break
+      case "rgb_gripper":
+        parts.rgbGripper = image(value, key)
+        break
+      case "instruction":
+        if (typeof value !== "string" || value.length > 2000) throw invalid(key, "must be a string of at most 2000 characters")
+        instruction = value
+        break
+      default:
+        break
+    }
+  }
+  const promptKey = Object.keys(keys).find((k) => keys[k] === "instruction" && k === "prompt") ?? "prompt"
+  if (instruction === undefined) throw invalid(promptKey, "the instruction is required")
+  return { observation: requireInputs(metadata, parts, names), instruction }
+}
+
+/**
+ * Policy metadata in the snake-case wire shape (REST and the WebSocket metadata frame).
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const wireMetadata = (metadata: PolicyMetadata) => ({
+  name: metadata.name,
+  window_size: metadata.windowSize,
+  chunk_size: metadata.chunkSize,
+  action_space: metadata.actionSpace,
+  inputs: {
+    rgb_static: metadata.inputs.rgbStatic,
+    rgb_gripper: metadata.inputs.rgbGripper,
+    robot_obs: metadata.inputs.robotObs,
+    scene_obs: metadata.inputs.sceneObs
+  },
+  ...(metadata.details === undefined ? {} : { details: metadata.details })
+})

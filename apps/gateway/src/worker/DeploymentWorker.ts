@@ -1,0 +1,92 @@
+/**
+ * A deployment's worker thread: loads one `PolicyModel`, keeps one `Policy` per session, and answers the
+ * host's batched act calls through `actBatch`. A crash or hang here costs this deployment only; the host
+ * restarts the worker on the next call.
+ *
+ * @since 0.1.0
+ */
+import type { ActionChunk, PolicyBatchItem, PolicyModel, PolicyService } from "@robovla/sdk"
+import { Effect, Exit } from "effect"
+import { parentPort, workerData } from "node:worker_threads"
+import type { FromWorker, ToWorker, WorkerInit } from "./protocol.ts"
+import { describeCause, loadPolicyModel } from "./PolicySources.ts"
+
+const port = parentPort!
+const init = workerData as WorkerInit
+const send = (message: FromWorker) => port.postMessage(message)
+
+const validChunks = (chunks: ReadonlyArray<ActionChunk>, count: number): string | undefined => {
+  if (!Array.isArray(chunks) || chunks.length !== count) return `actBatch returned ${Array.isArray(chunks) ? chunks.length : "no"} chunks for ${count} calls`
+  for (const chunk of chunks) {
+    if (!Array.isArray(chunk) || chunk.length === 0) return "a chunk is empty"
+    for (const action of chunk) {
+      if (!Array.isArray(action) || action.length !== 7) return "an action does not have 7 values"
+      for (const v of action) if (typeof v !== "number" || !Number.isFinite(v)) return "an action value is not finite"
+    }
+  }
+  return undefined
+}
+
+const serve = (model: PolicyModel) => {
+  const sessions = new Map<string, PolicyService>()
+  const newPolicy = async (): Promise<PolicyService> => {
+    const exit = await Effect.runPromiseExit(model.policy())
+    if (Exit.isFailure(exit)) throw new Error(describeCause(exit.cause))
+    return exit.value
+  }
+  const fail = (id: number, reason: "PolicyFailed" | "SessionNotFound", message: string) => send({ type: "failed", id, reason, message })
+
+  port.on("message", async (message: ToWorker) => {
+    switch (message.type) {
+      case "session": {
+        try {
+          sessions.set(message.sid, await newPolicy())
+          send({ type: "ok", id: message.id })
+        } catch (error) {
+          fail(message.id, "PolicyFailed", (error as Error).message)
+        }
+        return
+      }
+      case "reset": {
+        const policy = sessions.get(message.sid)
+        if (policy === undefined) return fail(message.id, "SessionNotFound", "no such session")
+        const exit = await Effect.runPromiseExit(policy.reset())
+        if (Exit.isFailure(exit)) return fail(message.id, "PolicyFailed", describeCause(exit.cause))
+        send({ type: "ok", id: message.id })
+        return
+      }
+      case "drop":
+        sessions.delete(message.sid)
+        return
+      case "act": {
+        const items: Array<PolicyBatchItem> = []
+        try {
+          for (const item of message.items) {
+            const policy = item.sid === null ? await newPolicy() : sessions.get(item.sid)
+            if (policy === undefined) return fail(message.id, "SessionNotFound", "no such session")
+            items.push({ policy, observation: item.observation, instruction: item.instruction })
+          }
+        } catch (error) {
+          return fail(message.id, "PolicyFailed", (error as Error).message)
+        }
+        const started = performance.now()
+        const exit = await Effect.runPromiseExit(model.actBatch(items))
+        const inferMs = performance.now() - started
+        if (Exit.isFailure(exit)) return fail(message.id, "PolicyFailed", describeCause(exit.cause))
+        const problem = validChunks(exit.value, items.length)
+        if (problem !== undefined) return fail(message.id, "PolicyFailed", `invalid actions: ${problem}`)
+        send({ type: "ok", id: message.id, chunks: exit.value.map((c) => c.map((a) => [...a])), inferMs })
+        return
+      }
+    }
+  })
+}
+
+const started = performance.now()
+try {
+  const loaded = await loadPolicyModel(init.spec)
+  serve(loaded.model)
+  send({ type: "ready", metadata: loaded.model.metadata, loadMs: performance.now() - started })
+} catch (error) {
+  send({ type: "loadFailed", message: error instanceof Error ? error.message : "load failed" })
+}

@@ -1,0 +1,106 @@
+/**
+ * Turns a deployment spec into a loaded `PolicyModel` inside the worker. Factories may return a model, a
+ * promise of one, or an Effect (optionally needing a Scope, which stays open for the worker's lifetime).
+ *
+ * @since 0.1.0
+ */
+import type { PolicyModel } from "@robovla/sdk"
+import { Effect, Exit, Scope } from "effect"
+import { isAbsolute, resolve } from "node:path"
+import { pathToFileURL } from "node:url"
+import type { DeploymentSpec } from "../Config.ts"
+import { makeMockPolicyModel } from "./MockPolicyModel.ts"
+
+/** A loaded model and how to release it. */
+export interface LoadedModel {
+  readonly model: PolicyModel
+  readonly close: () => Promise<void>
+}
+
+const isPolicyModel = (u: unknown): u is PolicyModel =>
+  typeof u === "object" && u !== null && "metadata" in u && typeof (u as PolicyModel).policy === "function" &&
+  typeof (u as PolicyModel).actBatch === "function"
+
+/** Accepts what a factory returns: a model, a promise of one, or an Effect (scoped or not). */
+export const resolveModel = async (made: unknown, what: string): Promise<LoadedModel> => {
+  const value = await made
+  if (Effect.isEffect(value)) {
+    const scope = Scope.makeUnsafe()
+    const exit = await Effect.runPromiseExit(Scope.provide(scope)(value as Effect.Effect<unknown, unknown, Scope.Scope>))
+    if (Exit.isFailure(exit)) {
+      await Effect.runPromise(Scope.close(scope, Exit.void))
+      throw new Error(`${what} failed to load: ${describeCause(exit.cause)}`)
+    }
+    if (!isPolicyModel(exit.value)) throw new Error(`${what} did not produce a PolicyModel`)
+    return { model: exit.value, close: () => Effect.runPromise(Scope.close(scope, Exit.void)) }
+  }
+  if (!isPolicyModel(value)) throw new Error(`${what} did not produce a PolicyModel`)
+  return { model: value, close: async () => {} }
+}
+
+/** A short, client-safe description of a failure: the SdkError reason and message, never a stack. */
+export const describeCause = (cause: unknown): string => {
+  const error = (cause as { failures?: unknown }) && findError(cause)
+  if (error !== undefined && typeof error === "object" && error !== null && "_tag" in error && "message" in error) {
+    const e = error as { _tag: string; reason?: string; message: string }
+    return e.reason === undefined ? `${e._tag}: ${e.message}` : `${e._tag}(${e.reason}): ${e.message}`
+  }
+  return "unexpected error"
+}
+
+const findError = (cause: unknown): unknown => {
+  // Cause in effect 4 exposes `reasons`; the first Fail reason carries the typed error.
+  const reasons = (cause as { reasons?: ReadonlyArray<{ _tag: string; error?: unknown }> }).reasons
+  const fail = reasons?.find((r) => r._tag === "Fail")
+  return fail?.error
+}
+
+const importModule = async (specifier: string): Promise<Record<string, unknown>> => {
+  const url = specifier.startsWith("file:") || specifier.startsWith("@") || !/[/\\.]/.test(specifier[0] ?? "")
+    ? specifier
+    : pathToFileURL(isAbsolute(specifier) ? specifier : resolve(process.cwd(), specifier)).href
+  return (await import(url)) as Record<string, unknown>
+}
+
+/**
+ * Loads the model a deployment names.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const loadPolicyModel = async (spec: DeploymentSpec): Promise<LoadedModel> => {
+  switch (spec.kind) {
+    case "mock":
+      return resolveModel(makeMockPolicyModel({ chunkSize: spec.chunkSize, latencyMs: spec.latencyMs }), "mock")
+    case "expert": {
+      const sim = await importModule("@robovla/sim")
+      const make = sim["makeExpertPolicyModel"]
+      if (typeof make !== "function") throw new Error("@robovla/sim does not export makeExpertPolicyModel yet")
+      return resolveModel(make(spec.scene ?? "A"), `expert (scene ${spec.scene ?? "A"})`)
+    }
+    case "module": {
+      const mod = await importModule(spec.module!)
+      const name = spec.export ?? "makePolicyModel"
+      const make = mod[name]
+      if (typeof make !== "function") throw new Error(`module '${spec.module}' has no function export '${name}'`)
+      return resolveModel(make(spec.options), `module '${spec.module}'`)
+    }
+    case "plugins":
+      return loadFromPlugins(spec)
+  }
+}
+
+/**
+ * A (backbone, head, checkpoint | onnx) deployment, through the SDK's loader when the SDK provides one.
+ */
+const loadFromPlugins = async (spec: DeploymentSpec): Promise<LoadedModel> => {
+  const sdk = await importModule("@robovla/sdk")
+  const loader = (sdk["Vla"] as Record<string, unknown> | undefined)?.["loadPolicyModel"] ?? sdk["loadPolicyModel"]
+  if (typeof loader !== "function") {
+    throw new Error("this @robovla/sdk has no loadPolicyModel for backbone + head deployments")
+  }
+  return resolveModel(
+    loader({ backbone: spec.backbone, head: spec.head, checkpoint: spec.checkpoint, onnx: spec.onnx, config: spec.config ?? {} }),
+    `plugins ${spec.backbone} + ${spec.head}`
+  )
+}
