@@ -72,8 +72,8 @@ export const pascalCase = (kebab: string): string =>
   kebab.split("-").map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join("")
 
 /**
- * Checks the name and scope and derives the package name: `@scope/<kind>-<name>` with a scope, else
- * `robovla-<kind>-<name>` (the prefix keeps unscoped plugins findable on npm).
+ * Checks the name and scope and derives the package name: `@scope/<kind>-<name>`, or `<kind>-<name>` without a
+ * scope. The SDK's plugin loader requires exactly this shape (the registry key is the suffix after `<kind>-`).
  *
  * @since 0.1.0
  * @category validation
@@ -114,7 +114,7 @@ export const planPackage = (
         subject: "scope"
       })
     }
-    const packageName = scope === undefined ? `robovla-${kind}-${name}` : `${scope}/${kind}-${name}`
+    const packageName = scope === undefined ? `${kind}-${name}` : `${scope}/${kind}-${name}`
     return { kind, name, Name: pascalCase(name), packageName }
   })
 
@@ -189,7 +189,7 @@ arguments:
 
 options:
   --dir <path>      target folder (default ./<package name without scope>); must not exist
-  --scope <@scope>  npm scope: package @scope/<kind>-<name> (default: unscoped robovla-<kind>-<name>)
+  --scope <@scope>  npm scope: package @scope/<kind>-<name> (recommended; default: unscoped <kind>-<name>)
   -h, --help        show this help
 
 example:

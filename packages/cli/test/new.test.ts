@@ -1,0 +1,224 @@
+import { Effect, Exit } from "effect"
+import { execFile } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath, pathToFileURL } from "node:url"
+import { promisify } from "node:util"
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
+import { Tensor } from "@robovla/sdk"
+import type { BackbonePlugin, HeadPlugin } from "@robovla/sdk"
+import { command, planPackage, scaffoldPlugin } from "../src/commands/new.ts"
+
+const run = promisify(execFile)
+const repoRoot = fileURLToPath(new URL("../../../", import.meta.url))
+const sdkDir = path.join(repoRoot, "packages/sdk")
+const rootModules = path.join(repoRoot, "node_modules")
+const loaderFile = path.join(sdkDir, "src/PluginLoader.ts")
+const conformanceFile = path.join(sdkDir, "src/testing/conformance.ts")
+const hasLoader = fs.existsSync(loaderFile)
+const hasConformance = fs.existsSync(conformanceFile)
+if (!hasLoader) console.warn(`[cli new] SKIPPED loader tests: ${loaderFile} does not exist yet`)
+if (!hasConformance) console.warn(`[cli new] SKIPPED conformance runs: ${conformanceFile} does not exist yet`)
+
+/** Runs the command with captured console output. */
+const runCommand = async (args: ReadonlyArray<string>, cwd: string) => {
+  const out: Array<string> = []
+  const log = vi.spyOn(console, "log").mockImplementation((...a) => void out.push(a.join(" ")))
+  const error = vi.spyOn(console, "error").mockImplementation((...a) => void out.push(a.join(" ")))
+  const previous = process.cwd()
+  process.chdir(cwd)
+  try {
+    const code = await command.run(args)
+    return { code, output: out.join("\n") }
+  } finally {
+    process.chdir(previous)
+    log.mockRestore()
+    error.mockRestore()
+  }
+}
+
+/** Makes `@robovla/sdk`, `effect`, vitest and typescript resolvable from `dir` the way an npm install would. */
+const linkDependencies = (dir: string) => {
+  const modules = path.join(dir, "node_modules")
+  fs.mkdirSync(path.join(modules, "@robovla"), { recursive: true })
+  fs.mkdirSync(path.join(modules, "@types"), { recursive: true })
+  fs.symlinkSync(sdkDir, path.join(modules, "@robovla/sdk"), "dir")
+  for (const name of ["effect", "vitest", "typescript", "@types/node"]) {
+    fs.symlinkSync(path.join(rootModules, name), path.join(modules, name), "dir")
+  }
+}
+
+describe("robovla new: argument handling", () => {
+  let cwd: string
+  beforeAll(() => {
+    cwd = fs.mkdtempSync(path.join(os.tmpdir(), "robovla-new-args-"))
+  })
+  afterAll(() => fs.rmSync(cwd, { recursive: true, force: true }))
+
+  it("prints help with --help and exits 0", async () => {
+    const { code, output } = await runCommand(["--help"], cwd)
+    expect(code).toBe(0)
+    expect(output).toContain("usage: robovla new <backbone|head> <name>")
+    expect(output).toContain("--scope")
+  })
+
+  it("rejects bad kinds, names, scopes and unknown flags as usage errors (exit 2)", async () => {
+    for (const [args, text] of [
+      [["widget", "x"], "unknown plugin kind 'widget'"],
+      [["backbone", "My_Vlm"], "must be kebab-case"],
+      [["backbone", "1vlm"], "must be kebab-case"],
+      [["head", "head-mlp"], "should not repeat the kind"],
+      [["backbone", "vlm", "--scope", "@Bad Scope"], "npm scope '@Bad Scope' is invalid"],
+      [["backbone"], "expected a kind and a name"],
+      [["backbone", "vlm", "--frobnicate"], "Unknown option '--frobnicate'"]
+    ] as const) {
+      const { code, output } = await runCommand(args, cwd)
+      expect(code, args.join(" ")).toBe(2)
+      expect(output).toContain(text)
+    }
+    expect(fs.readdirSync(cwd)).toEqual([])
+  })
+
+  it("derives package names and refuses an existing directory (exit 1)", async () => {
+    const unscoped = await Effect.runPromise(planPackage({ kind: "backbone", name: "my-vlm" }))
+    expect(unscoped).toEqual({ kind: "backbone", name: "my-vlm", Name: "MyVlm", packageName: "backbone-my-vlm" })
+    const scoped = await Effect.runPromise(planPackage({ kind: "head", name: "mlp", scope: "acme" }))
+    expect(scoped.packageName).toBe("@acme/head-mlp")
+
+    fs.mkdirSync(path.join(cwd, "taken"))
+    const { code, output } = await runCommand(["head", "mlp", "--dir", "taken"], cwd)
+    expect(code).toBe(1)
+    expect(output).toContain("already exists")
+    const failure = await Effect.runPromise(
+      Effect.flip(scaffoldPlugin({ kind: "head", name: "mlp", dir: "taken", cwd }))
+    )
+    expect(failure.reason).toBe("DirectoryExists")
+  })
+})
+
+describe("robovla new: scaffolded plugins work", () => {
+  let workspace: string
+  let backboneDir: string
+  let headDir: string
+
+  beforeAll(async () => {
+    workspace = fs.mkdtempSync(path.join(os.tmpdir(), "robovla-new-"))
+    const first = await runCommand(["backbone", "my-vlm", "--scope", "@acme"], workspace)
+    expect(first.code, first.output).toBe(0)
+    const second = await runCommand(["head", "tiny-mlp", "--dir", "heads/tiny"], workspace)
+    expect(second.code, second.output).toBe(0)
+    backboneDir = path.join(workspace, "backbone-my-vlm")
+    headDir = path.join(workspace, "heads/tiny")
+    // A consumer project: the plugins installed by package name next to the SDK.
+    linkDependencies(workspace)
+    fs.mkdirSync(path.join(workspace, "node_modules/@acme"))
+    fs.symlinkSync(backboneDir, path.join(workspace, "node_modules/@acme/backbone-my-vlm"), "dir")
+    fs.symlinkSync(headDir, path.join(workspace, "node_modules/head-tiny-mlp"), "dir")
+    fs.writeFileSync(path.join(workspace, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }))
+    for (const dir of [backboneDir, headDir]) linkDependencies(dir)
+  })
+  afterAll(() => {
+    if (workspace !== undefined) fs.rmSync(workspace, { recursive: true, force: true })
+  })
+
+  it("writes the fixed layout with the robovla field and peer dependencies", () => {
+    const files = (dir: string) =>
+      (fs.readdirSync(dir, { recursive: true }) as Array<string>).filter((f) => !f.startsWith("node_modules")).sort()
+    expect(files(backboneDir)).toEqual(
+      expect.arrayContaining([
+        "README.md",
+        "package.json",
+        "src/MyVlmBackbone.ts",
+        "src/MyVlmConfig.ts",
+        "src/index.ts",
+        "test/MyVlmBackbone.test.ts",
+        "tsconfig.json",
+        "vitest.config.ts"
+      ])
+    )
+    expect(files(headDir)).toEqual(
+      expect.arrayContaining(["src/TinyMlpHead.ts", "src/TinyMlpConfig.ts", "src/index.ts", "test/TinyMlpHead.test.ts"])
+    )
+    const manifest = JSON.parse(fs.readFileSync(path.join(backboneDir, "package.json"), "utf8"))
+    expect(manifest.name).toBe("@acme/backbone-my-vlm")
+    expect(manifest.robovla).toEqual({ kind: "backbone" })
+    expect(Object.keys(manifest.peerDependencies).sort()).toEqual(["@robovla/sdk", "effect"])
+    const head = JSON.parse(fs.readFileSync(path.join(headDir, "package.json"), "utf8"))
+    expect(head.name).toBe("head-tiny-mlp")
+    expect(head.robovla).toEqual({ kind: "head" })
+    const source = fs.readFileSync(path.join(backboneDir, "src/index.ts"), "utf8")
+    expect(source).not.toMatch(/__\w+__/)
+  })
+
+  it.skipIf(!hasConformance)("type-checks with tsc in the generated packages (tests import the conformance suite)", async () => {
+    const tsc = path.join(rootModules, "typescript/bin/tsc")
+    for (const dir of [backboneDir, headDir]) {
+      const result = await run(process.execPath, [tsc, "-p", "tsconfig.json"], { cwd: dir }).catch((e) => e)
+      expect(result.stdout ?? "", dir).toBe("")
+    }
+  })
+
+  it("makes a working backbone and head from the generated entry points", async () => {
+    const backbone = (await import(pathToFileURL(path.join(backboneDir, "src/index.ts")).href)) as {
+      plugin: BackbonePlugin<unknown>
+    }
+    const head = (await import(pathToFileURL(path.join(headDir, "src/index.ts")).href)) as { plugin: HeadPlugin<unknown> }
+    expect(backbone.plugin).toMatchObject({ kind: "backbone", name: "my-vlm", contractVersion: "robovla.backbone/v1" })
+    expect(head.plugin).toMatchObject({ kind: "head", name: "tiny-mlp", contractVersion: "robovla.head/v1" })
+    const program = Effect.scoped(Effect.gen(function*() {
+      const vlm = yield* backbone.plugin.make(backbone.plugin.defaultConfig)
+      const S = vlm.imagePreprocessing.size
+      const D = vlm.hiddenSize
+      const pixels = Tensor.floatTensor<"B 3 S S">(Float32Array.from({ length: 2 * 3 * S * S }, (_, i) => Math.sin(i)), [2, 3, S, S])
+      const image = yield* vlm.encodeImages(pixels)
+      const ids = vlm.tokenizer.encode("open the drawer")
+      const text = yield* vlm.embedTokens(Tensor.intTensor<"B L">(ids, [1, ids.length]))
+      const hidden = yield* vlm.forward(text, Tensor.intTensor<"B L">(ids.map(() => 1), [1, ids.length]))
+      const policy = yield* head.plugin.make(head.plugin.defaultConfig, { inputSize: D, windowSize: 2, chunkSize: 3, latent: 1 })
+      const lrn = Tensor.floatTensor<"B W latent D">(hidden.data.slice(0, 2 * D), [1, 2, 1, D])
+      const predicted = yield* policy.predict(lrn)
+      const stepper = policy.stepper()
+      yield* stepper.step(Tensor.floatTensor<"B latent D">(lrn.data.slice(0, D), [1, 1, D]))
+      const last = yield* stepper.step(Tensor.floatTensor<"B latent D">(lrn.data.slice(D), [1, 1, D]))
+      const badShape = yield* Effect.flip(vlm.encodeImages(Tensor.floatTensor<"B 3 S S">(new Float32Array(3), [1, 3, 1, 1])))
+      return { vlm, image, text, hidden, predicted, last, badShape, D, ids }
+    }))
+    const r = await Effect.runPromise(program)
+    expect(r.image.shape).toEqual([2, r.vlm.imageTokens, r.D])
+    expect(r.vlm.tokenizer.decode(r.ids)).toBe("open the drawer")
+    expect(r.hidden.shape).toEqual([1, r.ids.length, r.D])
+    expect(r.predicted.arm.shape).toEqual([1, 2, 3, 6])
+    expect(r.predicted.gripperLogits.shape).toEqual([1, 2, 3, 1])
+    expect(r.predicted.arm.data.every((v) => Math.abs(v) <= 1)).toBe(true)
+    // The stepper after two frames equals predict's last window position.
+    expect(Array.from(r.last.arm.data)).toEqual(Array.from(r.predicted.arm.data.slice(3 * 6)))
+    expect(r.badShape.reason).toBe("ShapeMismatch")
+  })
+
+  it.skipIf(!hasLoader)("loads both plugins by package name with the SDK plugin loader", async () => {
+    const loader = (await import(pathToFileURL(loaderFile).href)) as {
+      loadPlugin: (name: string, options: { from: string }) => Promise<BackbonePlugin<unknown> | HeadPlugin<unknown>>
+    }
+    const backbone = await loader.loadPlugin("@acme/backbone-my-vlm", { from: workspace })
+    expect(backbone.kind).toBe("backbone")
+    expect(backbone.name).toBe("my-vlm")
+    const head = await loader.loadPlugin("head-tiny-mlp", { from: workspace })
+    expect(head.kind).toBe("head")
+    const made = await Effect.runPromiseExit(
+      Effect.scoped((backbone as BackbonePlugin<unknown>).make(backbone.defaultConfig))
+    )
+    expect(Exit.isSuccess(made)).toBe(true)
+  })
+
+  it.skipIf(!hasConformance)("passes the SDK conformance suite when its own tests run (npx vitest run)", async () => {
+    const vitest = path.join(rootModules, "vitest/vitest.mjs")
+    for (const dir of [backboneDir, headDir]) {
+      const result = await run(process.execPath, [vitest, "run"], { cwd: dir, env: { ...process.env, CI: "1" } })
+        .catch((e: { stdout?: string; stderr?: string; code?: number }) => e)
+      const output = `${result.stdout ?? ""}\n${result.stderr ?? ""}`
+      expect("code" in result ? result.code : 0, output).toBe(0)
+      expect(output).toMatch(/Tests\s+.*\d+ passed/)
+    }
+  })
+})
