@@ -1,0 +1,96 @@
+/**
+ * Which policy a benchmark runs, as data: it crosses into worker threads and is stored in the run manifest.
+ * Each worker makes its own policy model from the spec.
+ *
+ * @since 0.1.0
+ */
+import type { PolicyModel } from "@robovla/sdk"
+import { Schema } from "effect"
+import { BenchError } from "./BenchError.ts"
+
+/** @since 0.1.0 @category schemas */
+export const PolicySpecSchema = Schema.Union([
+  /** The privileged scripted experts: the benchmark's upper bound. */
+  Schema.Struct({ kind: Schema.Literal("oracle") }),
+  /** Uniform random actions: the lower bound. */
+  Schema.Struct({ kind: Schema.Literal("random"), seed: Schema.optional(Schema.Number) }),
+  /** A policy served over REST (the robovla gateway). */
+  Schema.Struct({
+    kind: Schema.Literal("http"),
+    url: Schema.String,
+    policy: Schema.String,
+    apiKey: Schema.optional(Schema.String),
+    timeoutMs: Schema.optional(Schema.Number)
+  }),
+  /** Any openpi-compatible WebSocket policy server (msgpack + raw ndarrays). */
+  Schema.Struct({
+    kind: Schema.Literal("ws"),
+    url: Schema.String,
+    apiKey: Schema.optional(Schema.String),
+    timeoutMs: Schema.optional(Schema.Number)
+  }),
+  /** An in-process VLA: backbone + head plugins (by package name) with an optional checkpoint. */
+  Schema.Struct({
+    kind: Schema.Literal("vla"),
+    backbone: Schema.String,
+    head: Schema.String,
+    backboneConfig: Schema.optional(Schema.Unknown),
+    headConfig: Schema.optional(Schema.Unknown),
+    vlaConfig: Schema.optional(Schema.Unknown),
+    checkpoint: Schema.optional(Schema.String)
+  })
+])
+
+/** @since 0.1.0 @category models */
+export type PolicySpec = typeof PolicySpecSchema.Type
+
+/** A short human label for reports and the run manifest. @since 0.1.0 @category formatting */
+export const describePolicy = (spec: PolicySpec): string => {
+  switch (spec.kind) {
+    case "oracle":
+      return "oracle"
+    case "random":
+      return `random(seed=${spec.seed ?? 0})`
+    case "http":
+      return `http ${spec.url} ${spec.policy}`
+    case "ws":
+      return `ws ${spec.url}`
+    case "vla":
+      return `vla ${spec.backbone} + ${spec.head}${spec.checkpoint ? ` @ ${spec.checkpoint}` : ""}`
+  }
+}
+
+/**
+ * Parses the CLI's `--policy` value: `oracle`, `random[:seed]`, `http://host:port/v1/policies/<id>`,
+ * `ws://host:port[/path]`, or `vla:<backbone-package>+<head-package>[@checkpoint]`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const parsePolicyArg = (text: string, options: { readonly apiKey?: string | undefined; readonly timeoutMs?: number | undefined } = {}): PolicySpec => {
+  const extra = { ...(options.apiKey ? { apiKey: options.apiKey } : {}), ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) }
+  if (text === "oracle") return { kind: "oracle" }
+  if (text === "random" || text.startsWith("random:")) {
+    const seed = Number(text.split(":")[1] ?? 0)
+    if (!Number.isInteger(seed)) throw new BenchError({ reason: "InvalidOptions", message: `--policy random:<seed> needs an integer seed, got ${text}` })
+    return { kind: "random", seed }
+  }
+  if (text.startsWith("http://") || text.startsWith("https://")) {
+    const match = /^(https?:\/\/[^/]+)\/v1\/policies\/([^/]+)\/?$/.exec(text)
+    if (!match) throw new BenchError({ reason: "InvalidOptions", message: `--policy ${text}: expected http(s)://host:port/v1/policies/<id>` })
+    return { kind: "http", url: match[1]!, policy: decodeURIComponent(match[2]!), ...extra }
+  }
+  if (text.startsWith("ws://") || text.startsWith("wss://")) return { kind: "ws", url: text, ...extra }
+  if (text.startsWith("vla:")) {
+    const match = /^vla:([^+@]+)\+([^@]+)(?:@(.+))?$/.exec(text)
+    if (!match) throw new BenchError({ reason: "InvalidOptions", message: `--policy ${text}: expected vla:<backbone-package>+<head-package>[@checkpoint]` })
+    return { kind: "vla", backbone: match[1]!, head: match[2]!, ...(match[3] ? { checkpoint: match[3] } : {}) }
+  }
+  throw new BenchError({ reason: "InvalidOptions", message: `unknown --policy ${JSON.stringify(text)}: use oracle, random[:seed], http://…/v1/policies/<id>, ws://…, or vla:<backbone>+<head>` })
+}
+
+/** A made policy model and how to release it. @since 0.1.0 @category models */
+export interface MadePolicy {
+  readonly model: PolicyModel
+  readonly close: () => Promise<void>
+}

@@ -1,0 +1,77 @@
+/**
+ * What one worker (or the main thread, with `--workers 0`) holds: a simulator, a policy model and one policy
+ * instance, plus the recording of video frames. Shared by the worker entry and the in-process path so both run
+ * chains identically.
+ *
+ * @since 0.1.0
+ */
+import type { ObservationFrame } from "@robovla/sdk"
+import { checkTask, instructionFor, NEUTRAL_ROBOT_OBS, PlayTable, sceneObsForState, type TaskName } from "@robovla/sim"
+import { Effect } from "effect"
+import type { ChainResult, ChainSpec } from "./Chain.ts"
+import { makePolicy } from "./MakePolicy.ts"
+import { runChain } from "./Rollout.ts"
+import type { WorkerSetup } from "./Runner.ts"
+
+/** One recorded video frame: the static camera, downsampled, with its caption. @since 0.1.0 @category models */
+export interface VideoFrame {
+  readonly rgb: Uint8Array
+  readonly size: number
+  readonly caption: string
+}
+
+/** @since 0.1.0 @category models */
+export interface RolloutContext {
+  readonly run: (chain: ChainSpec, record: boolean) => Promise<{ readonly result: ChainResult; readonly frames: Array<VideoFrame> }>
+  readonly close: () => Promise<void>
+}
+
+const downsample = (image: NonNullable<ObservationFrame["rgbStatic"]>, size: number): Uint8Array => {
+  const out = new Uint8Array(size * size * 3)
+  for (let y = 0; y < size; y++) {
+    const sy = Math.floor(((y + 0.5) * image.height) / size)
+    for (let x = 0; x < size; x++) {
+      const sx = Math.floor(((x + 0.5) * image.width) / size)
+      const s = (sy * image.width + sx) * 3
+      const d = (y * size + x) * 3
+      out[d] = image.data[s]!
+      out[d + 1] = image.data[s + 1]!
+      out[d + 2] = image.data[s + 2]!
+    }
+  }
+  return out
+}
+
+/** @since 0.1.0 @category constructors */
+export const makeRolloutContext = async (setup: WorkerSetup): Promise<RolloutContext> => {
+  const world = await PlayTable.load(setup.scene as "D")
+  const made = await makePolicy(setup.policy, { scene: setup.scene })
+  const policy = await Effect.runPromise(made.model.policy())
+  const instructions = setup.instructions
+  return {
+    run: async (chain, record) => {
+      const frames: Array<VideoFrame> = []
+      const result = await runChain(world, policy, chain, {
+        maxSteps: setup.maxSteps,
+        actTimeoutMs: setup.actTimeoutMs,
+        actionsPerQuery: setup.actionsPerQuery,
+        resetState: (c) => ({ robotObs: NEUTRAL_ROBOT_OBS, sceneObs: sceneObsForState(c.initialState as never, setup.scene as "D") }),
+        instructionFor: (task) => instructions?.[task] ?? instructionFor(task as TaskName, "eval"),
+        checkTask: (task, start, now) => checkTask(task as TaskName, start, now),
+        recordCameras: record,
+        onFrame: record
+          ? ({ step, instruction, observation }) => {
+            if (step % setup.videoStride === 0 && observation.rgbStatic) {
+              frames.push({ rgb: downsample(observation.rgbStatic, setup.videoSize), size: setup.videoSize, caption: instruction })
+            }
+          }
+          : undefined
+      })
+      return { result, frames }
+    },
+    close: async () => {
+      world.dispose()
+      await made.close()
+    }
+  }
+}
