@@ -1,54 +1,613 @@
 /**
  * PlayTable: the plain-function layer over one MuJoCo model + data of the CALVIN play table, for hot loops.
- * (Work in progress: signatures are final; bodies land in the next commits.)
+ *
+ * Semantics follow reference/calvin.md: `reset` is CALVIN's `env.reset(robot_obs, scene_obs)` (§6.3), `step` is
+ * one 30 Hz control step of 8 physics substeps at 240 Hz with the light logic evaluated once afterwards (§1.6),
+ * relative actions accumulate onto a persistent target pose (0.02 m / 0.05 rad per unit, §2.2) solved by a
+ * damped least-squares IK toward q0 and tracked by rate-limited (2 rad/s) position servos.
+ *
+ * `step` allocates nothing; `info` and `observe` copy out of WASM memory (fresh arrays each call), so their
+ * results stay valid after later steps. Use `SimEnv` for the Effect service with scoped cleanup.
  *
  * @since 0.1.0
  */
 import type { Action7, ObservationFrame } from "@robovla/sdk"
-import type { SceneId } from "./scene/SceneLayout.ts"
+import type { MainModule, MjData, MjModel } from "@mujoco/mujoco"
+import { loadMujocoModule } from "./internal/mujocoModule.ts"
+import { GRIPPER_CAMERA, lookAt, RayCamera, STATIC_CAMERA, STATIC_POSE, Surface } from "./render/RayCamera.ts"
+import { DEFAULT_IK, eulerToMat, eulerToQuat, makeIkWorkspace, matToEuler, quatToMat, solveIk, type IkWorkspace } from "./robot/PandaKinematics.ts"
+import {
+  BLOCK_SLOTS_D,
+  blockSlots,
+  BULB_ON_RGB,
+  BUTTON_THRESHOLD,
+  DRAWER_TRAVEL,
+  LED_ON_RGB,
+  LIGHT_OFF_RGB,
+  type SceneId,
+  SCENES,
+  SWITCH_THRESHOLD,
+  SWITCH_TRAVEL,
+  BUTTON_TRAVEL
+} from "./scene/SceneLayout.ts"
+import { sceneXml } from "./scene/SceneXml.ts"
 import { SimError } from "./SimError.ts"
-import type { SimInfo } from "./SimInfo.ts"
+import {
+  BLOCK_COLORS,
+  type BlockColor,
+  type BlockInfo,
+  CONTACT_DISTANCE,
+  type ContactBody,
+  type ContactLink,
+  type ContactPair,
+  type SimInfo
+} from "./SimInfo.ts"
 
 export type { SceneId } from "./scene/SceneLayout.ts"
 
-/** CALVIN's neutral robot_obs (§6.3). @since 0.1.0 @category constants */
+/** CALVIN's neutral robot_obs (§6.3): TCP pose, width 0.08, joints q0, gripper open. @since 0.1.0 @category constants */
 export const NEUTRAL_ROBOT_OBS: ReadonlyArray<number> = [
   0.02586889, -0.2313129, 0.5712808, 3.09045411, -0.02908596, 1.50013585, 0.07999963,
   -1.21779124, 1.03987629, 2.11978254, -2.34205014, -0.87015899, 1.64119093, 0.55344928, 1
 ]
 
+/**
+ * The default scene_obs of a scene: doors closed, lights off, red and blue on the two table slots, pink in the
+ * open (left) half of the compartment, all with yaw π/2.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultSceneObs = (scene: SceneId): Array<number> => {
+  const s = blockSlots(scene)
+  const yaw = Math.PI / 2
+  return [0, 0, 0, 0, 0, 0, ...s.table0, 0, 0, yaw, ...s.table1, 0, 0, yaw, ...s.sliderLeft, 0, 0, yaw]
+}
+
+/** Kept for reference by tests: scene-D slots of §6.3. @since 0.1.0 @category constants */
+export const SCENE_D_SLOTS = BLOCK_SLOTS_D
+
 /** @since 0.1.0 @category models */
 export interface ResetState {
+  /** 15 values; only the joints (7–13), the width (6) and the gripper action (14) are used. */
   readonly robotObs?: ArrayLike<number>
+  /** 24 values (§3.2). */
   readonly sceneObs?: ArrayLike<number>
 }
 
-/** @since 0.1.0 @category models */
+/** `relative`: CALVIN cartesian_rel in [−1, 1]; `absolute`: world TCP position + Euler, gripper ±1. @since 0.1.0 @category models */
 export type ActionSpace = "relative" | "absolute"
 
-/** @since 0.1.0 @category models */
+/** Which images `observe` renders. @since 0.1.0 @category models */
 export interface CameraRequest {
   readonly rgbStatic?: boolean
   readonly rgbGripper?: boolean
+  /** Also return depth (m) for each camera rendered. */
   readonly depth?: boolean
 }
 
 /** @since 0.1.0 @category models */
 export type SimObservation = ObservationFrame & { readonly depthStatic?: Float32Array; readonly depthGripper?: Float32Array }
 
-/** @since 0.1.0 @category models */
-export class PlayTable {
-  static load(scene: SceneId, options?: { readonly cameras?: boolean }): Promise<PlayTable> {
-    return Promise.reject(new SimError({ reason: "ModelLoad", message: `not implemented yet (${scene}, ${JSON.stringify(options)})` }))
-  }
-  private constructor(readonly scene: SceneId) {}
-  reset(_state?: ResetState): void {}
-  step(_action: Action7, _space: ActionSpace = "relative"): void {}
-  info(): SimInfo {
-    throw new SimError({ reason: "ModelLoad", message: "not implemented yet" })
-  }
-  observe(_cameras?: CameraRequest): SimObservation {
-    throw new SimError({ reason: "ModelLoad", message: "not implemented yet" })
-  }
-  dispose(): void {}
+/** Load options. @since 0.1.0 @category models */
+export interface LoadOptions {
+  /** When true, `observe()` without arguments renders both RGB cameras. Default false. */
+  readonly cameras?: boolean
 }
+
+/** Metres / radians per unit of relative action (§2.2). @since 0.1.0 @category constants */
+export const REL_POS_SCALE = 0.02
+/** @since 0.1.0 @category constants */
+export const REL_ORN_SCALE = 0.05
+/** Physics substeps per control step and the servo speed limit. @since 0.1.0 @category constants */
+export const SUBSTEPS = 8
+/** @since 0.1.0 @category constants */
+export const MAX_JOINT_SPEED = 2
+const PHYSICS_DT = 1 / 240
+/** Gripper servo force limits (N): weak open, strong close (§2.2). */
+const OPEN_FORCE = 2
+const CLOSE_FORCE = 200
+const FINGER_OPEN = 0.04
+
+const BODIES: ReadonlyArray<ContactBody> = ["robot", "table", "block_red", "block_blue", "block_pink", "floor"]
+const LINKS: ReadonlyArray<ContactLink> = ["base_link", "plank_link", "drawer_link", "slide_link", "button_link", "switch_link", "base"]
+const BLOCK_BODY_INDEX: Readonly<Record<BlockColor, number>> = { red: 2, blue: 3, pink: 4 }
+const NO_BODY = 255
+
+/** Joint addresses resolved once at load. */
+interface Addresses {
+  readonly arm: Int32Array // qpos adr of joint1..7
+  readonly armDof: Int32Array
+  readonly fingerL: number
+  readonly fingerR: number
+  readonly fingerLDof: number
+  readonly fingerRDof: number
+  readonly slide: number
+  readonly drawer: number
+  readonly button: number
+  readonly switch: number
+  readonly slideDof: number
+  readonly drawerDof: number
+  readonly buttonDof: number
+  readonly switchDof: number
+  readonly block: Readonly<Record<BlockColor, number>> // qpos adr (7 values)
+  readonly blockDof: Readonly<Record<BlockColor, number>> // qvel adr (6 values)
+  readonly tcpSite: number
+  readonly camSite: number
+  readonly ledGeom: number
+  readonly bulbGeom: number
+}
+
+const finiteArray = (xs: ArrayLike<number>): boolean => {
+  for (let i = 0; i < xs.length; i++) if (!Number.isFinite(xs[i])) return false
+  return true
+}
+
+/**
+ * One CALVIN scene in MuJoCo: reset / step / info / observe / dispose.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class PlayTable {
+  /**
+   * Compile the scene's MJCF and allocate its data. Fails with SimError "ModelLoad".
+   *
+   * @since 0.1.0
+   */
+  static async load(scene: SceneId, options: LoadOptions = {}): Promise<PlayTable> {
+    if (!(scene in SCENES)) throw new SimError({ reason: "ModelLoad", message: `unknown scene ${JSON.stringify(scene)} (expected A, B, C or D)` })
+    const mj = await loadMujocoModule()
+    let model: MjModel | undefined
+    try {
+      model = mj.MjModel.from_xml_string(sceneXml(scene))
+      const data = new mj.MjData(model)
+      const table = new PlayTable(mj, model, data, scene, options.cameras === true)
+      table.reset()
+      return table
+    } catch (cause) {
+      if (cause instanceof SimError) throw cause
+      model?.delete()
+      throw new SimError({ reason: "ModelLoad", message: `scene ${scene} failed to compile: ${String(cause)}`, cause })
+    }
+  }
+
+  readonly scene: SceneId
+  /** The MJCF this table was compiled from (for debugging and tests). */
+  get xml(): string {
+    return sceneXml(this.scene)
+  }
+
+  private readonly adr: Addresses
+  private readonly geomBody: Uint8Array
+  private readonly geomLink: Uint8Array
+  private readonly surfaces: Uint8Array
+  private readonly ws: IkWorkspace = makeIkWorkspace()
+  private readonly targetPos = new Float64Array(3)
+  private readonly targetEuler = new Float64Array(3)
+  private readonly targetRot = new Float64Array(9)
+  private readonly qMeasured = new Float64Array(7)
+  private readonly qDesired = new Float64Array(7)
+  private readonly servo = new Float64Array(7)
+  private readonly tmpMat = new Float64Array(9)
+  private gripperAction = 1
+  private led: 0 | 1 = 0
+  private bulb: 0 | 1 = 0
+  private lastButton = 0
+  private disposed = false
+  private staticCam: RayCamera | undefined
+  private gripperCam: RayCamera | undefined
+  /** Number of control steps since the last reset. */
+  stepCount = 0
+
+  private constructor(
+    private readonly mj: MainModule,
+    private readonly model: MjModel,
+    private readonly data: MjData,
+    scene: SceneId,
+    private readonly camerasByDefault: boolean
+  ) {
+    this.scene = scene
+    const m = model
+    const jnt = (name: string): number => {
+      const id = mj.mj_name2id(m, mj.mjtObj.mjOBJ_JOINT.value, name)
+      if (id < 0) throw new SimError({ reason: "ModelLoad", message: `joint ${name} missing` })
+      return id
+    }
+    const qadr = (name: string): number => (m.jnt_qposadr as Int32Array)[jnt(name)]!
+    const vadr = (name: string): number => (m.jnt_dofadr as Int32Array)[jnt(name)]!
+    const site = (name: string): number => mj.mj_name2id(m, mj.mjtObj.mjOBJ_SITE.value, name)
+    const geom = (name: string): number => mj.mj_name2id(m, mj.mjtObj.mjOBJ_GEOM.value, name)
+    const arm = new Int32Array(7)
+    const armDof = new Int32Array(7)
+    for (let i = 0; i < 7; i++) {
+      arm[i] = qadr(`joint${i + 1}`)
+      armDof[i] = vadr(`joint${i + 1}`)
+    }
+    this.adr = {
+      arm,
+      armDof,
+      fingerL: qadr("finger_left"),
+      fingerR: qadr("finger_right"),
+      fingerLDof: vadr("finger_left"),
+      fingerRDof: vadr("finger_right"),
+      slide: qadr("slide"),
+      drawer: qadr("drawer"),
+      button: qadr("button"),
+      switch: qadr("switch"),
+      slideDof: vadr("slide"),
+      drawerDof: vadr("drawer"),
+      buttonDof: vadr("button"),
+      switchDof: vadr("switch"),
+      block: { red: qadr("block_red"), blue: qadr("block_blue"), pink: qadr("block_pink") },
+      blockDof: { red: vadr("block_red"), blue: vadr("block_blue"), pink: vadr("block_pink") },
+      tcpSite: site("tcp"),
+      camSite: site("gripper_cam"),
+      ledGeom: geom("table/base_link/led"),
+      bulbGeom: geom("table/base_link/bulb")
+    }
+    // geom → (body, link) from the `<body>/<link>/<part>` names; surfaces for the renderer
+    const ng = m.ngeom
+    this.geomBody = new Uint8Array(ng).fill(NO_BODY)
+    this.geomLink = new Uint8Array(ng)
+    this.surfaces = new Uint8Array(ng)
+    for (let g = 0; g < ng; g++) {
+      const name = mj.mj_id2name(m, mj.mjtObj.mjOBJ_GEOM.value, g) ?? ""
+      const [b, l] = name.split("/")
+      const bi = BODIES.indexOf(b as ContactBody)
+      const li = LINKS.indexOf(l as ContactLink)
+      if (bi >= 0) this.geomBody[g] = bi
+      this.geomLink[g] = li >= 0 ? li : LINKS.indexOf("base")
+      if (b === "floor") this.surfaces[g] = Surface.Floor
+      else if (b === "table" && !/handle|housing|led|bulb|cap|lever/.test(name)) this.surfaces[g] = Surface.Wood
+    }
+  }
+
+  private assertLive(): void {
+    if (this.disposed) throw new SimError({ reason: "Released", message: `PlayTable ${this.scene} was disposed` })
+  }
+
+  /**
+   * CALVIN `env.reset(robot_obs, scene_obs)`: joints and width from robotObs, doors, lights and blocks from
+   * sceneObs; the target pose becomes the measured TCP; one physics substep settles contacts.
+   * Defaults: `NEUTRAL_ROBOT_OBS` and `defaultSceneObs(scene)`.
+   *
+   * @since 0.1.0
+   */
+  reset(state: ResetState = {}): void {
+    this.assertLive()
+    const robot = state.robotObs ?? NEUTRAL_ROBOT_OBS
+    const sceneObs = state.sceneObs ?? defaultSceneObs(this.scene)
+    if (robot.length !== 15 || !finiteArray(robot)) {
+      throw new SimError({ reason: "InvalidState", message: `robotObs must be 15 finite numbers, got length ${robot.length}` })
+    }
+    if (sceneObs.length !== 24 || !finiteArray(sceneObs)) {
+      throw new SimError({ reason: "InvalidState", message: `sceneObs must be 24 finite numbers, got length ${sceneObs.length}` })
+    }
+    const { mj, model: m, data: d, adr } = this
+    mj.mj_resetData(m, d)
+    const qpos = d.qpos as Float64Array
+    for (let i = 0; i < 7; i++) qpos[adr.arm[i]!] = robot[7 + i]!
+    const half = Math.min(FINGER_OPEN, Math.max(0, robot[6]! / 2))
+    qpos[adr.fingerL] = half
+    qpos[adr.fingerR] = half
+    this.gripperAction = robot[14]! > 0 ? 1 : -1
+    const clamp = (x: number, hi: number): number => Math.min(hi, Math.max(0, x))
+    qpos[adr.slide] = clamp(sceneObs[0]!, SCENES[this.scene].doorTravel)
+    qpos[adr.drawer] = clamp(sceneObs[1]!, DRAWER_TRAVEL)
+    qpos[adr.button] = clamp(sceneObs[2]!, BUTTON_TRAVEL)
+    qpos[adr.switch] = clamp(sceneObs[3]!, SWITCH_TRAVEL)
+    this.bulb = sceneObs[4]! > 0.5 ? 1 : 0
+    this.led = sceneObs[5]! > 0.5 ? 1 : 0
+    this.lastButton = qpos[adr.button]!
+    BLOCK_COLORS.forEach((c, k) => {
+      const o = 6 + k * 6
+      const a = adr.block[c]
+      qpos[a] = sceneObs[o]!
+      qpos[a + 1] = sceneObs[o + 1]!
+      qpos[a + 2] = sceneObs[o + 2]!
+      const q = eulerToQuat(sceneObs[o + 3]!, sceneObs[o + 4]!, sceneObs[o + 5]!)
+      qpos[a + 3] = q[0]
+      qpos[a + 4] = q[1]
+      qpos[a + 5] = q[2]
+      qpos[a + 6] = q[3]
+    })
+    const ctrl = d.ctrl as Float64Array
+    for (let i = 0; i < 7; i++) {
+      this.servo[i] = qpos[adr.arm[i]!]!
+      this.qDesired[i] = this.servo[i]!
+      ctrl[i] = this.servo[i]!
+    }
+    this.applyGripper()
+    mj.mj_forward(m, d)
+    const sp = adr.tcpSite * 3
+    const xpos = d.site_xpos as Float64Array
+    this.targetPos[0] = xpos[sp]!
+    this.targetPos[1] = xpos[sp + 1]!
+    this.targetPos[2] = xpos[sp + 2]!
+    matToEuler(d.site_xmat as Float64Array, this.targetEuler, 0, adr.tcpSite * 9)
+    mj.mj_step(m, d)
+    this.paintLights()
+    this.stepCount = 0
+  }
+
+  /** Finger targets and force limits for the current binary gripper command. */
+  private applyGripper(): void {
+    const ctrl = this.data.ctrl as Float64Array
+    const range = this.model.actuator_forcerange as Float64Array
+    const open = this.gripperAction > 0
+    const target = open ? FINGER_OPEN : 0
+    const force = open ? OPEN_FORCE : CLOSE_FORCE
+    for (const a of [7, 8]) {
+      ctrl[a] = target
+      range[a * 2] = -force
+      range[a * 2 + 1] = force
+    }
+  }
+
+  private paintLights(): void {
+    const rgba = this.model.geom_rgba as Float32Array
+    const led = this.led ? LED_ON_RGB : LIGHT_OFF_RGB
+    const bulb = this.bulb ? BULB_ON_RGB : LIGHT_OFF_RGB
+    for (let i = 0; i < 3; i++) {
+      rgba[this.adr.ledGeom * 4 + i] = led[i]!
+      rgba[this.adr.bulbGeom * 4 + i] = bulb[i]!
+    }
+  }
+
+  /**
+   * One 30 Hz control step. `relative` (default): action = (dx, dy, dz, droll, dpitch, dyaw, gripper), scaled by
+   * 0.02 m / 0.05 rad and added to the target pose; `absolute`: (x, y, z, roll, pitch, yaw, gripper) in world.
+   * Gripper > 0 opens, otherwise closes. Fails with SimError "InvalidAction" or "Diverged".
+   *
+   * @since 0.1.0
+   */
+  step(action: Action7 | ArrayLike<number>, space: ActionSpace = "relative"): void {
+    this.assertLive()
+    if (action === null || typeof action !== "object" || action.length !== 7) {
+      throw new SimError({ reason: "InvalidAction", message: `action must have 7 numbers, got ${action === null || typeof action !== "object" ? String(action) : `length ${action.length}`}` })
+    }
+    for (let i = 0; i < 7; i++) {
+      const x = action[i]
+      if (typeof x !== "number" || !Number.isFinite(x)) {
+        throw new SimError({ reason: "InvalidAction", message: `action[${i}] is not a finite number (${String(x)})` })
+      }
+    }
+    const tp = this.targetPos
+    const te = this.targetEuler
+    if (space === "relative") {
+      tp[0] = tp[0]! + REL_POS_SCALE * action[0]!
+      tp[1] = tp[1]! + REL_POS_SCALE * action[1]!
+      tp[2] = tp[2]! + REL_POS_SCALE * action[2]!
+      te[0] = te[0]! + REL_ORN_SCALE * action[3]!
+      te[1] = te[1]! + REL_ORN_SCALE * action[4]!
+      te[2] = te[2]! + REL_ORN_SCALE * action[5]!
+    } else if (space === "absolute") {
+      for (let i = 0; i < 3; i++) {
+        tp[i] = action[i]!
+        te[i] = action[3 + i]!
+      }
+    } else {
+      throw new SimError({ reason: "InvalidAction", message: `unknown action space ${JSON.stringify(space)}` })
+    }
+    const grip = action[6]! > 0 ? 1 : -1
+    if (grip !== this.gripperAction) {
+      this.gripperAction = grip
+      this.applyGripper()
+    }
+    const { mj, model: m, data: d, adr } = this
+    const qpos = d.qpos as Float64Array
+    const ctrl = d.ctrl as Float64Array
+    for (let i = 0; i < 7; i++) this.qMeasured[i] = qpos[adr.arm[i]!]!
+    eulerToMat(te[0]!, te[1]!, te[2]!, this.targetRot)
+    solveIk(this.ws, this.qMeasured, tp, this.targetRot, this.qDesired, DEFAULT_IK)
+    const maxDelta = MAX_JOINT_SPEED * PHYSICS_DT
+    for (let s = 0; s < SUBSTEPS; s++) {
+      for (let i = 0; i < 7; i++) {
+        const delta = this.qDesired[i]! - this.servo[i]!
+        this.servo[i] = this.servo[i]! + (delta > maxDelta ? maxDelta : delta < -maxDelta ? -maxDelta : delta)
+        ctrl[i] = this.servo[i]!
+      }
+      mj.mj_step(m, d)
+    }
+    this.updateLights()
+    this.stepCount++
+    if (!Number.isFinite(qpos[adr.arm[0]!]!) || !Number.isFinite(qpos[adr.block.red]!) || !Number.isFinite(qpos[adr.block.pink + 2]!)) {
+      throw new SimError({ reason: "Diverged", message: `physics produced non-finite state at step ${this.stepCount}` })
+    }
+  }
+
+  /** Light logic, once per control step (§1.6): edge-triggered button → LED, level switch → bulb. */
+  private updateLights(): void {
+    const qpos = this.data.qpos as Float64Array
+    const button = qpos[this.adr.button]!
+    let changed = false
+    if (button > BUTTON_THRESHOLD && this.lastButton <= BUTTON_THRESHOLD) {
+      this.led = this.led ? 0 : 1
+      changed = true
+    }
+    this.lastButton = button
+    const bulb = qpos[this.adr.switch]! > SWITCH_THRESHOLD ? 1 : 0
+    if (bulb !== this.bulb) {
+      this.bulb = bulb
+      changed = true
+    }
+    if (changed) this.paintLights()
+  }
+
+  /** robot_obs (15, §3.1), copied out. @since 0.1.0 */
+  robotObs(): Array<number> {
+    this.assertLive()
+    const d = this.data
+    const adr = this.adr
+    const xpos = d.site_xpos as Float64Array
+    const qpos = d.qpos as Float64Array
+    const sp = adr.tcpSite * 3
+    const out = new Array<number>(15)
+    out[0] = xpos[sp]!
+    out[1] = xpos[sp + 1]!
+    out[2] = xpos[sp + 2]!
+    matToEuler(d.site_xmat as Float64Array, out, 3, adr.tcpSite * 9)
+    out[6] = qpos[adr.fingerL]! + qpos[adr.fingerR]!
+    for (let i = 0; i < 7; i++) out[7 + i] = qpos[adr.arm[i]!]!
+    out[14] = this.gripperAction
+    return out
+  }
+
+  /** scene_obs (24, §3.2), copied out. @since 0.1.0 */
+  sceneObs(): Array<number> {
+    this.assertLive()
+    const qpos = this.data.qpos as Float64Array
+    const adr = this.adr
+    const out = new Array<number>(24)
+    out[0] = qpos[adr.slide]!
+    out[1] = qpos[adr.drawer]!
+    out[2] = qpos[adr.button]!
+    out[3] = qpos[adr.switch]!
+    out[4] = this.bulb
+    out[5] = this.led
+    BLOCK_COLORS.forEach((c, k) => {
+      const a = adr.block[c]
+      out[6 + k * 6] = qpos[a]!
+      out[7 + k * 6] = qpos[a + 1]!
+      out[8 + k * 6] = qpos[a + 2]!
+      quatToMat([qpos[a + 3]!, qpos[a + 4]!, qpos[a + 5]!, qpos[a + 6]!], this.tmpMat)
+      matToEuler(this.tmpMat, out, 9 + k * 6)
+    })
+    return out
+  }
+
+  /**
+   * The privileged snapshot: robot_obs, scene_obs, contacts per the rule in SimInfo.ts, block poses/velocities,
+   * door values and light states. Copied out (safe to keep).
+   *
+   * @since 0.1.0
+   */
+  info(): SimInfo {
+    this.assertLive()
+    const { data: d, adr } = this
+    const qpos = d.qpos as Float64Array
+    const qvel = d.qvel as Float64Array
+    const contactSets: Array<Map<string, ContactPair>> = BODIES.map(() => new Map())
+    const contacts = d.contact
+    try {
+      const n = contacts.size()
+      for (let i = 0; i < n; i++) {
+        const c = contacts.get(i)
+        if (c === undefined) continue
+        const g1 = c.geom1, g2 = c.geom2, dist = c.dist
+        c.delete()
+        if (dist > CONTACT_DISTANCE) continue
+        const b1 = this.geomBody[g1]!, b2 = this.geomBody[g2]!
+        if (b1 === NO_BODY || b2 === NO_BODY || b1 === b2) continue
+        const p1: ContactPair = { body: BODIES[b1]!, link: LINKS[this.geomLink[g1]!]! }
+        const p2: ContactPair = { body: BODIES[b2]!, link: LINKS[this.geomLink[g2]!]! }
+        contactSets[b1]!.set(`${p2.body}/${p2.link}`, p2)
+        contactSets[b2]!.set(`${p1.body}/${p1.link}`, p1)
+      }
+    } finally {
+      contacts.delete()
+    }
+    const blockInfo = (c: BlockColor): BlockInfo => {
+      const a = adr.block[c]
+      const v = adr.blockDof[c]
+      const quat = [qpos[a + 3]!, qpos[a + 4]!, qpos[a + 5]!, qpos[a + 6]!] as const
+      quatToMat(quat, this.tmpMat)
+      const R = this.tmpMat
+      // MuJoCo's free-joint angular velocity is in the body frame; CALVIN reports it in the world frame.
+      const wx = qvel[v + 3]!, wy = qvel[v + 4]!, wz = qvel[v + 5]!
+      return {
+        position: [qpos[a]!, qpos[a + 1]!, qpos[a + 2]!],
+        quaternion: quat,
+        linearVelocity: [qvel[v]!, qvel[v + 1]!, qvel[v + 2]!],
+        angularVelocity: [R[0]! * wx + R[1]! * wy + R[2]! * wz, R[3]! * wx + R[4]! * wy + R[5]! * wz, R[6]! * wx + R[7]! * wy + R[8]! * wz],
+        contacts: [...contactSets[BLOCK_BODY_INDEX[c]]!.values()]
+      }
+    }
+    return {
+      robotObs: this.robotObs(),
+      sceneObs: this.sceneObs(),
+      robotContacts: [...contactSets[0]!.values()],
+      blocks: { red: blockInfo("red"), blue: blockInfo("blue"), pink: blockInfo("pink") },
+      doors: { slider: qpos[adr.slide]!, drawer: qpos[adr.drawer]!, button: qpos[adr.button]!, switch: qpos[adr.switch]! },
+      lights: { led: this.led, lightbulb: this.bulb }
+    }
+  }
+
+  /**
+   * robot_obs, scene_obs and the requested images (H×W×3 uint8) and depth (H×W float32, m). Without an argument it
+   * renders both RGB cameras when the table was loaded with `cameras: true`, else none.
+   *
+   * @since 0.1.0
+   */
+  observe(cameras?: CameraRequest): SimObservation {
+    this.assertLive()
+    const req: CameraRequest = cameras ?? (this.camerasByDefault ? { rgbStatic: true, rgbGripper: true } : {})
+    const wantDepth = req.depth === true
+    let rgbStatic: Uint8Array | undefined
+    let rgbGripper: Uint8Array | undefined
+    let depthStatic: Float32Array | undefined
+    let depthGripper: Float32Array | undefined
+    if (req.rgbStatic === true || (wantDepth && req.rgbGripper !== true && req.rgbStatic !== false)) {
+      const cam = (this.staticCam ??= new RayCamera(this.mj, this.model, this.data, STATIC_CAMERA, this.surfaces))
+      rgbStatic = req.rgbStatic === true ? new Uint8Array(STATIC_CAMERA.width * STATIC_CAMERA.height * 3) : undefined
+      depthStatic = wantDepth ? new Float32Array(STATIC_CAMERA.width * STATIC_CAMERA.height) : undefined
+      const axes = STATIC_AXES
+      cam.render(STATIC_POSE.eye, axes.right, axes.up, axes.forward, rgbStatic, depthStatic)
+    }
+    if (req.rgbGripper === true) {
+      const cam = (this.gripperCam ??= new RayCamera(this.mj, this.model, this.data, GRIPPER_CAMERA, this.surfaces))
+      rgbGripper = new Uint8Array(GRIPPER_CAMERA.width * GRIPPER_CAMERA.height * 3)
+      depthGripper = wantDepth ? new Float32Array(GRIPPER_CAMERA.width * GRIPPER_CAMERA.height) : undefined
+      const { eye, right, up, forward } = this.gripperCameraPose()
+      cam.render(eye, right, up, forward, rgbGripper, depthGripper)
+    }
+    const obs: { -readonly [K in keyof SimObservation]: SimObservation[K] } = { robotObs: this.robotObs(), sceneObs: this.sceneObs() }
+    if (rgbStatic !== undefined) obs.rgbStatic = { data: rgbStatic, height: STATIC_CAMERA.height, width: STATIC_CAMERA.width }
+    if (rgbGripper !== undefined) obs.rgbGripper = { data: rgbGripper, height: GRIPPER_CAMERA.height, width: GRIPPER_CAMERA.width }
+    if (depthStatic !== undefined) obs.depthStatic = depthStatic
+    if (depthGripper !== undefined) obs.depthGripper = depthGripper
+    return obs
+  }
+
+  /** The gripper camera's eye and axes from the `gripper_cam` site: looks along site +y, image-up is site −z. */
+  private gripperCameraPose(): { eye: Array<number>; right: Array<number>; up: Array<number>; forward: Array<number> } {
+    const d = this.data
+    const s = this.adr.camSite
+    const p = d.site_xpos as Float64Array
+    const R = d.site_xmat as Float64Array
+    const o = s * 9
+    const forward = [R[o + 1]!, R[o + 4]!, R[o + 7]!]
+    const up = [-R[o + 2]!, -R[o + 5]!, -R[o + 8]!]
+    const right = [forward[1]! * up[2]! - forward[2]! * up[1]!, forward[2]! * up[0]! - forward[0]! * up[2]!, forward[0]! * up[1]! - forward[1]! * up[0]!]
+    return { eye: [p[s * 3]!, p[s * 3 + 1]!, p[s * 3 + 2]!], right, up, forward }
+  }
+
+  /** Current target pose (position + Euler) the relative actions accumulate onto. @since 0.1.0 */
+  targetPose(): { readonly position: [number, number, number]; readonly euler: [number, number, number] } {
+    this.assertLive()
+    return { position: [this.targetPos[0]!, this.targetPos[1]!, this.targetPos[2]!], euler: [this.targetEuler[0]!, this.targetEuler[1]!, this.targetEuler[2]!] }
+  }
+
+  /** True once `dispose` ran. @since 0.1.0 */
+  get released(): boolean {
+    return this.disposed
+  }
+
+  /**
+   * Frees the WASM objects (cameras, data, model) exactly once; calling it again does nothing. Every other
+   * method then fails with SimError "Released".
+   *
+   * @since 0.1.0
+   */
+  dispose(): void {
+    if (this.disposed) return
+    this.disposed = true
+    this.staticCam?.dispose()
+    this.gripperCam?.dispose()
+    this.data.delete()
+    this.model.delete()
+  }
+}
+
+const STATIC_AXES = lookAt(STATIC_POSE.eye, STATIC_POSE.target, STATIC_POSE.up)
