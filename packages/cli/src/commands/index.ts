@@ -4,8 +4,10 @@
  * @since 0.1.0
  */
 import type { CliCommand } from "../CliCommand.ts"
+import { command as benchCommand } from "./bench.ts"
 import { command as newCommand } from "./new.ts"
 
 export const commands: Readonly<Record<string, CliCommand>> = {
+  bench: benchCommand,
   new: newCommand
 }
