@@ -12,6 +12,8 @@
  * @since 0.1.0
  */
 import type { Action7, ActionChunk } from "../Action.ts"
+import { gripperLogitToEnv } from "../math/Gripper.ts"
+import { denormalizeAction, NORM_MAX, NORM_MIN } from "../math/Normalization.ts"
 import { SdkError } from "../SdkError.ts"
 
 /**
@@ -24,24 +26,16 @@ export interface Normalization {
 }
 
 /** RoboVLMs' CALVIN values (`norm_min` / `norm_max`). @since 0.1.0 @category constants */
-export const CALVIN_NORMALIZATION: Normalization = { min: -0.65, max: 0.65 }
+export const CALVIN_NORMALIZATION: Normalization = { min: NORM_MIN, max: NORM_MAX }
 
 /**
- * The inverse normalisation of one arm value.
+ * Gripper logit → env command: +1 (open) when sigmoid(logit) > 0.5, i.e. logit > 0; else −1 (close)
+ * (`math/Gripper.ts` `gripperLogitToEnv`).
  *
  * @since 0.1.0
  * @category decoding
  */
-export const denormalizeArmValue = (value: number, normalization: Normalization): number =>
-  0.5 * (value + 1) * (normalization.max - normalization.min) + normalization.min
-
-/**
- * Gripper logit → env command: +1 (open) when sigmoid(logit) > 0.5, i.e. logit > 0; else −1 (close).
- *
- * @since 0.1.0
- * @category decoding
- */
-export const gripperCommandFromLogit = (logit: number): 1 | -1 => (logit > 0 ? 1 : -1)
+export const gripperCommandFromLogit = (logit: number): 1 | -1 => gripperLogitToEnv(logit)
 
 /**
  * One window position's head output → an action chunk. `arm` holds N×6 values from `armOffset`, `gripperLogits`
@@ -66,8 +60,9 @@ export const decodeActionChunk = (
       if (!Number.isFinite(v)) throw new SdkError({ reason: "NonFinite", message: `the head predicted a non-finite arm value (${v})`, subject: "head.arm" })
     }
     if (Number.isNaN(logit)) throw new SdkError({ reason: "NonFinite", message: "the head predicted a NaN gripper logit", subject: "head.gripperLogits" })
-    const d = (i: number) => denormalizeArmValue(a[i]!, normalization)
-    chunk.push([d(0), d(1), d(2), d(3), d(4), d(5), gripperCommandFromLogit(logit)])
+    // denormalizeAction leaves the last (gripper) dim alone.
+    const action = denormalizeAction([...a, gripperCommandFromLogit(logit)], normalization.min, normalization.max)
+    chunk.push(action as unknown as Action7)
   }
   return chunk
 }
