@@ -25,6 +25,17 @@ import { readModelConfig } from "./OnnxConfig.ts"
 import { describeCause, onnxError } from "./OnnxError.ts"
 import { makeOnnxTokenizer } from "./OnnxTokenizer.ts"
 
+let liveSessions = 0
+
+/**
+ * How many onnxruntime sessions this package holds open right now (three per live backbone). Tests use it to
+ * check that closing a Scope really releases them.
+ *
+ * @since 0.1.0
+ * @category diagnostics
+ */
+export const liveSessionCount = (): number => liveSessions
+
 /** Which graph of the export; also the key under `files` in config.json. @since 0.1.0 @category models */
 export type GraphRole = "vision_encoder" | "embed_tokens" | "decoder"
 
@@ -132,8 +143,15 @@ const openGraph = (
               cause
             )
       }),
-      (session) => Effect.promise(() => session.release().catch(() => undefined))
+      (session) =>
+        Effect.promise(() =>
+          session.release().then(
+            () => void liveSessions--,
+            () => void liveSessions--
+          )
+        )
     )
+    liveSessions++
     const inputs = new Map(session.inputMetadata.map((meta) => [meta.name, meta]))
     for (const required of REQUIRED_INPUTS[role]) {
       if (!inputs.has(required)) {

@@ -9,7 +9,7 @@ import { Backbone } from "@robovla/sdk"
 import { make } from "./OnnxBackbone.ts"
 import { Config, defaultConfig } from "./OnnxConfig.ts"
 
-export { make, resolveExecutionProvider, resolveSettings } from "./OnnxBackbone.ts"
+export { liveSessionCount, make, resolveExecutionProvider, resolveSettings } from "./OnnxBackbone.ts"
 export type { GraphRole, ResolvedSettings } from "./OnnxBackbone.ts"
 export { Config, decodePluginConfig, defaultConfig, ExecutionProvider, ImageFeatureScale, MODEL_CONFIG_FILE, ModelConfig, readModelConfig } from "./OnnxConfig.ts"
 export { onnxError } from "./OnnxError.ts"
