@@ -3,9 +3,12 @@
  *
  * @since 0.1.0
  */
+import { loadPolicyModel } from "@robovla/sdk"
 import { makeExpertPolicyModel } from "@robovla/sim"
+import { Cause, Effect, Exit, Scope } from "effect"
 import { BenchError } from "./BenchError.ts"
 import { makeRandomPolicyModel } from "./adapters/RandomPolicy.ts"
+import { makeHttpPolicy, makeWebSocketPolicy } from "./adapters/RemotePolicy.ts"
 import type { MadePolicy, PolicySpec } from "./PolicySpec.ts"
 
 /**
@@ -18,7 +21,29 @@ export const makePolicy = async (spec: PolicySpec, context: { readonly scene: st
       return { model: makeExpertPolicyModel(context.scene as "D"), close: async () => {} }
     case "random":
       return { model: makeRandomPolicyModel(spec.seed ?? 0), close: async () => {} }
-    default:
-      throw new BenchError({ reason: "PolicyUnavailable", message: `policy kind ${spec.kind} is not available yet` })
+    case "http":
+      return makeHttpPolicy(spec)
+    case "ws":
+      return makeWebSocketPolicy(spec)
+    case "vla": {
+      const scope = Scope.makeUnsafe()
+      const exit = await Effect.runPromiseExit(Scope.provide(scope)(loadPolicyModel({
+        backbone: spec.backbone,
+        head: spec.head,
+        ...(spec.backboneConfig === undefined ? {} : { backboneConfig: spec.backboneConfig }),
+        ...(spec.headConfig === undefined ? {} : { headConfig: spec.headConfig }),
+        ...(spec.vlaConfig === undefined ? {} : { vla: spec.vlaConfig }),
+        ...(spec.checkpoint === undefined ? {} : { checkpoint: spec.checkpoint })
+      })))
+      if (Exit.isFailure(exit)) {
+        await Effect.runPromise(Scope.close(scope, Exit.void))
+        const error = Cause.findErrorOption(exit.cause)
+        throw new BenchError({
+          reason: "PolicyUnavailable",
+          message: `cannot load ${spec.backbone} + ${spec.head}: ${error._tag === "Some" ? (error.value as Error).message : Cause.pretty(exit.cause)}`
+        })
+      }
+      return { model: exit.value, close: () => Effect.runPromise(Scope.close(scope, Exit.void)) }
+    }
   }
 }
