@@ -583,6 +583,20 @@ export class PlayTable {
     return { eye: [p[s * 3]!, p[s * 3 + 1]!, p[s * 3 + 2]!], right, up, forward }
   }
 
+  /**
+   * World position (geom centre) and rgba of a named geom, e.g. `table/button_link/cap` (for tests and tools).
+   *
+   * @since 0.1.0
+   */
+  geom(name: string): { readonly position: [number, number, number]; readonly rgba: [number, number, number, number] } {
+    this.assertLive()
+    const id = this.mj.mj_name2id(this.model, this.mj.mjtObj.mjOBJ_GEOM.value, name)
+    if (id < 0) throw new SimError({ reason: "InvalidState", message: `no geom named ${JSON.stringify(name)}` })
+    const p = this.data.geom_xpos as Float64Array
+    const c = this.model.geom_rgba as Float32Array
+    return { position: [p[id * 3]!, p[id * 3 + 1]!, p[id * 3 + 2]!], rgba: [c[id * 4]!, c[id * 4 + 1]!, c[id * 4 + 2]!, c[id * 4 + 3]!] }
+  }
+
   /** Current target pose (position + Euler) the relative actions accumulate onto. @since 0.1.0 */
   targetPose(): { readonly position: [number, number, number]; readonly euler: [number, number, number] } {
     this.assertLive()

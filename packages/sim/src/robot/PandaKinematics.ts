@@ -252,7 +252,7 @@ export interface IkOptions {
 }
 
 /** @since 0.1.0 @category constants */
-export const DEFAULT_IK: IkOptions = { iterations: 12, damping: 0.05, nullGain: 0.2, maxStep: 0.3 }
+export const DEFAULT_IK: IkOptions = { iterations: 12, damping: 0.01, nullGain: 0.2, maxStep: 0.3 }
 
 /**
  * Damped least-squares IK on the TCP toward (targetPos, targetRot row-major 3×3), starting from `qStart`,

@@ -37,6 +37,10 @@ const LINK_GEOMS: ReadonlyArray<string> = [
   `<geom name="robot/base/link7" type="cylinder" fromto="0 0 -0.03 0 0 0.1" size="0.045" rgba="${WHITE}"/>`
 ]
 
+/** Arm servo gains (N·m/rad, N·m·s/rad): stiff, near-critically damped at 240 Hz with implicit damping. */
+const ARM_KP = [13500, 13500, 10500, 10500, 6000, 6000, 6000]
+const ARM_KV = [135, 135, 105, 105, 60, 60, 60]
+
 /** Menagerie-like masses (kg) of link1…link7. */
 const LINK_MASS = [4.97, 0.65, 3.23, 3.59, 1.23, 1.67, 0.74]
 
@@ -80,10 +84,9 @@ export const pandaXml = (): { readonly body: string; readonly actuators: string;
       </body>
     </body>`
   body += close
-  const kp = [4500, 4500, 3500, 3500, 2000, 2000, 2000]
   let actuators = ""
   for (let i = 0; i < 7; i++) {
-    actuators += `<position name="act${i + 1}" joint="joint${i + 1}" kp="${kp[i]}" kv="${kp[i]! / 10}" forcerange="-200 200" ctrlrange="${f(Q_LOWER[i]!)} ${f(Q_UPPER[i]!)}"/>\n`
+    actuators += `<position name="act${i + 1}" joint="joint${i + 1}" kp="${ARM_KP[i]}" kv="${ARM_KV[i]}" forcerange="-200 200" ctrlrange="${f(Q_LOWER[i]!)} ${f(Q_UPPER[i]!)}"/>\n`
   }
   actuators += `<position name="act_finger_left" joint="finger_left" kp="4000" kv="40" forcerange="-200 200" ctrlrange="0 0.04"/>\n`
   actuators += `<position name="act_finger_right" joint="finger_right" kp="4000" kv="40" forcerange="-200 200" ctrlrange="0 0.04"/>\n`

@@ -43,8 +43,9 @@ import {
 } from "./SceneLayout.ts"
 
 /**
- * Blocks and robot geoms report contacts up to this far apart (margin) without any force there (gap): the
- * "touching" rule of SimInfo.ts then sees a resting block's support on every step, not only when it sinks in.
+ * Block geoms report contacts up to this far apart (margin) without any force there (gap): the "touching" rule of
+ * SimInfo.ts then sees a resting block's support (and a block held in the fingers) on every step, not only when it
+ * sinks in. Robot-vs-table contacts carry no margin, so fingertips hovering over the desk do not count.
  */
 const CONTACT_MARGIN = CONTACT_DISTANCE
 
@@ -236,7 +237,7 @@ export const sceneXml = (scene: SceneId): string => {
   <default>
     <geom contype="2" conaffinity="5" friction="0.5 0.005 0.0001" solref="0.01 1"/>
     <default class="robot">
-      <geom contype="4" conaffinity="3" margin="${CONTACT_MARGIN}" gap="${CONTACT_MARGIN}"/>
+      <geom contype="4" conaffinity="3"/>
     </default>
     <default class="block">
       <geom contype="1" conaffinity="15" friction="0.7 0.001 0.0001" condim="4" margin="${CONTACT_MARGIN}" gap="${CONTACT_MARGIN}"/>
