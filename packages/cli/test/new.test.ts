@@ -213,12 +213,20 @@ describe("robovla new: scaffolded plugins work", () => {
 
   it.skipIf(!hasConformance)("passes the SDK conformance suite when its own tests run (npx vitest run)", async () => {
     const vitest = path.join(rootModules, "vitest/vitest.mjs")
-    for (const dir of [backboneDir, headDir]) {
-      const result = await run(process.execPath, [vitest, "run"], { cwd: dir, env: { ...process.env, CI: "1" } })
-        .catch((e: { stdout?: string; stderr?: string; code?: number }) => e)
+    for (const [dir, suite] of [
+      [backboneDir, `conformance: backbone plugin "my-vlm"`],
+      [headDir, `conformance: head plugin "tiny-mlp"`]
+    ] as const) {
+      const result = await run(process.execPath, [vitest, "run", "--reporter=verbose"], {
+        cwd: dir,
+        env: { ...process.env, CI: "1", NO_COLOR: "1", FORCE_COLOR: "0" }
+      }).catch((e: { stdout?: string; stderr?: string; code?: number }) => e)
       const output = `${result.stdout ?? ""}\n${result.stderr ?? ""}`
       expect("code" in result ? result.code : 0, output).toBe(0)
-      expect(output).toMatch(/Tests\s+.*\d+ passed/)
+      expect(output).toContain(suite)
+      expect(output).not.toMatch(/\d+ failed/)
+      const passed = Number(/Tests\s+(\d+) passed/.exec(output)?.[1] ?? 0)
+      expect(passed, output).toBeGreaterThanOrEqual(9)
     }
   })
 })
