@@ -53,7 +53,7 @@ const classify = (cause: Cause.Cause<SdkError | unknown>): Failure => {
     ? (error as { message: string }).message
     : String(error)
   const reason = (error as { reason?: string } | undefined)?.reason
-  if (reason === "PolicyTimeout") return { outcome: "policy_timeout", error: message }
+  if (reason === "PolicyTimeout" || reason === "Timeout") return { outcome: "policy_timeout", error: message }
   if (reason === "MalformedAction" || reason === "ShapeMismatch" || reason === "NonFinite") return { outcome: "malformed_action", error: message }
   return { outcome: "policy_error", error: message }
 }

@@ -6,9 +6,10 @@
  * @since 0.1.0
  */
 import type { ObservationFrame } from "@robovla/sdk"
-import { checkTask, instructionFor, NEUTRAL_ROBOT_OBS, PlayTable, sceneObsForState, type TaskName } from "@robovla/sim"
+import { checkTask, EVAL_ROBOT_OBS, instructionFor, PlayTable, type SceneId, sceneObsForState, type SymbolicState, type TaskName } from "@robovla/sim"
 import { Effect } from "effect"
 import type { ChainResult, ChainSpec } from "./Chain.ts"
+import { makeRandomPolicyModel } from "./adapters/RandomPolicy.ts"
 import { makePolicy } from "./MakePolicy.ts"
 import { runChain } from "./Rollout.ts"
 import type { WorkerSetup } from "./Runner.ts"
@@ -42,20 +43,26 @@ const downsample = (image: NonNullable<ObservationFrame["rgbStatic"]>, size: num
   return out
 }
 
+/** Mixes a run seed and a chain index into one 32-bit seed. @since 0.1.0 @category utils */
+export const chainSeed = (seed: number, index: number): number => (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(index + 1, 0xc2b2ae35)) >>> 0
+
 /** @since 0.1.0 @category constructors */
 export const makeRolloutContext = async (setup: WorkerSetup): Promise<RolloutContext> => {
-  const world = await PlayTable.load(setup.scene as "D")
+  const world = await PlayTable.load(setup.scene as SceneId)
   const made = await makePolicy(setup.policy, { scene: setup.scene })
-  const policy = await Effect.runPromise(made.model.policy())
   const instructions = setup.instructions
   return {
     run: async (chain, record) => {
       const frames: Array<VideoFrame> = []
+      // A fresh policy instance per chain, seeded by the chain, so an outcome does not depend on which worker ran
+      // the chain or what it ran before (this is what makes --resume reproduce an uninterrupted run).
+      const model = setup.policy.kind === "random" ? makeRandomPolicyModel(chainSeed(setup.policy.seed ?? 0, chain.index)) : made.model
+      const policy = await Effect.runPromise(model.policy())
       const result = await runChain(world, policy, chain, {
         maxSteps: setup.maxSteps,
         actTimeoutMs: setup.actTimeoutMs,
         actionsPerQuery: setup.actionsPerQuery,
-        resetState: (c) => ({ robotObs: NEUTRAL_ROBOT_OBS, sceneObs: sceneObsForState(c.initialState as never, setup.scene as "D") }),
+        resetState: (c) => ({ robotObs: EVAL_ROBOT_OBS, sceneObs: sceneObsForState(c.initialState as SymbolicState, setup.scene as SceneId) }),
         instructionFor: (task) => instructions?.[task] ?? instructionFor(task as TaskName, "eval"),
         checkTask: (task, start, now) => checkTask(task as TaskName, start, now),
         recordCameras: record,

@@ -25,7 +25,9 @@ export const SdkErrorReason = Schema.Literals([
   "WeightsNotFound", // a checkpoint or weight file is missing
   "CorruptFile", // a file exists but cannot be parsed
   "EngineUnavailable", // the requested compute engine cannot be loaded
-  "Released" // a resource was used after its scope closed
+  "Released", // a resource was used after its scope closed
+  "Timeout", // a call (e.g. to a remote policy) did not answer in time
+  "Unavailable" // a remote service could not be reached or answered with a server error
 ])
 
 /**
@@ -47,6 +49,6 @@ export class SdkError extends Schema.TaggedError<SdkError>()("SdkError", {
 }) {
   /** Retrying helps only for transient plugin failures. */
   get isRetryable(): boolean {
-    return this.reason === "PluginFailure"
+    return this.reason === "PluginFailure" || this.reason === "Timeout" || this.reason === "Unavailable"
   }
 }

@@ -7,6 +7,7 @@
  * @since 0.1.0
  */
 import { OpenpiConnection, PolicyClient, PolicyClientError } from "@robovla/gateway/client"
+import { SdkError } from "@robovla/sdk"
 import type { ActionChunk, ObservationFrame, PolicyInputs, PolicyMetadata, PolicyModel, PolicyService } from "@robovla/sdk"
 import { Effect } from "effect"
 import { BenchError } from "../BenchError.ts"
@@ -14,23 +15,25 @@ import type { MadePolicy } from "../PolicySpec.ts"
 
 const ALL_INPUTS: PolicyInputs = { rgbStatic: true, rgbGripper: true, robotObs: true, sceneObs: true }
 
-const toBenchError = (what: string) => (cause: unknown): BenchError => {
+// Remote failures cross the Policy contract as SdkErrors: "Timeout" for no answer in time, "Unavailable" for
+// transport and server errors; the rollout records them as policy_timeout / policy_error for that chain.
+const toSdkError = (what: string) => (cause: unknown): SdkError => {
+  if (cause instanceof SdkError) return cause
   const error = cause as { name?: string; message?: string }
-  if (error?.name === "TimeoutError" || error?.name === "AbortError") return new BenchError({ reason: "PolicyTimeout", message: `${what}: no reply in time`, cause })
+  if (error?.name === "TimeoutError" || error?.name === "AbortError") return new SdkError({ reason: "Timeout", message: `${what}: no reply in time`, cause })
   if (cause instanceof PolicyClientError) {
-    return new BenchError({ reason: cause.status === 504 ? "PolicyTimeout" : "PolicyError", message: `${what}: HTTP ${cause.status} ${cause.code}: ${cause.message}`, cause })
+    return new SdkError({ reason: cause.status === 504 ? "Timeout" : "Unavailable", message: `${what}: HTTP ${cause.status} ${cause.code}: ${cause.message}`, cause })
   }
-  return new BenchError({ reason: "PolicyError", message: `${what}: ${error?.message ?? String(cause)}`, cause })
+  return new SdkError({ reason: "Unavailable", message: `${what}: ${error?.message ?? String(cause)}`, cause })
 }
 
 const withTimeout = <A>(promise: Promise<A>, ms: number, what: string): Promise<A> =>
   new Promise<A>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new BenchError({ reason: "PolicyTimeout", message: `${what}: no reply within ${ms} ms` })), ms)
+    const timer = setTimeout(() => reject(new SdkError({ reason: "Timeout", message: `${what}: no reply within ${ms} ms` })), ms)
     promise.then((v) => (clearTimeout(timer), resolve(v)), (e) => (clearTimeout(timer), reject(e)))
   })
 
-const call = <A>(what: string, thunk: () => Promise<A>): Effect.Effect<A, BenchError> =>
-  Effect.tryPromise({ try: thunk, catch: (cause) => (cause instanceof BenchError ? cause : toBenchError(what)(cause)) })
+const call = <A>(what: string, thunk: () => Promise<A>): Effect.Effect<A, SdkError> => Effect.tryPromise({ try: thunk, catch: toSdkError(what) })
 
 interface WireMeta {
   readonly name?: string
@@ -70,8 +73,13 @@ export const makeHttpPolicy = async (options: { readonly url: string; readonly p
   const metadata = metadataFrom(info.metadata, options.policy)
   const sessions: Array<string> = []
   const what = `policy ${options.policy} at ${options.url}`
-  const policy = (): Effect.Effect<PolicyService, BenchError> =>
-    call(what, () => client.createSession(options.policy)).pipe(
+  // The benchmark runs one chain at a time per worker and makes a fresh policy per chain, so the previous
+  // chain's server session is deleted when the next one is made: the server never accumulates sessions.
+  const policy = (): Effect.Effect<PolicyService, SdkError> =>
+    call(what, async () => {
+      await Promise.allSettled(sessions.splice(0).map((sid) => client.deleteSession(options.policy, sid)))
+      return client.createSession(options.policy)
+    }).pipe(
       Effect.map((sid): PolicyService => {
         sessions.push(sid)
         return {
@@ -84,7 +92,7 @@ export const makeHttpPolicy = async (options: { readonly url: string; readonly p
     )
   const model: PolicyModel = {
     metadata,
-    policy: policy as PolicyModel["policy"],
+    policy,
     actBatch: (items) => Effect.forEach(items, (item) => item.policy.act(item.observation, item.instruction), { concurrency: "unbounded" })
   }
   return {
@@ -112,8 +120,11 @@ export const makeWebSocketPolicy = async (options: { readonly url: string; reado
   const metadata = metadataFrom(probe.metadata as WireMeta, options.url)
   await probe.close()
   const connections = new Set<OpenpiConnection>()
-  const policy = (): Effect.Effect<PolicyService, BenchError> =>
-    Effect.sync(() => {
+  const policy = (): Effect.Effect<PolicyService, SdkError> =>
+    Effect.promise(async () => {
+      // As for REST: the previous chain's connection is closed when the next policy is made.
+      await Promise.allSettled([...connections].map((c) => c.close()))
+      connections.clear()
       let connection: Promise<OpenpiConnection> | undefined
       const connect = () => {
         connection = open().then((c) => (connections.add(c), c))
@@ -147,11 +158,11 @@ export const makeWebSocketPolicy = async (options: { readonly url: string; reado
               throw error
             }
           })
-      }
+      } satisfies PolicyService
     })
   const model: PolicyModel = {
     metadata,
-    policy: policy as PolicyModel["policy"],
+    policy,
     actBatch: (items) => Effect.forEach(items, (item) => item.policy.act(item.observation, item.instruction), { concurrency: "unbounded" })
   }
   return {
