@@ -13,8 +13,11 @@
  *
  * @since 0.1.0
  */
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
 import * as tf from "@tensorflow/tfjs-core"
 import { Context, Effect, Layer } from "effect"
+import { findPackageDirectory } from "./PluginLoader.ts"
 import { SdkError } from "./SdkError.ts"
 
 /**
@@ -92,12 +95,20 @@ export const BACKEND_ENV_VAR = "ROBOVLA_TFJS_BACKEND"
 const BACKENDS: ReadonlyArray<TfjsBackendName> = ["tensorflow", "wasm", "cpu"]
 const NATIVE_PACKAGES = ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"] as const
 
-/** Imports a package that may not be installed; the name is a variable so no bundler or type checker needs it. */
-const importOptional = (name: string): Promise<unknown> => import(name)
+const here = path.dirname(fileURLToPath(import.meta.url))
+
+/** Thrown (and reported as "not installed") when an optional package is absent, whatever the module runner. */
+class NotInstalled extends Error {}
+
+/**
+ * Imports a package that may not be installed. Presence is checked on disk first, so "not installed" is reported
+ * the same under Node, tsx and vitest; the name is a variable so no bundler or type checker needs the package.
+ */
+const importOptional = (name: string): Promise<unknown> =>
+  findPackageDirectory(name, here) === undefined ? Promise.reject(new NotInstalled(name)) : import(name)
 
 const describeImportError = (cause: unknown): string => {
-  const code = (cause as { code?: unknown } | null)?.code
-  if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") return "not installed"
+  if (cause instanceof NotInstalled) return "not installed"
   const message = cause instanceof Error ? cause.message : String(cause)
   return message.split("\n")[0]!
 }

@@ -167,10 +167,14 @@ export interface LoadPluginOptions {
 const PACKAGE_NAME = /^(?:@[a-z0-9][\w.-]*\/)?(backbone|head)-([a-z0-9][a-z0-9-]*)$/
 
 /**
- * Finds the package folder. `require.resolve(name + "/package.json")` fails for packages whose `exports` map
- * does not list package.json (ours do not), so we walk the same node_modules lookup paths Node would.
+ * Finds an installed package's folder (real path) as Node would from a file in `from`, or undefined.
+ * `require.resolve(name + "/package.json")` fails for packages whose `exports` map does not list package.json
+ * (ours do not), so this falls back to walking the same node_modules lookup paths.
+ *
+ * @since 0.1.0
+ * @category loading
  */
-const findPackageDirectory = (packageName: string, from: string): string | undefined => {
+export const findPackageDirectory = (packageName: string, from: string): string | undefined => {
   const require = createRequire(path.join(path.resolve(from), "noop.js"))
   try {
     return path.dirname(fs.realpathSync(require.resolve(`${packageName}/package.json`)))
