@@ -8,6 +8,8 @@ import { Tensor } from "@robovla/sdk"
 import type { BackboneService, FloatTensor, SdkError } from "@robovla/sdk"
 import { liveSessionCount, make, plugin } from "../src/index.ts"
 import type { Config } from "../src/index.ts"
+import { FLOAT, INT64, tinyOnnxModel } from "./tinyOnnx.ts"
+import type { TinyNode, TinyValue } from "./tinyOnnx.ts"
 
 const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url))
 const fixtureDir = path.resolve(repoRoot, "../shared/fixtures/tiny-paligemma-onnx")
@@ -248,6 +250,82 @@ describe.skipIf(!hasFixture)("OnnxBackbone on tiny-paligemma-onnx", () => {
 
     const corrupt = await makeFailure({ modelDir: notJson })
     expect(corrupt.reason).toBe("CorruptFile")
+  })
+
+  describe("with hand-built graphs in place of the fixture's", () => {
+    const D = 64
+    const embeds: TinyValue = { name: "inputs_embeds", type: FLOAT, dims: ["batch", "seq", D] }
+    const hidden: TinyValue = { name: "last_hidden_state", type: FLOAT, dims: ["batch", "seq", D] }
+    const mask = (type: number): TinyValue => ({ name: "attention_mask", type, dims: ["batch", "seq"] })
+    const withGraph = (file: string, nodes: ReadonlyArray<TinyNode>, inputs: ReadonlyArray<TinyValue>, outputs: ReadonlyArray<TinyValue>) => {
+      const dir = brokenCopy((d) => fs.writeFileSync(path.join(d, file), tinyOnnxModel(nodes, inputs, outputs)))
+      tempDirs.push(dir)
+      return dir
+    }
+    const run = <A, E>(dir: string, use: (b: BackboneService) => Effect.Effect<A, E>) =>
+      Effect.runPromise(Effect.scoped(Effect.flatMap(make({ modelDir: dir }), use)))
+    const ones = (L: number) => Tensor.intTensor<"B L">(new Int32Array(L).fill(1), [1, L])
+
+    it("reports NaN in a graph's output as NonFinite naming the file and output", async () => {
+      const dir = withGraph(
+        "decoder.onnx",
+        [{ op: "Neg", inputs: ["inputs_embeds"], outputs: ["neg"] }, { op: "Sqrt", inputs: ["neg"], outputs: ["last_hidden_state"] }],
+        [embeds, mask(INT64)],
+        [hidden]
+      )
+      const failure = await run(dir, (b) =>
+        Effect.flip(b.forward(Tensor.floatTensor<"B L D">(new Float32Array(2 * D).fill(1), [1, 2, D]), ones(2)))
+      )
+      expect(failure.reason).toBe("NonFinite")
+      expect(failure.subject).toBe("decoder.onnx: last_hidden_state")
+    })
+
+    it("feeds int32 masks to graphs that declare them", async () => {
+      const dir = withGraph(
+        "decoder.onnx",
+        [{ op: "Identity", inputs: ["inputs_embeds"], outputs: ["last_hidden_state"] }],
+        [embeds, mask(6 /* INT32 */)],
+        [hidden]
+      )
+      const input = Tensor.floatTensor<"B L D">(Float32Array.from({ length: 3 * D }, (_, i) => i / 100), [1, 3, D])
+      const output = await run(dir, (b) => b.forward(input, ones(3)))
+      expect(Array.from(output.data)).toEqual(Array.from(input.data))
+    })
+
+    it("rejects graphs with the wrong or extra inputs as CorruptFile, listing them", async () => {
+      const renamed = withGraph(
+        "decoder.onnx",
+        [{ op: "Identity", inputs: ["embeds"], outputs: ["last_hidden_state"] }],
+        [{ ...embeds, name: "embeds" }, mask(INT64)],
+        [hidden]
+      )
+      const wrong = await Effect.runPromise(Effect.scoped(Effect.flip(make({ modelDir: renamed }))))
+      expect(wrong.reason).toBe("CorruptFile")
+      expect(wrong.message).toContain("has inputs [embeds, attention_mask]")
+
+      const extra = withGraph(
+        "decoder.onnx",
+        [{ op: "Identity", inputs: ["inputs_embeds"], outputs: ["last_hidden_state"] }],
+        [embeds, mask(INT64), { name: "position_ids", type: INT64, dims: ["batch", "seq"] }],
+        [hidden]
+      )
+      const extraFailure = await Effect.runPromise(Effect.scoped(Effect.flip(make({ modelDir: extra }))))
+      expect(extraFailure.reason).toBe("CorruptFile")
+      expect(extraFailure.message).toContain("extra inputs [position_ids]")
+    })
+
+    it("rejects a graph whose inferred output dims disagree with config.json when it is opened", async () => {
+      const dir = withGraph(
+        "vision_encoder.onnx",
+        [{ op: "Identity", inputs: ["pixel_values"], outputs: ["image_features"] }],
+        [{ name: "pixel_values", type: FLOAT, dims: ["batch", 3, 32, 32] }],
+        [{ name: "image_features", type: FLOAT }] // undeclared: onnxruntime infers [batch, 3, 32, 32]
+      )
+      const failure = await Effect.runPromise(Effect.scoped(Effect.flip(make({ modelDir: dir }))))
+      expect(failure.reason).toBe("ShapeMismatch")
+      expect(failure.subject).toBe("vision_encoder.onnx: output image_features")
+      expect(failure.message).toContain("image_token_count/hidden_size expects [*, 16, 64]")
+    })
   })
 
   it("releases its sessions when the Scope closes; later calls fail with Released", async () => {
