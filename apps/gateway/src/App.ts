@@ -13,10 +13,15 @@ import { GatewayError, toGatewayError } from "./GatewayError.ts"
 import { makeDecoder } from "./internal/decode.ts"
 import { honoPath, type Route, routeNotFound, routes } from "./Routes.ts"
 
-/** Reads the body up to `max` bytes; a longer one is a 413 without reading the rest. */
+/**
+ * Reads the body up to `max` bytes. A longer one is a 413; its remaining bytes are read and dropped (up to
+ * `DRAIN_CAP`) so that the client, still sending, receives the 413 instead of a reset connection.
+ */
+const DRAIN_CAP = 64 * 1024 * 1024
+
 const readBody = async (c: Context, max: number): Promise<string> => {
-  const declared = c.req.header("content-length")
-  if (declared !== undefined && Number(declared) > max) throw tooLarge(max)
+  const declared = Number(c.req.header("content-length") ?? "0")
+  if (declared > DRAIN_CAP) throw tooLarge(max)
   const stream = c.req.raw.body
   if (stream === null) return ""
   const reader = stream.getReader()
@@ -26,12 +31,13 @@ const readBody = async (c: Context, max: number): Promise<string> => {
     const { done, value } = await reader.read()
     if (done) break
     size += value.byteLength
-    if (size > max) {
+    if (size > DRAIN_CAP) {
       await reader.cancel().catch(() => {})
-      throw tooLarge(max)
+      break
     }
-    chunks.push(value)
+    if (size <= max) chunks.push(value)
   }
+  if (size > max) throw tooLarge(max)
   return new TextDecoder("utf-8").decode(Buffer.concat(chunks))
 }
 

@@ -243,20 +243,31 @@ export const resolveConfig = (input: unknown, env: Readonly<Record<string, strin
 }
 
 /**
- * Reads and resolves a JSON config file.
+ * Reads a JSON config file (not yet decoded).
  *
  * @since 0.1.0
  * @category constructors
  */
-export const loadConfigFile = (path: string): GatewayConfig => {
+export const readConfigFile = (path: string): Record<string, unknown> => {
   let json: unknown
   try {
     json = JSON.parse(readFileSync(path, "utf8"))
   } catch (error) {
     throw new GatewayError({ reason: "InvalidJson", message: `config ${path}: ${(error as Error).message}` })
   }
-  return resolveConfig(json)
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw new GatewayError({ reason: "InvalidField", field: "config", message: `config ${path}: must be a JSON object` })
+  }
+  return json as Record<string, unknown>
 }
+
+/**
+ * Reads and resolves a JSON config file.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const loadConfigFile = (path: string): GatewayConfig => resolveConfig(readConfigFile(path))
 
 /**
  * What `npm start` serves: the privileged scripted expert for scene A.

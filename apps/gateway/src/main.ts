@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { DEFAULT_CONFIG_FILE, loadConfigFile, resolveConfig } from "./Config.ts"
+import { DEFAULT_CONFIG_FILE, readConfigFile, resolveConfig } from "./Config.ts"
 import { GatewayError } from "./GatewayError.ts"
 import { startGateway } from "./Server.ts"
 
@@ -16,15 +16,11 @@ import { startGateway } from "./Server.ts"
 export const runGateway = async (options: { readonly config?: string | undefined; readonly host?: string | undefined; readonly port?: number | undefined }): Promise<number> => {
   let config
   try {
-    const base = options.config === undefined ? resolveConfig(DEFAULT_CONFIG_FILE) : loadConfigFile(options.config)
+    const raw = options.config === undefined ? { ...DEFAULT_CONFIG_FILE } : readConfigFile(options.config)
     config = resolveConfig({
-      ...base,
-      deployments: base.deployments.map((d) => d.spec),
+      ...raw,
       ...(options.host === undefined ? {} : { host: options.host }),
-      ...(options.port === undefined ? {} : { port: options.port }),
-      apiKeys: base.apiKeys,
-      ...(base.rateLimit === undefined ? {} : { rateLimit: base.rateLimit }),
-      ...(base.defaultDeployment === undefined ? {} : { defaultDeployment: base.defaultDeployment })
+      ...(options.port === undefined ? {} : { port: options.port })
     })
   } catch (error) {
     console.error(error instanceof GatewayError ? `robovla gateway: ${error.message}` : error)

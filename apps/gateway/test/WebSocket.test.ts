@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { WebSocket } from "ws"
+import { OpenpiConnection, PolicyClient } from "../src/client/PolicyClient.ts"
+import { encode, NdArray } from "../src/MsgpackNumpy.ts"
+import type { RunningGateway } from "../src/Server.ts"
+import { mockChunk } from "../src/worker/MockPolicyModel.ts"
+import { FAULTY, json, post, robotObs, start, validBody } from "./helpers.ts"
+
+const KEY = "ws-test-key-0123456789"
+
+/** Opens a raw socket and collects every frame until it closes. */
+const rawExchange = (url: string, frames: Array<Uint8Array | string>, headers: Record<string, string> = { authorization: `Api-Key ${KEY}` }) =>
+  new Promise<{ messages: Array<{ binary: boolean; data: Buffer }>; code: number; reason: string }>((resolve, reject) => {
+    const ws = new WebSocket(url, { headers })
+    const messages: Array<{ binary: boolean; data: Buffer }> = []
+    ws.on("message", (data: Buffer, binary: boolean) => {
+      messages.push({ binary, data })
+      if (messages.length === 1) for (const f of frames) ws.send(f)
+    })
+    ws.on("close", (code, reason) => resolve({ messages, code, reason: reason.toString() }))
+    ws.on("error", reject)
+  })
+
+describe("openpi WebSocket", () => {
+  let gw: RunningGateway
+  beforeAll(async () => {
+    gw = await start({
+      apiKeys: [KEY],
+      defaultDeployment: "mock",
+      deployments: [
+        { id: "mock", kind: "mock", preload: true },
+        { id: "faulty", kind: "module", module: FAULTY, observationKeys: { "observation/joint_position": "robot_obs", task: "instruction" } }
+      ]
+    })
+  })
+  afterAll(() => gw.drain())
+
+  it("sends the metadata frame first, then answers msgpack observations with (N, 7) float actions", async () => {
+    const conn = await OpenpiConnection.open(`ws://127.0.0.1:${gw.port}/ws/mock`, { apiKey: KEY })
+    expect(conn.metadata).toMatchObject({ name: "mock", chunk_size: 4, policy_id: "mock" })
+    const obs = robotObs(4)
+    const reply = await conn.infer({ "observation/state": NdArray.fromFloat32(Float32Array.from(obs), [15]), prompt: "open the drawer" })
+    const actions = reply["actions"] as NdArray
+    expect(actions).toBeInstanceOf(NdArray)
+    expect(actions.dtype).toBe("<f8")
+    expect(actions.shape).toEqual([4, 7])
+    const expected = mockChunk({ robotObs: [...Float32Array.from(obs)], sceneObs: [] }, "open the drawer", 0, 4).flat()
+    actions.toNumbers().forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 12))
+    expect(reply["server_timing"]).toMatchObject({ infer_ms: expect.any(Number) })
+    expect(reply["policy_timing"]).toMatchObject({ infer_ms: expect.any(Number), batch_size: 1 })
+    // The connection keeps a session: the second call is step 1, with prev_total_ms as openpi reports it.
+    const second = await conn.infer({ "observation/state": NdArray.fromFloat32(Float32Array.from(obs), [15]), prompt: "open the drawer" })
+    const step1 = mockChunk({ robotObs: [...Float32Array.from(obs)], sceneObs: [] }, "open the drawer", 1, 4).flat()
+    ;(second["actions"] as NdArray).toNumbers().forEach((v, i) => expect(v).toBeCloseTo(step1[i]!, 12))
+    expect(second["server_timing"]).toMatchObject({ prev_total_ms: expect.any(Number) })
+    // openpi's episode_start resets the history.
+    await conn.episodeStart()
+    const third = await conn.infer({ "observation/state": NdArray.fromFloat32(Float32Array.from(obs), [15]), prompt: "open the drawer" })
+    ;(third["actions"] as NdArray).toNumbers().forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 12))
+    await conn.close()
+  })
+
+  it("gives the same actions over REST and WebSocket, and serves the default policy at /", async () => {
+    const client = new PolicyClient({ baseUrl: gw.url, apiKey: KEY })
+    const frame = { robotObs: robotObs(7), sceneObs: new Array(24).fill(0) }
+    const rest = await client.act("mock", frame, "stack the blocks")
+    const ws = await client.connect()
+    expect(ws.metadata["policy_id"]).toBe("mock")
+    const viaWs = await ws.act(frame, "stack the blocks")
+    viaWs.actions.forEach((row, i) => row.forEach((v, j) => expect(v).toBeCloseTo(rest.actions[i]![j]!, 5)))
+    await ws.close()
+  })
+
+  it("maps observation keys per deployment", async () => {
+    const conn = await OpenpiConnection.open(`ws://127.0.0.1:${gw.port}/ws/faulty`, { apiKey: KEY })
+    const reply = await conn.infer({ "observation/joint_position": robotObs(9), task: "fine", extra: "ignored" })
+    expect((reply["actions"] as NdArray).toNumbers()[0]).toBeCloseTo(robotObs(9)[0]!)
+    await conn.close()
+  })
+
+  it("answers errors as openpi does: a text frame, then close 1011, without internals", async () => {
+    const cases: Array<[string, Uint8Array | string, RegExp]> = [
+      ["garbage bytes", new Uint8Array([0xc1, 0x00]), /InvalidJson/],
+      ["a text frame", "hello", /binary msgpack/],
+      ["missing prompt", encode({ "observation/state": robotObs() }), /prompt/],
+      ["wrong state length", encode({ "observation/state": [1, 2], prompt: "x" }), /15 values/],
+      ["image of the wrong dtype", encode({ "observation/state": robotObs(), "observation/image": NdArray.fromFloat32(new Float32Array(12), [2, 2, 3]), prompt: "x" }), /uint8/],
+      ["NaN state", encode({ "observation/state": NdArray.fromFloat64(new Float64Array(15).fill(NaN), [15]), prompt: "x" }), /finite/]
+    ]
+    for (const [, frame, pattern] of cases) {
+      const { messages, code } = await rawExchange(`ws://127.0.0.1:${gw.port}/ws/mock`, [frame])
+      expect(messages[0]!.binary).toBe(true)
+      expect(messages[1]!.binary).toBe(false)
+      expect(messages[1]!.data.toString()).toMatch(pattern)
+      expect(code).toBe(1011)
+    }
+    const crash = await rawExchange(`ws://127.0.0.1:${gw.port}/ws/faulty`, [encode({ "observation/state": robotObs(), prompt: "defect" })])
+    expect(crash.code).toBe(1011)
+    expect(crash.messages[1]!.data.toString()).toMatch(/PolicyFailed/)
+    expect(crash.messages[1]!.data.toString()).not.toMatch(/passwd/)
+    // The policy still answers afterwards.
+    const conn = await OpenpiConnection.open(`ws://127.0.0.1:${gw.port}/ws/mock`, { apiKey: KEY })
+    expect(((await conn.infer({ "observation/state": robotObs(), prompt: "x" }))["actions"] as NdArray).shape).toEqual([4, 7])
+    await conn.close()
+  })
+
+  it("refuses upgrades without a key (401) or for unknown policies (404)", async () => {
+    await expect(OpenpiConnection.open(`ws://127.0.0.1:${gw.port}/ws/mock`)).rejects.toMatchObject({ status: 401, code: "Unauthorized" })
+    await expect(OpenpiConnection.open(`ws://127.0.0.1:${gw.port}/ws/nope`, { apiKey: KEY })).rejects.toMatchObject({ status: 404, code: "PolicyNotFound" })
+    await expect(OpenpiConnection.open(`ws://127.0.0.1:${gw.port}/elsewhere`, { apiKey: KEY })).rejects.toMatchObject({ status: 404 })
+    const plain = await fetch(`${gw.url}/ws/mock`, { headers: { authorization: `Bearer ${KEY}` } })
+    expect(plain.status).toBe(426)
+  })
+
+  it("serves WebSocket and REST calls to one deployment concurrently", async () => {
+    const conn = await OpenpiConnection.open(`ws://127.0.0.1:${gw.port}/ws/mock`, { apiKey: KEY })
+    const [ws, rest] = await Promise.all([
+      conn.infer({ "observation/state": robotObs(1), prompt: "x" }),
+      post(`${gw.url}/v1/policies/mock/act`, validBody(1, "x"), { authorization: `Bearer ${KEY}` }).then(json)
+    ])
+    expect((ws["actions"] as NdArray).shape).toEqual([4, 7])
+    expect(rest.actions).toHaveLength(4)
+    await conn.close()
+  })
+})
