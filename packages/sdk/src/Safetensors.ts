@@ -159,6 +159,17 @@ export const f32ToF16 = (value: number): number => {
   return sign | (e << 10) | rounded
 }
 
+let f16Lookup: Float32Array | undefined
+
+/** All 65536 half-precision values as float32, built on first use (256 KB): decoding becomes one lookup. */
+const f16Table = (): Float32Array => {
+  if (f16Lookup === undefined) {
+    f16Lookup = new Float32Array(65536)
+    for (let bits = 0; bits < 65536; bits++) f16Lookup[bits] = f16ToF32(bits)
+  }
+  return f16Lookup
+}
+
 const bf16ToF32 = (bits: number): number => {
   u32Scratch[0] = bits << 16
   return f32Scratch[0]!
@@ -176,7 +187,17 @@ const f32ToBf16 = (value: number): number => {
 // reading
 // ---------------------------------------------------------------------------------------------------------------
 
+/** Typed arrays use the platform's byte order; on little-endian hosts (all Node targets) a byte copy suffices. */
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
+
 const decodeData = (dtype: SafetensorsDtype, bytes: Uint8Array, count: number): SafetensorsData => {
+  if (LITTLE_ENDIAN_HOST) {
+    // copy into a fresh, aligned buffer: fast, and no tensor shares memory with the file. (Not `bytes.slice()`:
+    // on a Node Buffer that is a view into the shared pool.)
+    if (dtype === "F32") return new Float32Array(new Uint8Array(bytes).buffer, 0, count)
+    if (dtype === "I32") return new Int32Array(new Uint8Array(bytes).buffer, 0, count)
+    if (dtype === "I64") return new BigInt64Array(new Uint8Array(bytes).buffer, 0, count)
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   switch (dtype) {
     case "F32": {
@@ -185,8 +206,9 @@ const decodeData = (dtype: SafetensorsDtype, bytes: Uint8Array, count: number): 
       return out
     }
     case "F16": {
+      const table = f16Table()
       const out = new Float32Array(count)
-      for (let i = 0; i < count; i++) out[i] = f16ToF32(view.getUint16(i * 2, true))
+      for (let i = 0; i < count; i++) out[i] = table[view.getUint16(i * 2, true)]!
       return out
     }
     case "BF16": {
@@ -206,7 +228,7 @@ const decodeData = (dtype: SafetensorsDtype, bytes: Uint8Array, count: number): 
     }
     case "U8":
     case "BOOL":
-      return Uint8Array.from(bytes)
+      return new Uint8Array(bytes)
   }
 }
 
@@ -349,6 +371,14 @@ const encodeData = (name: string, dtype: SafetensorsDtype, data: SafetensorsInpu
   const fail = (why: string) =>
     new SdkError({ reason: "InvalidInput", subject: name, message: `tensor "${name}" (${dtype}): ${why}` })
   const count = data.length
+  const sameLayout =
+    (dtype === "F32" && data instanceof Float32Array) ||
+    (dtype === "I32" && data instanceof Int32Array) ||
+    (dtype === "I64" && data instanceof BigInt64Array)
+  if (LITTLE_ENDIAN_HOST && sameLayout) {
+    new Uint8Array(out.buffer, out.byteOffset, out.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
+    return
+  }
   switch (dtype) {
     case "F32":
     case "F16":

@@ -160,7 +160,11 @@ describe("Safetensors", () => {
     await Effect.runPromise(writeSafetensorsFile(file, { w: { shape: [1], data: [0.25] } }, { epoch: "1" }))
     expect(fs.readdirSync(path.dirname(file))).toEqual(["ckpt.safetensors"])
     const read = await Effect.runPromise(readSafetensors(file))
-    expect(getFloatTensor(read, "w").data[0]).toBe(0.25)
+    const w = getFloatTensor(read, "w")
+    expect(w.data[0]).toBe(0.25)
+    // regression: small files come back in Node's shared Buffer pool; tensors must own their memory
+    expect(w.data.byteOffset).toBe(0)
+    expect(w.data.buffer.byteLength).toBe(w.data.byteLength)
     const missing = await Effect.runPromise(Effect.flip(readSafetensors(path.join(tmp, "nope.safetensors"))))
     expect(missing.reason).toBe("WeightsNotFound")
   })
