@@ -1,0 +1,93 @@
+import { inflateSync } from "node:zlib"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { defaultSceneObs, PlayTable } from "../../src/PlayTable.ts"
+import { encodePng, sideBySide } from "../../src/render/Png.ts"
+import { lookAt, STATIC_CAMERA, STATIC_POSE } from "../../src/render/RayCamera.ts"
+
+/** Pixel (row, col) of a world point in the static camera. */
+const project = (p: readonly [number, number, number]): [number, number] => {
+  const { right, up, forward } = lookAt(STATIC_POSE.eye, STATIC_POSE.target, STATIC_POSE.up)
+  const d = [p[0] - STATIC_POSE.eye[0], p[1] - STATIC_POSE.eye[1], p[2] - STATIC_POSE.eye[2]]
+  const dot = (a: ArrayLike<number>) => a[0]! * d[0]! + a[1]! * d[1]! + a[2]! * d[2]!
+  const f = STATIC_CAMERA.height / 2 / Math.tan((STATIC_CAMERA.fovy * Math.PI) / 360)
+  return [Math.floor(STATIC_CAMERA.height / 2 - (f * dot(up)) / dot(forward)), Math.floor(STATIC_CAMERA.width / 2 + (f * dot(right)) / dot(forward))]
+}
+
+describe("ray-cast cameras", () => {
+  let t: PlayTable
+  beforeAll(async () => {
+    t = await PlayTable.load("D")
+  })
+  afterAll(() => t.dispose())
+
+  it("renders only when asked, with CALVIN's sizes", () => {
+    const none = t.observe()
+    expect(none.rgbStatic).toBeUndefined()
+    expect(none.rgbGripper).toBeUndefined()
+    expect(none.robotObs).toHaveLength(15)
+    const both = t.observe({ rgbStatic: true, rgbGripper: true, depth: true })
+    expect(both.rgbStatic).toMatchObject({ height: 200, width: 200 })
+    expect(both.rgbStatic!.data).toHaveLength(200 * 200 * 3)
+    expect(both.rgbGripper!.data).toHaveLength(84 * 84 * 3)
+    expect(both.depthStatic).toHaveLength(200 * 200)
+    expect(both.depthGripper).toHaveLength(84 * 84)
+  })
+
+  it("shows the blocks in their colours where they are, and metric depth", () => {
+    const o = t.observe({ rgbStatic: true, depth: true })
+    const img = o.rgbStatic!.data
+    const info = t.info()
+    const at = (p: readonly [number, number, number]) => {
+      const [r, c] = project([p[0], p[1], p[2] + 0.015])
+      return [img[(r * 200 + c) * 3]!, img[(r * 200 + c) * 3 + 1]!, img[(r * 200 + c) * 3 + 2]!]
+    }
+    const red = at(info.blocks.red.position)
+    expect(red[0]).toBeGreaterThan(120)
+    expect(red[1]).toBeLessThan(40)
+    const blue = at(info.blocks.blue.position)
+    expect(blue[2]).toBeGreaterThan(120)
+    expect(blue[0]).toBeLessThan(40)
+    // depth at the image centre: the look-at point on the desk is ~4.2 m away (eye-space z)
+    const centre = o.depthStatic![100 * 200 + 100]!
+    expect(centre).toBeGreaterThan(3.8)
+    expect(centre).toBeLessThan(4.4)
+  })
+
+  it("lights the LED green in the image after a reset with LED on", () => {
+    const scene = defaultSceneObs("D")
+    scene[5] = 1
+    t.reset({ sceneObs: scene })
+    const img = t.observe({ rgbStatic: true }).rgbStatic!.data
+    const [r, c] = project([-0.12, 0.16, 0.664])
+    const px = [img[(r * 200 + c) * 3]!, img[(r * 200 + c) * 3 + 1]!, img[(r * 200 + c) * 3 + 2]!]
+    expect(px[1]).toBeGreaterThan(150)
+    expect(px[0]).toBeLessThan(60)
+    t.reset()
+  })
+
+  it("sees the finger tips and the desk from the gripper camera", () => {
+    const o = t.observe({ rgbGripper: true, depth: true })
+    const depth = o.depthGripper!
+    const min = depth.reduce((a, b) => Math.min(a, b), Infinity)
+    expect(min).toBeLessThan(0.2) // the fingers are close to the lens
+    const img = o.rgbGripper!.data
+    let dark = 0
+    for (let i = 0; i < 84 * 84; i++) if (img[i * 3]! < 70 && img[i * 3 + 1]! < 70 && img[i * 3 + 2]! < 70) dark++
+    expect(dark).toBeGreaterThan(50) // dark finger pixels
+  })
+
+  it("encodes a valid PNG of both cameras side by side", () => {
+    const o = t.observe({ rgbStatic: true, rgbGripper: true })
+    const img = sideBySide([o.rgbStatic!, { ...o.rgbGripper!, scale: 2 }])
+    expect(img.width).toBe(200 + 168 + 8)
+    const png = encodePng(img.data, img.width, img.height)
+    expect(Array.from(png.subarray(0, 8))).toEqual([137, 80, 78, 71, 13, 10, 26, 10])
+    const view = new DataView(png.buffer, png.byteOffset)
+    expect(view.getUint32(16)).toBe(img.width)
+    expect(view.getUint32(20)).toBe(img.height)
+    const idatLen = view.getUint32(33)
+    const raw = inflateSync(png.subarray(41, 41 + idatLen))
+    expect(raw.length).toBe(img.height * (img.width * 3 + 1))
+    expect(Array.from(raw.subarray(1, 4))).toEqual(Array.from(img.data.subarray(0, 3)))
+  })
+})
