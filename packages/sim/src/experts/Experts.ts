@@ -1,0 +1,625 @@
+/**
+ * Scripted privileged-state experts for the 34 CALVIN tasks: what a teleoperator does, as small waypoint state
+ * machines. They read only `robot_obs` (TCP pose, gripper width) and `scene_obs` (doors, lights, block poses)
+ * plus the scene's layout constants, and emit CALVIN relative actions, so the same expert runs in-process, over
+ * the wire as a policy, or as the benchmark's oracle.
+ *
+ * Conventions (reference/calvin.md §2): relative action = (target − tcp) / 0.02 m and wrapped Euler error / 0.05 rad,
+ * clipped to [−1, 1]; gripper +1 open, −1 close. The gripper points down (roll π, pitch 0); its jaws open along
+ * world x when the TCP yaw is π/2, so a block is grasped with the TCP yaw equal to the block yaw (mod π).
+ *
+ * @since 0.1.0
+ */
+import type { Action7 } from "@robovla/sdk"
+import {
+  BUTTON,
+  buttonTopPosition,
+  compartmentPosition,
+  doorHandlePosition,
+  DRAWER,
+  drawerHandlePosition,
+  drawerInteriorPosition,
+  openCompartmentSide,
+  SCENES,
+  type SceneId,
+  SLANT_OUT,
+  SLANT_UP,
+  SWITCH,
+  switchHandlePosition
+} from "../scene/SceneLayout.ts"
+import type { BlockColor } from "../SimInfo.ts"
+import { blockOfTask, type TaskName } from "../tasks/Tasks.ts"
+
+/**
+ * A scripted expert: `reset()` at the start of each subtask, then one `act` per control step.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Expert {
+  readonly task: TaskName
+  readonly reset: () => void
+  readonly act: (robotObs: ReadonlyArray<number>, sceneObs: ReadonlyArray<number>) => Action7
+  /** The current phase name (for logs and tests). */
+  readonly phase: () => string
+}
+
+type V3 = readonly [number, number, number]
+
+/** What the expert reads each step. */
+interface Obs {
+  readonly tcp: V3
+  readonly euler: V3
+  readonly width: number
+  readonly scene: ReadonlyArray<number>
+}
+
+interface Target {
+  readonly pos: V3
+  readonly yaw: number
+  readonly grip: 1 | -1
+  /** Orientation besides yaw; default roll π, pitch 0 (pointing down). */
+  readonly roll?: number
+  readonly pitch?: number
+  /** Proportional gain on position error (1 = close the error in one step, clipped). */
+  readonly gain?: number
+}
+
+/** Per-episode memory a plan writes at phase entry (grasp yaw, start positions, …). */
+type Memory = Record<string, number>
+
+interface Phase {
+  readonly name: string
+  readonly enter?: (o: Obs, m: Memory) => void
+  readonly target: (o: Obs, m: Memory) => Target
+  /** Leave the phase when true (`steps` = steps spent in the phase so far). */
+  readonly until: (o: Obs, m: Memory, steps: number, t: Target) => boolean
+}
+
+/** Metres / radians per unit of relative action. */
+const POS_SCALE = 0.02
+const ORN_SCALE = 0.05
+const DOWN_ROLL = Math.PI
+/** TCP height above a block's centre when grasping it (pads centred on the block's upper half). */
+const GRASP_DZ = 0.005
+/** Clearance height above a block for approach and retreat. */
+const HOVER = 0.1
+
+const clip = (x: number): number => (x > 1 ? 1 : x < -1 ? -1 : x)
+const wrap = (a: number): number => {
+  let x = (a + Math.PI) % (2 * Math.PI)
+  if (x < 0) x += 2 * Math.PI
+  return x - Math.PI
+}
+const dist = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): number =>
+  Math.hypot(a[0]! - b[0]!, a[1]! - b[1]!, a[2]! - b[2]!)
+const add = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): V3 => [a[0]! + b[0]!, a[1]! + b[1]!, a[2]! + b[2]!]
+const scale = (a: ReadonlyArray<number>, s: number): V3 => [a[0]! * s, a[1]! * s, a[2]! * s]
+
+const BLOCK_INDEX: Readonly<Record<BlockColor, number>> = { red: 0, blue: 1, pink: 2 }
+const blockPos = (o: Obs, c: BlockColor): V3 => {
+  const k = 6 + 6 * BLOCK_INDEX[c]
+  return [o.scene[k]!, o.scene[k + 1]!, o.scene[k + 2]!]
+}
+const blockYaw = (o: Obs, c: BlockColor): number => o.scene[11 + 6 * BLOCK_INDEX[c]]!
+
+/** The TCP yaw (≡ block yaw mod π) closest to `preferred`: the jaws then close across the block's 4-cm section. */
+const graspYaw = (block: number, preferred: number): number => preferred + wrap2(block - preferred)
+/** Wrap to [−π/2, π/2) (the block is symmetric under a half turn). */
+const wrap2 = (a: number): number => {
+  let x = (a + Math.PI / 2) % Math.PI
+  if (x < 0) x += Math.PI
+  return x - Math.PI / 2
+}
+/** Yaw of the neutral pose; staying near it keeps joint 7 far from its limits. */
+const NEUTRAL_YAW = 1.5
+
+/** Reached: position within `tol` metres and yaw within 0.08 rad. */
+const near = (o: Obs, t: Target, tol: number): boolean =>
+  dist(o.tcp, t.pos) < tol && Math.abs(wrap(t.yaw - o.euler[2])) < 0.08
+
+/** The relative action that drives the TCP toward `t`. */
+const actionToward = (o: Obs, t: Target): Action7 => {
+  const g = t.gain ?? 1
+  const e = [t.pos[0] - o.tcp[0], t.pos[1] - o.tcp[1], t.pos[2] - o.tcp[2]]
+  return [
+    clip((g * e[0]!) / POS_SCALE),
+    clip((g * e[1]!) / POS_SCALE),
+    clip((g * e[2]!) / POS_SCALE),
+    clip(wrap((t.roll ?? DOWN_ROLL) - o.euler[0]) / ORN_SCALE),
+    clip(wrap((t.pitch ?? 0) - o.euler[1]) / ORN_SCALE),
+    clip(wrap(t.yaw - o.euler[2]) / ORN_SCALE),
+    t.grip
+  ]
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Building blocks
+// ---------------------------------------------------------------------------------------------------------------
+
+/** A phase that moves to a fixed-or-computed target and ends when reached (or after `maxSteps`). */
+const moveTo = (
+  name: string,
+  target: (o: Obs, m: Memory) => Target,
+  tol = 0.012,
+  maxSteps = 80
+): Phase => ({ name, target, until: (o, _m, steps, t) => near(o, t, tol) || steps >= maxSteps })
+
+/** A phase that holds a target for `steps` steps (grasp closing, release). */
+const hold = (name: string, target: (o: Obs, m: Memory) => Target, steps: number): Phase => ({
+  name,
+  target,
+  until: (_o, _m, n) => n >= steps
+})
+
+const remember = (m: Memory, key: string, v: ReadonlyArray<number>): void => {
+  m[`${key}0`] = v[0]!
+  m[`${key}1`] = v[1]!
+  m[`${key}2`] = v[2]!
+}
+const recall = (m: Memory, key: string): V3 => [m[`${key}0`]!, m[`${key}1`]!, m[`${key}2`]!]
+
+/**
+ * Pick a block: hover above it with the jaws across its section, descend, close, lift by `lift` metres.
+ * Leaves memory `grasp` (TCP position at grasp) and `yaw` (grasp yaw).
+ */
+const pickPhases = (color: BlockColor, lift: number, preferredYaw: (m: Memory) => number = () => NEUTRAL_YAW): Array<Phase> => [
+  moveTo("open", (o) => ({ pos: o.tcp, yaw: o.euler[2], grip: 1 }), 1, 4),
+  {
+    name: "above",
+    enter: (o, m) => {
+      m.yaw = graspYaw(blockYaw(o, color), preferredYaw(m))
+    },
+    target: (o, m) => ({ pos: add(blockPos(o, color), [0, 0, HOVER]), yaw: m.yaw!, grip: 1 }),
+    until: (o, _m, steps, t) => near(o, t, 0.015) || steps >= 90
+  },
+  moveTo("descend", (o, m) => ({ pos: add(blockPos(o, color), [0, 0, GRASP_DZ]), yaw: m.yaw!, grip: 1, gain: 0.7 }), 0.006, 60),
+  {
+    name: "close",
+    enter: (o, m) => remember(m, "grasp", o.tcp),
+    target: (_o, m) => ({ pos: recall(m, "grasp"), yaw: m.yaw!, grip: -1 }),
+    until: (_o, _m, steps) => steps >= 12
+  },
+  moveTo("lift", (_o, m) => ({ pos: add(recall(m, "grasp"), [0, 0, lift]), yaw: m.yaw!, grip: -1, gain: 0.6 }), 0.01, 60)
+]
+
+/** Release what is held and back off upward. */
+const releasePhases = (up = 0.08): Array<Phase> => [
+  {
+    name: "release",
+    enter: (o, m) => remember(m, "release", o.tcp),
+    target: (_o, m) => ({ pos: recall(m, "release"), yaw: m.yaw ?? NEUTRAL_YAW, grip: 1 }),
+    until: (_o, _m, steps) => steps >= 8
+  },
+  moveTo("retreat", (_o, m) => ({ pos: add(recall(m, "release"), [0, 0, up]), yaw: m.yaw ?? NEUTRAL_YAW, grip: 1 }), 0.01, 60)
+]
+
+/** Hold the last pose (the oracle ends the episode on success; this only runs when it did not yet). */
+const idle = (grip: 1 | -1 = 1): Phase => ({
+  name: "idle",
+  enter: (o, m) => remember(m, "idle", o.tcp),
+  target: (o, m) => ({ pos: recall(m, "idle"), yaw: m.yaw ?? o.euler[2], grip }),
+  until: () => false
+})
+
+/** Which held block (the one nearest the TCP). */
+const heldBlock = (o: Obs): BlockColor => {
+  let best: BlockColor = "red"
+  let bestD = Infinity
+  for (const c of ["red", "blue", "pink"] as const) {
+    const d = dist(blockPos(o, c), o.tcp)
+    if (d < bestD) {
+      bestD = d
+      best = c
+    }
+  }
+  return best
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Task plans
+// ---------------------------------------------------------------------------------------------------------------
+
+const liftPlan = (color: BlockColor, surface: "table" | "slider" | "drawer"): Array<Phase> => [
+  ...pickPhases(color, surface === "slider" ? 0.06 : 0.1),
+  idle(-1)
+]
+
+/** Rotate: grasp, lift 2 cm, turn the yaw by ±75°, put it down, let go. */
+const rotatePlan = (color: BlockColor, direction: "left" | "right"): Array<Phase> => {
+  const delta = direction === "left" ? 1.3 : -1.3
+  return [
+    // Choose the grasp yaw so that the yaw after turning stays near neutral (joint 7 limits).
+    ...pickPhases(color, 0.025, () => NEUTRAL_YAW - delta / 2),
+    moveTo("turn", (_o, m) => ({ pos: add(recall(m, "grasp"), [0, 0, 0.025]), yaw: m.yaw! + delta, grip: -1 }), 0.01, 60),
+    moveTo("lower", (_o, m) => ({ pos: add(recall(m, "grasp"), [0, 0, 0.002]), yaw: m.yaw! + delta, grip: -1, gain: 0.5 }), 0.005, 30),
+    {
+      name: "release",
+      enter: (o, m) => {
+        remember(m, "release", o.tcp)
+        m.yaw = m.yaw! + delta
+      },
+      target: (_o, m) => ({ pos: recall(m, "release"), yaw: m.yaw!, grip: 1 }),
+      until: (_o, _m, steps) => steps >= 8
+    },
+    moveTo("retreat", (_o, m) => ({ pos: add(recall(m, "release"), [0, 0, 0.08]), yaw: m.yaw!, grip: 1 }), 0.01, 60),
+    idle()
+  ]
+}
+
+/** Half extent of a block along world x / y for its yaw (section 0.04, length from the scene). */
+const halfExtent = (scene: SceneId, color: BlockColor, yaw: number): { x: number; y: number } => {
+  const l = SCENES[scene].blockLength[color] / 2
+  const w = 0.02
+  return {
+    x: Math.abs(Math.cos(yaw)) * l + Math.abs(Math.sin(yaw)) * w,
+    y: Math.abs(Math.sin(yaw)) * l + Math.abs(Math.cos(yaw)) * w
+  }
+}
+
+/** Fingertip clearance: the closed finger pair is about 2.1 cm across its jaw axis and 2.3 cm thick. */
+const FINGER_HALF = 0.013
+
+/** Push a block along x with the closed gripper, from beside it at table height. */
+const pushPlan = (scene: SceneId, color: BlockColor, direction: "left" | "right"): Array<Phase> => {
+  const s = direction === "right" ? 1 : -1
+  const start = (o: Obs): V3 => {
+    const p = blockPos(o, color)
+    const e = halfExtent(scene, color, blockYaw(o, color))
+    return [p[0] - s * (e.x + FINGER_HALF + 0.02), p[1], p[2] + 0.012]
+  }
+  return [
+    moveTo("close", (o) => ({ pos: o.tcp, yaw: NEUTRAL_YAW, grip: -1 }), 1, 6),
+    moveTo("beside-above", (o) => ({ pos: add(start(o), [0, 0, HOVER]), yaw: NEUTRAL_YAW, grip: -1 }), 0.015, 90),
+    {
+      name: "beside",
+      target: (o) => ({ pos: start(o), yaw: NEUTRAL_YAW, grip: -1, gain: 0.7 }),
+      until: (o, m, steps, t) => {
+        const done = near(o, t, 0.008) || steps >= 50
+        if (done) remember(m, "push", t.pos)
+        return done
+      }
+    },
+    moveTo("push", (_o, m) => ({ pos: add(recall(m, "push"), [s * 0.2, 0, 0]), yaw: NEUTRAL_YAW, grip: -1, gain: 0.5 }), 0.01, 90),
+    idle(-1)
+  ]
+}
+
+/** Sliding door: straddle the vertical handle bar with open jaws, close on it, slide along x, let go. */
+const sliderPlan = (scene: SceneId, direction: "left" | "right"): Array<Phase> => {
+  // Positive joint = door moves −x ("left").
+  const handle = (o: Obs): V3 => doorHandlePosition(scene, o.scene[0]!)
+  const grabZ = (p: V3): V3 => [p[0], p[1], 0.585]
+  const goal = (m: Memory): number =>
+    direction === "left" ? Math.min(SCENES[scene].doorTravel, m.q0! + 0.22) : Math.max(0, m.q0! - 0.22)
+  return [
+    {
+      name: "above",
+      enter: (o, m) => {
+        m.q0 = o.scene[0]!
+      },
+      target: (o) => ({ pos: add(grabZ(handle(o)), [0, -0.0, 0.09]), yaw: NEUTRAL_YAW, grip: 1 }),
+      until: (o, _m, steps, t) => near(o, t, 0.012) || steps >= 90
+    },
+    moveTo("descend", (o) => ({ pos: grabZ(handle(o)), yaw: NEUTRAL_YAW, grip: 1, gain: 0.7 }), 0.006, 50),
+    hold("grip", (o) => ({ pos: grabZ(handle(o)), yaw: NEUTRAL_YAW, grip: -1 }), 10),
+    moveTo("slide", (_o, m) => ({ pos: grabZ(doorHandlePosition(scene, goal(m))), yaw: NEUTRAL_YAW, grip: -1, gain: 0.5 }), 0.01, 120),
+    ...releasePhases(0.06),
+    idle()
+  ]
+}
+
+/** Drawer: jaws turned along y, close on the handle bar, pull along −y (open) or push along +y (close). */
+const drawerPlan = (scene: SceneId, open: boolean): Array<Phase> => {
+  const yaw = 0 // jaws along world y, across the horizontal bar
+  const handle = (o: Obs): V3 => drawerHandlePosition(scene, o.scene[1]!)
+  const grab = (p: V3): V3 => [p[0], p[1], p[2] + 0.008]
+  if (open) {
+    return [
+      moveTo("above", (o) => ({ pos: add(grab(handle(o)), [0, 0, 0.1]), yaw, grip: 1 }), 0.012, 90),
+      moveTo("descend", (o) => ({ pos: grab(handle(o)), yaw, grip: 1, gain: 0.7 }), 0.006, 50),
+      hold("grip", (o) => ({ pos: grab(handle(o)), yaw, grip: -1 }), 10),
+      moveTo("pull", () => ({ pos: grab(drawerHandlePosition(scene, 0.21)), yaw, grip: -1, gain: 0.5 }), 0.01, 120),
+      ...releasePhases(0.08),
+      idle()
+    ]
+  }
+  // Close: push the handle's front face with the closed fingers.
+  const front = (q: number): V3 => {
+    const h = drawerHandlePosition(scene, q)
+    return [h[0], h[1] - DRAWER.handleHalfT - FINGER_HALF - 0.012, h[2]]
+  }
+  return [
+    moveTo("close", (o) => ({ pos: o.tcp, yaw, grip: -1 }), 1, 6),
+    moveTo("above", (o) => ({ pos: add(front(o.scene[1]!), [0, 0, 0.1]), yaw, grip: -1 }), 0.012, 90),
+    moveTo("descend", (o) => ({ pos: front(o.scene[1]!), yaw, grip: -1, gain: 0.7 }), 0.008, 50),
+    moveTo("push", () => ({ pos: front(0), yaw, grip: -1, gain: 0.5 }), 0.01, 120),
+    idle(-1)
+  ]
+}
+
+/** Button: closed fingers above the cap, press 1.5 cm down, come back up. */
+const buttonPlan = (scene: SceneId): Array<Phase> => {
+  const top = buttonTopPosition(scene, 0)
+  const FINGERTIP = 0.02 // the finger tips end ≈ 2 cm beyond the TCP
+  return [
+    moveTo("close", (o) => ({ pos: o.tcp, yaw: NEUTRAL_YAW, grip: -1 }), 1, 6),
+    moveTo("above", () => ({ pos: add(top, [0, 0, FINGERTIP + 0.05]), yaw: NEUTRAL_YAW, grip: -1 }), 0.01, 90),
+    moveTo("press", () => ({ pos: add(top, [0, 0, FINGERTIP - BUTTON.topZ + 0.469]), yaw: NEUTRAL_YAW, grip: -1, gain: 0.6 }), 0.004, 40),
+    moveTo("up", () => ({ pos: add(top, [0, 0, FINGERTIP + 0.05]), yaw: NEUTRAL_YAW, grip: -1 }), 0.01, 40),
+    idle(-1)
+  ]
+}
+
+/**
+ * Switch: the lever slides along the slanted face. Turn on: the flat back of the closed fingers pushes the lever's
+ * lower outer edge toward +y (its normal force has an up-the-slope component). Turn off: the finger tips press its
+ * upper face down the slope.
+ */
+const switchPlan = (scene: SceneId, on: boolean): Array<Phase> => {
+  const x = SCENES[scene].switchX
+  const centre = (q: number): V3 => switchHandlePosition(scene, q)
+  if (on) {
+    // Lower outer edge of the lever: centre + halfOut·SLANT_OUT − halfAlong·SLANT_UP.
+    const edge = (q: number): V3 =>
+      add(add(centre(q), scale(SLANT_OUT, SWITCH.halfOut)), scale(SLANT_UP, -SWITCH.halfAlong))
+    const pushAt = (q: number, extra: number): V3 => {
+      const e = edge(q)
+      return [x, e[1] - FINGER_HALF - 0.004 + extra, e[2] + 0.012]
+    }
+    return [
+      moveTo("close", (o) => ({ pos: o.tcp, yaw: NEUTRAL_YAW, grip: -1 }), 1, 6),
+      moveTo("front-above", (o) => ({ pos: add(pushAt(o.scene[3]!, -0.02), [0, 0, 0.08]), yaw: NEUTRAL_YAW, grip: -1 }), 0.012, 90),
+      moveTo("front", (o) => ({ pos: pushAt(o.scene[3]!, -0.02), yaw: NEUTRAL_YAW, grip: -1, gain: 0.7 }), 0.006, 50),
+      moveTo("push", () => ({ pos: pushAt(0.085, 0), yaw: NEUTRAL_YAW, grip: -1, gain: 0.5 }), 0.006, 90),
+      moveTo("back", () => ({ pos: add(pushAt(0.085, -0.04), [0, 0, 0.03]), yaw: NEUTRAL_YAW, grip: -1 }), 0.01, 40),
+      idle(-1)
+    ]
+  }
+  // Upper face centre: centre + halfAlong·SLANT_UP; finger tips ≈ 2 cm below the TCP.
+  const upper = (q: number): V3 => add(centre(q), scale(SLANT_UP, SWITCH.halfAlong))
+  const pressAt = (q: number, lift: number): V3 => add(upper(q), [0, 0, 0.02 + lift])
+  return [
+    moveTo("close", (o) => ({ pos: o.tcp, yaw: NEUTRAL_YAW, grip: -1 }), 1, 6),
+    moveTo("above", (o) => ({ pos: pressAt(o.scene[3]!, 0.06), yaw: NEUTRAL_YAW, grip: -1 }), 0.012, 90),
+    moveTo("touch", (o) => ({ pos: pressAt(o.scene[3]!, 0.004), yaw: NEUTRAL_YAW, grip: -1, gain: 0.6 }), 0.006, 40),
+    moveTo("press", () => ({ pos: pressAt(-0.01, -0.004), yaw: NEUTRAL_YAW, grip: -1, gain: 0.5 }), 0.006, 90),
+    moveTo("up", () => ({ pos: pressAt(0, 0.08), yaw: NEUTRAL_YAW, grip: -1 }), 0.01, 40),
+    idle(-1)
+  ]
+}
+
+/** Carry the held block to `place` (block-centre target), lower it there and let go. */
+const carryAndRelease = (place: (o: Obs, m: Memory) => V3, approachHeight: number, via?: (o: Obs, m: Memory) => V3): Array<Phase> => {
+  // The TCP sits GRASP_DZ above the block centre while holding it.
+  const tcpFor = (p: V3): V3 => [p[0], p[1], p[2] + GRASP_DZ]
+  const phases: Array<Phase> = [
+    {
+      name: "up",
+      enter: (o, m) => {
+        m.yaw = graspYaw(o.euler[2], NEUTRAL_YAW)
+        remember(m, "start", o.tcp)
+      },
+      target: (o, m) => ({ pos: [o.tcp[0], o.tcp[1], Math.max(recall(m, "start")[2], approachHeight)], yaw: m.yaw!, grip: -1 }),
+      until: (o, _m, steps, t) => near(o, t, 0.015) || steps >= 40
+    }
+  ]
+  if (via) phases.push(moveTo("via", (o, m) => ({ pos: tcpFor(via(o, m)), yaw: m.yaw!, grip: -1, gain: 0.8 }), 0.015, 90))
+  else phases.push(moveTo("over", (o, m) => ({ pos: tcpFor([place(o, m)[0], place(o, m)[1], approachHeight]), yaw: m.yaw!, grip: -1, gain: 0.8 }), 0.015, 90))
+  phases.push(
+    moveTo("lower", (o, m) => ({ pos: tcpFor(place(o, m)), yaw: m.yaw!, grip: -1, gain: 0.5 }), 0.006, 60),
+    ...releasePhases(0.0)
+  )
+  return phases
+}
+
+const placeInDrawerPlan = (scene: SceneId): Array<Phase> => [
+  ...carryAndRelease((o) => drawerInteriorPosition(scene, o.scene[1]!, 0.025), 0.56),
+  moveTo("away", (o) => ({ pos: [o.tcp[0], o.tcp[1], 0.56], yaw: o.euler[2], grip: 1 }), 0.01, 40),
+  idle()
+]
+
+const placeInSliderPlan = (scene: SceneId): Array<Phase> => {
+  const slot = (o: Obs): V3 => {
+    const p = compartmentPosition(scene, openCompartmentSide(scene, o.scene[0]!))
+    return [p[0], p[1] - 0.005, p[2] + 0.008]
+  }
+  return [
+    ...carryAndRelease(slot, 0.53, (o) => [slot(o)[0], -0.06, 0.53]),
+    moveTo("out", (o) => ({ pos: [o.tcp[0], -0.08, o.tcp[2] + 0.02], yaw: o.euler[2], grip: 1 }), 0.012, 60),
+    idle()
+  ]
+}
+
+const stackPlan = (): Array<Phase> => {
+  const target = (o: Obs, m: Memory): V3 => {
+    const bottom = (["red", "blue", "pink"] as const)[m.bottom!]!
+    const p = blockPos(o, bottom)
+    return [p[0], p[1], p[2] + 0.04 + 0.004]
+  }
+  return [
+    {
+      name: "choose",
+      enter: (o, m) => {
+        const held = heldBlock(o)
+        // The other block resting on the desk (z ≈ 0.46) nearest to the TCP.
+        let best = -1
+        let bestD = Infinity
+        ;(["red", "blue", "pink"] as const).forEach((c, i) => {
+          if (c === held) return
+          const p = blockPos(o, c)
+          if (Math.abs(p[2] - 0.46) > 0.01 || p[1] > 0.02) return
+          const d = Math.hypot(p[0] - o.tcp[0], p[1] - o.tcp[1])
+          if (d < bestD) {
+            bestD = d
+            best = i
+          }
+        })
+        m.bottom = best < 0 ? 0 : best
+      },
+      target: (o) => ({ pos: o.tcp, yaw: o.euler[2], grip: -1 }),
+      until: () => true
+    },
+    ...carryAndRelease(target, 0.58),
+    moveTo("away", (o) => ({ pos: [o.tcp[0], o.tcp[1], 0.6], yaw: o.euler[2], grip: 1 }), 0.01, 40),
+    idle()
+  ]
+}
+
+const unstackPlan = (): Array<Phase> => {
+  let top: BlockColor = "red"
+  const topOf = (o: Obs): BlockColor => {
+    let best: BlockColor = "red"
+    for (const c of ["red", "blue", "pink"] as const) if (blockPos(o, c)[2] > blockPos(o, best)[2]) best = c
+    return best
+  }
+  return [
+    {
+      name: "find",
+      enter: (o) => {
+        top = topOf(o)
+      },
+      target: (o) => ({ pos: o.tcp, yaw: o.euler[2], grip: 1 }),
+      until: () => true
+    },
+    ...pickPhasesDynamic(() => top, 0.08),
+    idle(-1)
+  ]
+}
+
+/** `pickPhases` for a block chosen at run time. */
+const pickPhasesDynamic = (color: () => BlockColor, lift: number): Array<Phase> => {
+  const phases = ["red", "blue", "pink"].map((c) => pickPhases(c as BlockColor, lift))
+  return phases[0]!.map((phase, i) => ({
+    name: phase.name,
+    enter: (o: Obs, m: Memory) => phases[BLOCK_INDEX[color()]]![i]!.enter?.(o, m),
+    target: (o: Obs, m: Memory) => phases[BLOCK_INDEX[color()]]![i]!.target(o, m),
+    until: (o: Obs, m: Memory, steps: number, t: Target) => phases[BLOCK_INDEX[color()]]![i]!.until(o, m, steps, t)
+  }))
+}
+
+/** Push a table block off the desk's front edge into the open drawer. */
+const pushIntoDrawerPlan = (scene: SceneId): Array<Phase> => {
+  let color: BlockColor = "red"
+  const behind = (o: Obs): V3 => {
+    const p = blockPos(o, color)
+    const e = halfExtent(scene, color, blockYaw(o, color))
+    return [p[0], p[1] + e.y + FINGER_HALF + 0.015, p[2] + 0.01]
+  }
+  return [
+    {
+      name: "choose",
+      enter: (o) => {
+        // The block on the desk top (not in the cabinet, not in the drawer).
+        const onDesk = (["red", "blue", "pink"] as const).filter((c) => {
+          const p = blockPos(o, c)
+          return p[1] < 0.02 && p[1] > -0.18 && Math.abs(p[2] - 0.46) < 0.015
+        })
+        color = onDesk[0] ?? "red"
+      },
+      target: (o) => ({ pos: o.tcp, yaw: NEUTRAL_YAW, grip: -1 }),
+      until: (_o, _m, steps) => steps >= 4
+    },
+    moveTo("behind-above", (o) => ({ pos: add(behind(o), [0, 0, HOVER]), yaw: NEUTRAL_YAW, grip: -1 }), 0.015, 90),
+    {
+      name: "behind",
+      target: (o) => ({ pos: behind(o), yaw: NEUTRAL_YAW, grip: -1, gain: 0.7 }),
+      until: (o, m, steps, t) => {
+        const done = near(o, t, 0.008) || steps >= 50
+        if (done) remember(m, "push", t.pos)
+        return done
+      }
+    },
+    moveTo("push", (_o, m) => {
+      const p = recall(m, "push")
+      return { pos: [p[0], -0.27, p[2]], yaw: NEUTRAL_YAW, grip: -1, gain: 0.5 }
+    }, 0.01, 90),
+    moveTo("up", (o) => ({ pos: [o.tcp[0], o.tcp[1], 0.56], yaw: NEUTRAL_YAW, grip: -1 }), 0.01, 40),
+    idle(-1)
+  ]
+}
+
+const planFor = (task: TaskName, scene: SceneId): Array<Phase> => {
+  const color = blockOfTask(task)
+  if (color !== undefined) {
+    if (task.startsWith("rotate_")) return rotatePlan(color, task.endsWith("_left") ? "left" : "right")
+    if (task.startsWith("push_")) return pushPlan(scene, color, task.endsWith("_left") ? "left" : "right")
+    return liftPlan(color, task.endsWith("_table") ? "table" : task.endsWith("_slider") ? "slider" : "drawer")
+  }
+  switch (task) {
+    case "move_slider_left":
+      return sliderPlan(scene, "left")
+    case "move_slider_right":
+      return sliderPlan(scene, "right")
+    case "open_drawer":
+      return drawerPlan(scene, true)
+    case "close_drawer":
+      return drawerPlan(scene, false)
+    case "turn_on_led":
+    case "turn_off_led":
+      return buttonPlan(scene)
+    case "turn_on_lightbulb":
+      return switchPlan(scene, true)
+    case "turn_off_lightbulb":
+      return switchPlan(scene, false)
+    case "place_in_drawer":
+      return placeInDrawerPlan(scene)
+    case "place_in_slider":
+      return placeInSliderPlan(scene)
+    case "stack_block":
+      return stackPlan()
+    case "unstack_block":
+      return unstackPlan()
+    case "push_into_drawer":
+      return pushIntoDrawerPlan(scene)
+    default:
+      return [idle()]
+  }
+}
+
+/**
+ * A scripted expert for `task` in `scene`. Stateful (its phase and memory); `reset()` restarts it.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeExpert = (task: TaskName, scene: SceneId = "D"): Expert => {
+  const plan = planFor(task, scene)
+  let index = 0
+  let steps = 0
+  let entered = false
+  let memory: Memory = {}
+  const reset = (): void => {
+    index = 0
+    steps = 0
+    entered = false
+    memory = {}
+  }
+  const act = (robotObs: ReadonlyArray<number>, sceneObs: ReadonlyArray<number>): Action7 => {
+    const o: Obs = {
+      tcp: [robotObs[0]!, robotObs[1]!, robotObs[2]!],
+      euler: [robotObs[3]!, robotObs[4]!, robotObs[5]!],
+      width: robotObs[6]!,
+      scene: sceneObs
+    }
+    // Advance through finished phases (at most the whole plan once per step).
+    for (let guard = 0; guard < plan.length; guard++) {
+      const phase = plan[index]!
+      if (!entered) {
+        phase.enter?.(o, memory)
+        entered = true
+        steps = 0
+      }
+      const t = phase.target(o, memory)
+      if (index < plan.length - 1 && phase.until(o, memory, steps, t)) {
+        index++
+        entered = false
+        continue
+      }
+      steps++
+      return actionToward(o, t)
+    }
+    return actionToward(o, plan[index]!.target(o, memory))
+  }
+  return { task, reset, act, phase: () => plan[index]!.name }
+}
