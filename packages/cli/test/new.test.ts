@@ -1,4 +1,5 @@
 import { Effect, Exit } from "effect"
+import type { Scope } from "effect"
 import { execFile } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -196,19 +197,28 @@ describe("robovla new: scaffolded plugins work", () => {
     expect(r.badShape.reason).toBe("ShapeMismatch")
   })
 
-  it.skipIf(!hasLoader)("loads both plugins by package name with the SDK plugin loader", async () => {
+  it.skipIf(!hasLoader)("loads both plugins by package name with the SDK plugin loader and makes them", async () => {
     const loader = (await import(pathToFileURL(loaderFile).href)) as {
       loadPlugin: (name: string, options: { from: string }) => Promise<BackbonePlugin<unknown> | HeadPlugin<unknown>>
+      makePlugin: (plugin: unknown, rawConfig?: unknown, dimensions?: unknown) => Effect.Effect<unknown, unknown, Scope.Scope>
     }
     const backbone = await loader.loadPlugin("@acme/backbone-my-vlm", { from: workspace })
-    expect(backbone.kind).toBe("backbone")
-    expect(backbone.name).toBe("my-vlm")
+    expect(backbone).toMatchObject({ kind: "backbone", name: "my-vlm", contractVersion: "robovla.backbone/v1" })
     const head = await loader.loadPlugin("head-tiny-mlp", { from: workspace })
-    expect(head.kind).toBe("head")
-    const made = await Effect.runPromiseExit(
-      Effect.scoped((backbone as BackbonePlugin<unknown>).make(backbone.defaultConfig))
-    )
-    expect(Exit.isSuccess(made)).toBe(true)
+    expect(head).toMatchObject({ kind: "head", name: "tiny-mlp", contractVersion: "robovla.head/v1" })
+    // Raw (JSON-side) configs go through each plugin's own Schema, as a VLA config file would.
+    const made = await Effect.runPromiseExit(Effect.scoped(Effect.all([
+      loader.makePlugin(backbone, { hiddenSize: 16, imageSize: 16, patchSize: 4, seed: 3 }),
+      loader.makePlugin(head, { seed: 3 }, { inputSize: 16, windowSize: 2, chunkSize: 2, latent: 1 })
+    ])))
+    expect(Exit.isSuccess(made), String(Exit.isFailure(made) ? made.cause : "")).toBe(true)
+    if (Exit.isSuccess(made)) {
+      const [vlm, policyHead] = made.value as [{ hiddenSize: number; imageTokens: number }, { dimensions: unknown }]
+      expect(vlm).toMatchObject({ hiddenSize: 16, imageTokens: 16 })
+      expect(policyHead.dimensions).toEqual({ inputSize: 16, windowSize: 2, chunkSize: 2, latent: 1 })
+    }
+    const bad = await Effect.runPromiseExit(Effect.scoped(loader.makePlugin(backbone, { hiddenSize: "wide" })))
+    expect(Exit.isFailure(bad)).toBe(true)
   })
 
   it.skipIf(!hasConformance)("passes the SDK conformance suite when its own tests run (npx vitest run)", async () => {
