@@ -205,7 +205,8 @@ const select = async (requested: TfjsBackendName | "auto", by: string): Promise<
   throw new SdkError({ reason: "EngineUnavailable", message: `no tfjs backend could be loaded: ${failures(tried)}` })
 }
 
-const selections = new Map<TfjsBackendName | "auto", Promise<BackendSelection>>()
+/** Keyed by request and by who made it, so each selection's `reason` stays true. */
+const selections = new Map<string, Promise<BackendSelection>>()
 
 /**
  * Chooses and activates the tfjs backend (see the module docs). Idempotent: a second call with the same request
@@ -217,11 +218,12 @@ const selections = new Map<TfjsBackendName | "auto", Promise<BackendSelection>>(
  */
 export const selectBackend = async (options: SelectBackendOptions = {}): Promise<BackendSelection> => {
   const { requested, by } = resolveRequest(options)
-  let pending = selections.get(requested)
+  const key = `${requested} ${by}`
+  let pending = selections.get(key)
   if (pending === undefined) {
     pending = select(requested, by)
-    selections.set(requested, pending)
-    pending.catch(() => selections.delete(requested))
+    selections.set(key, pending)
+    pending.catch(() => selections.delete(key))
   }
   const selection = await pending
   if (tf.getBackend() !== selection.backend) await tf.setBackend(selection.backend)

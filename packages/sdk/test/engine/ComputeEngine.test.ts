@@ -35,7 +35,7 @@ describe("selectBackend", () => {
     expect(tf.getBackend()).toBe("cpu")
     expect(Array.from(tf.add(tf.tensor1d([1]), tf.tensor1d([2])).dataSync())).toEqual([3])
     const byEnv = await selectBackend({ env: { [BACKEND_ENV_VAR]: "cpu" } })
-    expect(byEnv.backend).toBe("cpu")
+    expect(byEnv).toMatchObject({ backend: "cpu", reason: "forced by ROBOVLA_TFJS_BACKEND=cpu" })
     const auto = await selectBackend({ env: {} })
     expect(tf.getBackend()).toBe(auto.backend)
   })
