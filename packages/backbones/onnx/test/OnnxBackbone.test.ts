@@ -146,6 +146,18 @@ describe.skipIf(!hasFixture)("OnnxBackbone on tiny-paligemma-onnx", () => {
     expect(Array.from(again.data)).toEqual(Array.from(both.data))
   })
 
+  it("answers concurrent calls on one backbone exactly like sequential ones", async () => {
+    const inputs = Array.from({ length: 8 }, (_, k) =>
+      Tensor.floatTensor<"B L D">(Float32Array.from({ length: 5 * 64 }, (_, i) => Math.sin(i * (k + 1))), [1, 5, 64])
+    )
+    const mask = Tensor.intTensor<"B L">([1, 1, 1, 1, 1], [1, 5])
+    const [sequential, concurrent] = await Effect.runPromise(Effect.all([
+      Effect.forEach(inputs, (x) => backbone.forward(x, mask)),
+      Effect.forEach(inputs, (x) => backbone.forward(x, mask), { concurrency: "unbounded" })
+    ]))
+    for (const [i, out] of sequential.entries()) expect(Array.from(concurrent[i]!.data)).toEqual(Array.from(out.data))
+  })
+
   it("divides image features by sqrt(D) when configured (older PaliGemma exports)", async () => {
     const features = await Effect.runPromise(
       Effect.scoped(
