@@ -1,0 +1,15 @@
+import * as tf from "@tensorflow/tfjs-core"
+import { conformanceSuite } from "@robovla/sdk/testing"
+import { Schema } from "effect"
+import { beforeAll, describe } from "vitest"
+import { useBackend } from "@robovla/head-mlp/testing"
+import { Config, plugin } from "../src/index.ts"
+
+describe("discrete head: SDK conformance", () => {
+  beforeAll(useBackend)
+  conformanceSuite(plugin, {
+    config: Schema.decodeUnknownSync(Config)({ seed: 7 }),
+    dimensions: { inputSize: 6, windowSize: 3, chunkSize: 2, latent: 2 },
+    liveResources: () => tf.memory().numTensors
+  })
+})
