@@ -1,6 +1,9 @@
 /**
  * @robovla/sim: the CALVIN play table in MuJoCo WASM (scenes A–D), robot, cameras, tasks and experts.
  *
+ * Physical layer: `PlayTable` (plain functions for hot loops) and `SimEnv` (Effect service, scoped).
+ * Task layer: task oracle (`checkTask`), symbolic states and resets, eval chains, instructions, scripted experts.
+ *
  * @since 0.1.0
  */
 export * from "./SimInfo.ts"
@@ -12,3 +15,10 @@ export * as PandaKinematics from "./robot/PandaKinematics.ts"
 export { encodePng, sideBySide } from "./render/Png.ts"
 export { GRIPPER_CAMERA, STATIC_CAMERA, STATIC_POSE } from "./render/RayCamera.ts"
 export type { SceneId } from "./scene/SceneLayout.ts"
+
+export * from "./tasks/Tasks.ts"
+export * from "./symbolic/SymbolicState.ts"
+export * from "./symbolic/SceneReset.ts"
+export * from "./chains/EvalSequences.ts"
+export * from "./instructions/Instructions.ts"
+export * from "./experts/Experts.ts"

@@ -184,7 +184,7 @@ export class RayCamera {
           shade *= cell === 0 ? 1 : 0.82
         } else {
           const pz = ez + t * dz
-          const grain = 0.93 + 0.07 * Math.sin(px * 90 + Math.sin(py * 13 + pz * 7) * 3)
+          const grain = 0.95 + 0.05 * Math.sin(px * 260 + Math.sin(py * 35 + pz * 20) * 2.5)
           shade *= grain
         }
       }
