@@ -13,7 +13,7 @@ const usage = (): string =>
     "usage: robovla <command> [options]",
     "",
     "commands:",
-    ...Object.values(commands).map((c) => `  ${c.name.padEnd(10)} ${c.summary}`),
+    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`),
     "",
     "Run `robovla <command> --help` for a command's options."
   ].join("\n")
@@ -23,10 +23,11 @@ if (name === undefined || name === "--help" || name === "-h" || name === "help")
   process.exit(name === undefined ? 1 : 0)
 }
 
-const command = commands[name]
-if (command === undefined) {
+const entry = commands[name]
+if (entry === undefined) {
   console.error(`robovla: unknown command '${name}'\n\n${usage()}`)
   process.exit(2)
 }
+const command = await entry.load()
 const code = await command.run(args)
 process.exitCode = code

@@ -13,6 +13,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { Effect, Schema, type Scope } from "effect"
 import { makeVlaPolicyModel, type VlaPolicyModel } from "./assembly/VlaPolicyModel.ts"
+import { selectBackend } from "./ComputeEngine.ts"
 import { decodeEffect } from "./internal/schemaDecode.ts"
 import { loadBackbonePlugin, loadHeadPlugin, makePlugin } from "./PluginLoader.ts"
 import { readSafetensorsFile } from "./Safetensors.ts"
@@ -98,6 +99,11 @@ export const loadPolicyModel = (input: unknown): Effect.Effect<VlaPolicyModel, S
     const headPlugin = yield* loadHeadPlugin(spec.head, from)
     const vla = yield* decodeVlaConfig(spec.vla ?? {}, { allowUnknownKeys: true })
     const backboneConfig = spec.backboneConfig ?? (spec.onnx !== undefined ? { modelDir: spec.onnx } : undefined)
+    // tfjs plugins need an engine before they make tensors; selecting one is idempotent.
+    yield* Effect.tryPromise({
+      try: () => selectBackend(),
+      catch: (cause) => (cause instanceof SdkError ? cause : new SdkError({ reason: "EngineUnavailable", message: `no tfjs backend: ${String(cause)}`, cause }))
+    })
     const backbone = yield* makePlugin(backbonePlugin, backboneConfig)
     const assembly = {
       historyType: vla.act_head.history_type,

@@ -1,17 +1,22 @@
 /**
- * The registry of subcommands. Each owner adds one import and one entry here, nothing else.
+ * The registry of subcommands, loaded lazily: a command's dependencies (the simulator, onnxruntime, tfjs…) are
+ * imported only when that command runs, so `robovla --help` is instant and one command's heavy or broken
+ * dependency never affects another. To add a command: one entry here, pointing at `./<name>.ts`, which exports
+ * `command: CliCommand`.
  *
  * @since 0.1.0
  */
 import type { CliCommand } from "../CliCommand.ts"
-import { command as benchCommand } from "./bench.ts"
-import { command as newCommand } from "./new.ts"
-import { command as serveCommand } from "./serve.ts"
-import { command as renderCommand } from "./render.ts"
 
-export const commands: Readonly<Record<string, CliCommand>> = {
-  render: renderCommand,
-  bench: benchCommand,
-  new: newCommand,
-  serve: serveCommand
+/** @since 0.1.0 @category models */
+export interface CommandEntry {
+  readonly summary: string
+  readonly load: () => Promise<CliCommand>
+}
+
+export const commands: Readonly<Record<string, CommandEntry>> = {
+  bench: { summary: "run a benchmark suite (CALVIN long-horizon chains) against a policy", load: async () => (await import("./bench.ts")).command },
+  new: { summary: "scaffold a backbone or head plugin package", load: async () => (await import("./new.ts")).command },
+  render: { summary: "render a play-table scene (static + gripper camera) to a PNG", load: async () => (await import("./render.ts")).command },
+  serve: { summary: "serve policies over HTTP and the openpi WebSocket (the gateway)", load: async () => (await import("./serve.ts")).command }
 }
