@@ -39,11 +39,12 @@ export const DeploymentSpec = Schema.Struct({
   module: Schema.optionalKey(Schema.String),
   export: Schema.optionalKey(Schema.String),
   options: Schema.optionalKey(Schema.Unknown),
-  /** plugins: backbone and head plugin names plus a checkpoint directory or an ONNX file. */
+  /** plugins: backbone and head plugin packages, a checkpoint folder (policy.json) or an ONNX backbone folder. */
   backbone: Schema.optionalKey(Schema.String),
   head: Schema.optionalKey(Schema.String),
   checkpoint: Schema.optionalKey(Schema.String),
   onnx: Schema.optionalKey(Schema.String),
+  /** plugins: the rest of the SDK's PolicyModelSpec (backboneConfig, headConfig, vla, from, name). */
   config: Schema.optionalKey(Schema.Record(Schema.String, Schema.Unknown)),
   /** WebSocket observation keys → SDK fields, merged over the openpi defaults. */
   observationKeys: Schema.optionalKey(Schema.Record(Schema.String, ObservationTarget)),
@@ -164,9 +165,8 @@ export const resolveDeployment = (spec: DeploymentSpec): ResolvedDeployment => {
     }
   }
   if (spec.kind === "module") need("module")
-  if (spec.kind === "plugins") {
-    need("backbone")
-    need("head")
+  if (spec.kind === "plugins" && spec.backbone === undefined && spec.onnx === undefined && spec.checkpoint === undefined) {
+    throw new GatewayError({ reason: "InvalidField", field: "backbone", message: "a 'plugins' deployment needs backbone + head, an onnx folder + head, or a checkpoint" })
   }
   return {
     spec,

@@ -91,16 +91,16 @@ export const loadPolicyModel = async (spec: DeploymentSpec): Promise<LoadedModel
 }
 
 /**
- * A (backbone, head, checkpoint | onnx) deployment, through the SDK's loader when the SDK provides one.
+ * A (backbone, head, checkpoint | ONNX folder) deployment through the SDK's `loadPolicyModel`, so a spec
+ * means the same here as in the benchmark. `config` carries the rest of the SDK spec (`backboneConfig`,
+ * `headConfig`, `vla`, `from`, `name`).
  */
 const loadFromPlugins = async (spec: DeploymentSpec): Promise<LoadedModel> => {
   const sdk = await importModule("@robovla/sdk")
-  const loader = (sdk["Vla"] as Record<string, unknown> | undefined)?.["loadPolicyModel"] ?? sdk["loadPolicyModel"]
-  if (typeof loader !== "function") {
-    throw new Error("this @robovla/sdk has no loadPolicyModel for backbone + head deployments")
-  }
-  return resolveModel(
-    loader({ backbone: spec.backbone, head: spec.head, checkpoint: spec.checkpoint, onnx: spec.onnx, config: spec.config ?? {} }),
-    `plugins ${spec.backbone} + ${spec.head}`
+  const loader = sdk["loadPolicyModel"]
+  if (typeof loader !== "function") throw new Error("this @robovla/sdk has no loadPolicyModel")
+  const fields = Object.fromEntries(
+    (["backbone", "head", "checkpoint", "onnx"] as const).filter((k) => spec[k] !== undefined).map((k) => [k, spec[k]])
   )
+  return resolveModel(loader({ ...spec.config, ...fields }), `plugins ${spec.backbone ?? spec.onnx ?? spec.checkpoint} + ${spec.head ?? "checkpoint head"}`)
 }
