@@ -63,6 +63,10 @@ interface Target {
   readonly pitch?: number
   /** Proportional gain on position error (1 = close the error in one step, clipped). */
   readonly gain?: number
+  /** Largest action magnitude per axis (speed limit), default 1. */
+  readonly speed?: number
+  /** Guarded vertical move: hold the height while the horizontal error exceeds this many metres. */
+  readonly guard?: number
 }
 
 /** Per-episode memory a plan writes at phase entry (grasp yaw, start positions, …). */
@@ -111,6 +115,8 @@ const wrap2 = (a: number): number => {
   if (x < 0) x += Math.PI
   return x - Math.PI / 2
 }
+/** Finger lean (rad) toward the cabinet when reaching into the compartment behind the sliding door. */
+const SLIDER_TILT = 0.7
 /** Yaw of the neutral pose; staying near it keeps joint 7 far from its limits. */
 const NEUTRAL_YAW = 1.5
 
@@ -121,11 +127,14 @@ const near = (o: Obs, t: Target, tol: number): boolean =>
 /** The relative action that drives the TCP toward `t`. */
 const actionToward = (o: Obs, t: Target): Action7 => {
   const g = t.gain ?? 1
+  const v = t.speed ?? 1
   const e = [t.pos[0] - o.tcp[0], t.pos[1] - o.tcp[1], t.pos[2] - o.tcp[2]]
+  if (t.guard !== undefined && Math.hypot(e[0]!, e[1]!) > t.guard) e[2] = 0
+  const lim = (x: number): number => Math.max(-v, Math.min(v, x))
   return [
-    clip((g * e[0]!) / POS_SCALE),
-    clip((g * e[1]!) / POS_SCALE),
-    clip((g * e[2]!) / POS_SCALE),
+    lim((g * e[0]!) / POS_SCALE),
+    lim((g * e[1]!) / POS_SCALE),
+    lim((g * e[2]!) / POS_SCALE),
     clip(wrap((t.roll ?? DOWN_ROLL) - o.euler[0]) / ORN_SCALE),
     clip(wrap((t.pitch ?? 0) - o.euler[1]) / ORN_SCALE),
     clip(wrap(t.yaw - o.euler[2]) / ORN_SCALE),
@@ -143,7 +152,16 @@ const moveTo = (
   target: (o: Obs, m: Memory) => Target,
   tol = 0.012,
   maxSteps = 80
-): Phase => ({ name, target, until: (o, _m, steps, t) => near(o, t, tol) || steps >= maxSteps })
+): Phase => ({ name, target, until: (o, m, steps, t) => settled(o, m, t, tol) || steps >= maxSteps })
+
+/** Near the target and (almost) at rest: moved less than 3 mm since the previous step. */
+const settled = (o: Obs, m: Memory, t: Target, tol: number): boolean => {
+  const moved = m.px === undefined ? Infinity : Math.hypot(o.tcp[0] - m.px, o.tcp[1] - m.py!, o.tcp[2] - m.pz!)
+  m.px = o.tcp[0]
+  m.py = o.tcp[1]
+  m.pz = o.tcp[2]
+  return near(o, t, tol) && moved < 0.003
+}
 
 /** A phase that holds a target for `steps` steps (grasp closing, release). */
 const hold = (name: string, target: (o: Obs, m: Memory) => Target, steps: number): Phase => ({
@@ -163,25 +181,50 @@ const recall = (m: Memory, key: string): V3 => [m[`${key}0`]!, m[`${key}1`]!, m[
  * Pick a block: hover above it with the jaws across its section, descend, close, lift by `lift` metres.
  * Leaves memory `grasp` (TCP position at grasp) and `yaw` (grasp yaw).
  */
-const pickPhases = (color: BlockColor, lift: number, preferredYaw: (m: Memory) => number = () => NEUTRAL_YAW): Array<Phase> => [
-  moveTo("open", (o) => ({ pos: o.tcp, yaw: o.euler[2], grip: 1 }), 1, 4),
-  {
-    name: "above",
-    enter: (o, m) => {
-      m.yaw = graspYaw(blockYaw(o, color), preferredYaw(m))
+const pickPhases = (
+  color: BlockColor,
+  lift: number,
+  preferredYaw: (m: Memory) => number = () => NEUTRAL_YAW,
+  tilt = 0
+): Array<Phase> => {
+  // With `tilt`, the fingers lean toward +y (into the cabinet) and the approach runs along the fingers, so the hand
+  // stays in front of the cabinet's slanted face.
+  const back: V3 = [0, -Math.sin(tilt) * HOVER, Math.cos(tilt) * HOVER]
+  const pitch = (m: Memory): number => (tilt === 0 ? 0 : -tilt * Math.sign(Math.sin(m.yaw!)))
+  return [
+    moveTo("open", (o) => ({ pos: o.tcp, yaw: o.euler[2], grip: 1 }), 1, 4),
+    {
+      name: "above",
+      enter: (o, m) => {
+        m.yaw = graspYaw(blockYaw(o, color), preferredYaw(m))
+        m.pitch = pitch(m)
+      },
+      target: (o, m) => ({ pos: add(blockPos(o, color), back), yaw: m.yaw!, pitch: m.pitch!, grip: 1 }),
+      until: (o, m, steps, t) => settled(o, m, t, 0.006) || steps >= 90
     },
-    target: (o, m) => ({ pos: add(blockPos(o, color), [0, 0, HOVER]), yaw: m.yaw!, grip: 1 }),
-    until: (o, _m, steps, t) => near(o, t, 0.015) || steps >= 90
-  },
-  moveTo("descend", (o, m) => ({ pos: add(blockPos(o, color), [0, 0, GRASP_DZ]), yaw: m.yaw!, grip: 1, gain: 0.7 }), 0.006, 60),
-  {
-    name: "close",
-    enter: (o, m) => remember(m, "grasp", o.tcp),
-    target: (_o, m) => ({ pos: recall(m, "grasp"), yaw: m.yaw!, grip: -1 }),
-    until: (_o, _m, steps) => steps >= 12
-  },
-  moveTo("lift", (_o, m) => ({ pos: add(recall(m, "grasp"), [0, 0, lift]), yaw: m.yaw!, grip: -1, gain: 0.6 }), 0.01, 60)
-]
+    moveTo(
+      "descend",
+      (o, m) => ({
+        pos: add(blockPos(o, color), [0, 0, GRASP_DZ]),
+        yaw: m.yaw!,
+        pitch: m.pitch!,
+        grip: 1,
+        gain: 0.6,
+        speed: 0.6,
+        ...(tilt === 0 ? { guard: 0.006 } : {})
+      }),
+      0.005,
+      60
+    ),
+    {
+      name: "close",
+      enter: (o, m) => remember(m, "grasp", o.tcp),
+      target: (_o, m) => ({ pos: recall(m, "grasp"), yaw: m.yaw!, pitch: m.pitch!, grip: -1 }),
+      until: (_o, _m, steps) => steps >= 12
+    },
+    moveTo("lift", (_o, m) => ({ pos: add(recall(m, "grasp"), [0, 0, lift]), yaw: m.yaw!, pitch: m.pitch!, grip: -1, gain: 0.6 }), 0.01, 60)
+  ]
+}
 
 /** Release what is held and back off upward. */
 const releasePhases = (up = 0.08): Array<Phase> => [
@@ -221,7 +264,7 @@ const heldBlock = (o: Obs): BlockColor => {
 // ---------------------------------------------------------------------------------------------------------------
 
 const liftPlan = (color: BlockColor, surface: "table" | "slider" | "drawer"): Array<Phase> => [
-  ...pickPhases(color, surface === "slider" ? 0.06 : 0.1),
+  ...(surface === "slider" ? pickPhases(color, 0.05, undefined, SLIDER_TILT) : pickPhases(color, 0.1)),
   idle(-1)
 ]
 
