@@ -138,6 +138,12 @@ interface Addresses {
   readonly bulbGeom: number
 }
 
+/**
+ * Relative actions are clipped to [−1, 1]. CALVIN itself does not clip (its datasets and models stay inside ±1),
+ * so in-range actions behave identically; out-of-range ones cannot fling the target pose away.
+ */
+const clip1 = (x: number): number => (x > 1 ? 1 : x < -1 ? -1 : x)
+
 const finiteArray = (xs: ArrayLike<number>): boolean => {
   for (let i = 0; i < xs.length; i++) if (!Number.isFinite(xs[i])) return false
   return true
@@ -356,8 +362,8 @@ export class PlayTable {
   }
 
   /**
-   * One 30 Hz control step. `relative` (default): action = (dx, dy, dz, droll, dpitch, dyaw, gripper), scaled by
-   * 0.02 m / 0.05 rad and added to the target pose; `absolute`: (x, y, z, roll, pitch, yaw, gripper) in world.
+   * One 30 Hz control step. `relative` (default): action = (dx, dy, dz, droll, dpitch, dyaw, gripper), clipped to
+   * [−1, 1], scaled by 0.02 m / 0.05 rad and added to the target pose; `absolute`: (x, y, z, roll, pitch, yaw, gripper) in world.
    * Gripper > 0 opens, otherwise closes. Fails with SimError "InvalidAction" or "Diverged".
    *
    * @since 0.1.0
@@ -376,12 +382,12 @@ export class PlayTable {
     const tp = this.targetPos
     const te = this.targetEuler
     if (space === "relative") {
-      tp[0] = tp[0]! + REL_POS_SCALE * action[0]!
-      tp[1] = tp[1]! + REL_POS_SCALE * action[1]!
-      tp[2] = tp[2]! + REL_POS_SCALE * action[2]!
-      te[0] = te[0]! + REL_ORN_SCALE * action[3]!
-      te[1] = te[1]! + REL_ORN_SCALE * action[4]!
-      te[2] = te[2]! + REL_ORN_SCALE * action[5]!
+      tp[0] = tp[0]! + REL_POS_SCALE * clip1(action[0]!)
+      tp[1] = tp[1]! + REL_POS_SCALE * clip1(action[1]!)
+      tp[2] = tp[2]! + REL_POS_SCALE * clip1(action[2]!)
+      te[0] = te[0]! + REL_ORN_SCALE * clip1(action[3]!)
+      te[1] = te[1]! + REL_ORN_SCALE * clip1(action[4]!)
+      te[2] = te[2]! + REL_ORN_SCALE * clip1(action[5]!)
     } else if (space === "absolute") {
       for (let i = 0; i < 3; i++) {
         tp[i] = action[i]!

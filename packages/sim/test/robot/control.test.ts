@@ -87,3 +87,13 @@ describe("robot control in MuJoCo", () => {
     expect(dropped.blocks.red.contacts).toContainEqual({ body: "table", link: "base_link" })
   })
 })
+
+describe("relative action clipping", () => {
+  it("clips relative actions to [−1, 1] per component", async () => {
+    const t = await PlayTable.load("D")
+    const x0 = t.targetPose().position[0]
+    t.step([5, 0, 0, 0, 0, 0, 1])
+    expect(t.targetPose().position[0] - x0).toBeCloseTo(0.02, 12)
+    t.dispose()
+  })
+})
