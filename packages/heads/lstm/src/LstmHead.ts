@@ -35,7 +35,10 @@ import { Effect } from "effect"
 import type { Scope } from "effect"
 import type { LstmConfig } from "./LstmConfig.ts"
 
-/** One LSTM layer's weights, PyTorch layout: `weight_ih` (4H, in), `weight_hh` (4H, H), biases (4H). */
+/**
+ * One LSTM layer's weights. Exported in PyTorch layout (`weight_ih` (4H, in), `weight_hh` (4H, H), biases (4H));
+ * the weight variables hold the transposes so the cell is plain x·W.
+ */
 interface LstmLayer {
   readonly weightIh: tf.Variable
   readonly weightHh: tf.Variable
@@ -51,7 +54,7 @@ interface LstmState {
 
 /** One cell step from precomputed input gates (B, 4H). */
 const cell = (layer: LstmLayer, inputGates: tf.Tensor2D, h: tf.Tensor2D, c: tf.Tensor2D, hidden: number) => {
-  const gates = tf.add(inputGates, tf.matMul(h, layer.weightHh as tf.Tensor2D, false, true))
+  const gates = tf.add(inputGates, tf.matMul(h, layer.weightHh as tf.Tensor2D))
   const [i, f, g, o] = tf.split(gates, [hidden, hidden, hidden, hidden], 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D]
   const nextC = tf.add(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(g))) as tf.Tensor2D
   const nextH = tf.mul(tf.sigmoid(o), tf.tanh(nextC)) as tf.Tensor2D
@@ -71,7 +74,7 @@ const runLstm = (layers: ReadonlyArray<LstmLayer>, x: tf.Tensor3D, hidden: numbe
     const inFeatures = input.shape[2]
     const inputGates = tf.reshape(
       tf.add(
-        tf.add(tf.matMul(tf.reshape(input, [batch * time, inFeatures]), layer.weightIh as tf.Tensor2D, false, true), layer.biasIh),
+        tf.add(tf.matMul(tf.reshape(input, [batch * time, inFeatures]), layer.weightIh as tf.Tensor2D), layer.biasIh),
         layer.biasHh
       ),
       [batch, time, 4 * hidden]
@@ -110,8 +113,12 @@ export const make = (config: LstmConfig, dimensions: HeadDimensions): Effect.Eff
       for (let l = 0; l < config.num_layers; l++) {
         const inFeatures = l === 0 ? tokenFeatures : hidden
         layers.push({
-          weightIh: parameters.add(`rnn.weight_ih_l${l}`, [4 * hidden, inFeatures], uniform(rng, 4 * hidden * inFeatures, bound)),
-          weightHh: parameters.add(`rnn.weight_hh_l${l}`, [4 * hidden, hidden], uniform(rng, 4 * hidden * hidden, bound)),
+          weightIh: parameters.add(`rnn.weight_ih_l${l}`, [4 * hidden, inFeatures], uniform(rng, 4 * hidden * inFeatures, bound), {
+            transposed: true
+          }),
+          weightHh: parameters.add(`rnn.weight_hh_l${l}`, [4 * hidden, hidden], uniform(rng, 4 * hidden * hidden, bound), {
+            transposed: true
+          }),
           biasIh: parameters.add(`rnn.bias_ih_l${l}`, [4 * hidden], uniform(rng, 4 * hidden, bound)),
           biasHh: parameters.add(`rnn.bias_hh_l${l}`, [4 * hidden], uniform(rng, 4 * hidden, bound))
         })

@@ -1,7 +1,8 @@
 /**
  * Dense layers over 2-D tensors (rows, features), built from tfjs-core ops only so they train on the wasm
- * backend. Weights are stored in PyTorch's nn.Linear layout `(out, in)` (or GPT-2's Conv1D layout `(in, out)`)
- * so that RoboVLMs / Hugging Face state dicts load without transposes.
+ * backend. Weights are exported in PyTorch's nn.Linear layout `(out, in)` (or GPT-2's Conv1D layout `(in, out)`)
+ * so that RoboVLMs / Hugging Face state dicts load as they are; inside, every variable is `(in, out)` so the
+ * forward pass is a plain x·W (see `Parameters.add`).
  *
  * @since 0.1.0
  */
@@ -23,7 +24,8 @@ export interface Linear {
 }
 
 /**
- * `torch`: weight `(out, in)`, y = x·Wᵀ + b (nn.Linear). `conv1d`: weight `(in, out)`, y = x·W + b (GPT-2).
+ * Exported layout: `torch`: weight `(out, in)`, y = x·Wᵀ + b (nn.Linear). `conv1d`: weight `(in, out)`,
+ * y = x·W + b (GPT-2).
  *
  * @since 0.1.0
  * @category models
@@ -46,17 +48,18 @@ export const makeLinear = (
   layout: WeightLayout = "torch"
 ): Linear => {
   const values = linearValues(rng, init, inFeatures, outFeatures)
-  const transposed = layout === "torch"
+  const torch = layout === "torch"
   const weight = parameters.add(
     `${name}.weight`,
-    transposed ? [outFeatures, inFeatures] : [inFeatures, outFeatures],
-    values.weight
+    torch ? [outFeatures, inFeatures] : [inFeatures, outFeatures],
+    values.weight,
+    { transposed: torch }
   )
   const bias = parameters.add(`${name}.bias`, [outFeatures], values.bias)
   return {
     inFeatures,
     outFeatures,
-    apply: (x) => tf.add(tf.matMul(x, weight as tf.Tensor2D, false, transposed), bias)
+    apply: (x) => tf.add(tf.matMul(x, weight as tf.Tensor2D), bias)
   }
 }
 

@@ -21,19 +21,37 @@ import type { Scope } from "effect"
  */
 export class Parameters {
   readonly #variables = new Map<string, tf.Variable>()
+  /** Names whose variable holds the transpose of the exported 2-D weight. */
+  readonly #transposed = new Set<string>()
   #disposed = false
 
-  /** Creates a trainable variable from `values` (copied). Names must be unique within the head. */
-  add(name: string, shape: ReadonlyArray<number>, values: Float32Array): tf.Variable {
+  /**
+   * Creates a trainable variable from `values` (copied), given in the exported (state-dict) layout `shape`.
+   * With `transposed`, a 2-D weight is stored as its transpose: tfjs' wasm matMul with `transposeB` is ~10×
+   * slower than a plain one, so PyTorch `(out, in)` weights live as `(in, out)` and are transposed only when
+   * exported or loaded. Names must be unique within the head.
+   */
+  add(name: string, shape: ReadonlyArray<number>, values: Float32Array, options?: { readonly transposed?: boolean }): tf.Variable {
     if (this.#variables.has(name)) throw new Error(`duplicate parameter name ${name}`)
     if (values.length !== Tensor.sizeOf(shape)) {
       throw new Error(`parameter ${name}: ${values.length} values for shape [${shape.join(", ")}]`)
     }
-    const initial = tf.tensor(values, [...shape], "float32")
+    const transposed = options?.transposed === true
+    if (transposed && shape.length !== 2) throw new Error(`parameter ${name}: only 2-D weights can be stored transposed`)
+    const initial = transposed
+      ? tf.tensor(transpose2d(values, shape[0]!, shape[1]!), [shape[1]!, shape[0]!], "float32")
+      : tf.tensor(values, [...shape], "float32")
     const variable = tf.variable(initial, true)
     initial.dispose()
     this.#variables.set(name, variable)
+    if (transposed) this.#transposed.add(name)
     return variable
+  }
+
+  /** The exported (state-dict) shape of a parameter. */
+  exportedShape(name: string): ReadonlyArray<number> {
+    const shape = this.get(name).shape
+    return this.#transposed.has(name) ? [shape[1]!, shape[0]!] : [...shape]
   }
 
   get(name: string): tf.Variable {
@@ -78,7 +96,10 @@ export class Parameters {
   weights(): Record<string, FloatTensor> {
     const out: Record<string, FloatTensor> = {}
     for (const [name, variable] of this.#variables) {
-      out[name] = { data: new Float32Array(variable.dataSync() as Float32Array), shape: [...variable.shape] }
+      const data = new Float32Array(variable.dataSync() as Float32Array)
+      out[name] = this.#transposed.has(name)
+        ? { data: transpose2d(data, variable.shape[0]!, variable.shape[1]!), shape: [variable.shape[1]!, variable.shape[0]!] }
+        : { data, shape: [...variable.shape] }
     }
     return out
   }
@@ -92,17 +113,17 @@ export class Parameters {
       if (this.#disposed) return Effect.fail(released("loadWeights"))
       for (const [name, variable] of this.#variables) {
         const tensor = weights[name]
+        const expected = this.exportedShape(name)
         if (tensor === undefined) {
           return Effect.fail(new SdkError({ reason: "WeightsNotFound", message: `no weight named ${name}`, subject: name }))
         }
-        const sameShape = tensor.shape.length === variable.shape.length &&
-          tensor.shape.every((d, i) => d === variable.shape[i])
+        const sameShape = tensor.shape.length === expected.length && tensor.shape.every((d, i) => d === expected[i])
         if (!sameShape || tensor.data.length !== variable.size) {
           return Effect.fail(
             new SdkError({
               reason: "ShapeMismatch",
               message: `weight ${name} has shape [${tensor.shape.join(", ")}] (${tensor.data.length} values), ` +
-                `expected [${variable.shape.join(", ")}]`,
+                `expected [${expected.join(", ")}]`,
               subject: name
             })
           )
@@ -123,7 +144,8 @@ export class Parameters {
       }
       for (const [name, variable] of this.#variables) {
         const tensor = weights[name]!
-        tf.tidy(() => variable.assign(tf.tensor(tensor.data, [...variable.shape], "float32")))
+        const data = this.#transposed.has(name) ? transpose2d(tensor.data, tensor.shape[0]!, tensor.shape[1]!) : tensor.data
+        tf.tidy(() => variable.assign(tf.tensor(data, [...variable.shape], "float32")))
       }
       return Effect.void
     })
@@ -134,6 +156,18 @@ export class Parameters {
     this.#disposed = true
     for (const variable of this.#variables.values()) variable.dispose()
   }
+}
+
+/**
+ * Row-major (rows, cols) → (cols, rows).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const transpose2d = (values: ArrayLike<number>, rows: number, cols: number): Float32Array => {
+  const out = new Float32Array(rows * cols)
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = values[r * cols + c]!
+  return out
 }
 
 /**
