@@ -6,12 +6,13 @@
  * (ContactBody, ContactLink) pair of SimInfo.ts without a side table.
  *
  * Collision bits: blocks 1, table 2, robot 4, floor 8. Table parts never collide with each other (joint limits
- * bound them), the robot never collides with itself or the floor.
+ * bound them), the robot never collides with itself or the floor. No geom has a contact margin: MuJoCo's box-box
+ * collider then reports resting contacts at distance ≈ 0 (soft contacts keep a resting block slightly inside its
+ * support), so the touching rule of SimInfo.ts sees supports and grasps on every step; a margin made boxes hover.
  *
  * @since 0.1.0
  */
 import { eulerToQuat, quatToMat } from "../robot/PandaKinematics.ts"
-import { CONTACT_DISTANCE } from "../SimInfo.ts"
 import { pandaXml } from "../robot/PandaXml.ts"
 import {
   BLOCK_MASS,
@@ -41,13 +42,6 @@ import {
   SWITCH_TRAVEL,
   type Vec3
 } from "./SceneLayout.ts"
-
-/**
- * Block geoms report contacts up to this far apart (margin) without any force there (gap): the "touching" rule of
- * SimInfo.ts then sees a resting block's support (and a block held in the fingers) on every step, not only when it
- * sinks in. Robot-vs-table contacts carry no margin, so fingertips hovering over the desk do not count.
- */
-const CONTACT_MARGIN = CONTACT_DISTANCE
 
 const f = (x: number): string => (Math.abs(x) < 1e-12 ? "0" : Number(x.toFixed(6)).toString())
 const v = (xs: ReadonlyArray<number>): string => xs.map(f).join(" ")
@@ -240,7 +234,7 @@ export const sceneXml = (scene: SceneId): string => {
       <geom contype="4" conaffinity="3"/>
     </default>
     <default class="block">
-      <geom contype="1" conaffinity="15" friction="0.7 0.001 0.0001" condim="4" margin="${CONTACT_MARGIN}" gap="${CONTACT_MARGIN}"/>
+      <geom contype="1" conaffinity="15" friction="0.7 0.001 0.0001" condim="4"/>
     </default>
   </default>
   <asset>
