@@ -14,8 +14,6 @@
  */
 import * as tf from "@tensorflow/tfjs-core"
 import "@tensorflow/tfjs-backend-cpu"
-// tfjs-core registers no gradients by itself; the pure-tensor path is for training, so it needs them.
-import "@tensorflow/tfjs-core/dist/register_all_gradients.js"
 import {
   Backbone as BackboneContract,
   SdkError,
@@ -28,6 +26,48 @@ import {
 import { Effect, type Scope } from "effect"
 import type { TinyVlmConfig, TrainSetup } from "./TinyVlmConfig.ts"
 import { makeTokenizer, type TinyVlmTokenizer } from "./TinyVlmTokenizer.ts"
+
+// ---------------------------------------------------------------------------------------------------------------
+// gradients (training only)
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * Resolves the extensionless relative imports inside tfjs-core's ESM `dist/` (which plain Node refuses), only
+ * for modules under `@tensorflow/tfjs-core/dist/`. The registries are process globals, so gradients loaded
+ * from the ESM files serve the CommonJS build Node loads for `@tensorflow/tfjs-core`.
+ */
+const TFJS_DIST_RESOLVE_HOOK = `
+export async function resolve(specifier, context, next) {
+  try { return await next(specifier, context) } catch (error) {
+    const parent = context.parentURL ?? ""
+    if (specifier.startsWith(".") && parent.includes("/@tensorflow/tfjs-core/dist/")) {
+      try { return await next(specifier + ".js", context) } catch { return next(specifier + "/index.js", context) }
+    }
+    throw error
+  }
+}`
+
+let gradientsRegistered: Promise<void> | undefined
+
+/**
+ * tfjs-core registers no gradient functions by itself (the `@tensorflow/tfjs` union package does), so call
+ * this once before training with the pure-tensor path. Inference never needs it. Works under vitest / bundlers
+ * (plain import) and in plain Node (with a narrow module-resolution hook, Node ≥ 20.6).
+ *
+ * @since 0.1.0
+ * @category training
+ */
+export const registerGradients = (): Promise<void> => {
+  gradientsRegistered ??= (async () => {
+    // Register the hook before the first attempt: a failed ESM import stays failed in the module map.
+    const nodeModule = await import("node:module").catch(() => undefined)
+    if (typeof nodeModule?.register === "function") {
+      nodeModule.register("data:text/javascript," + encodeURIComponent(TFJS_DIST_RESOLVE_HOOK), import.meta.url)
+    }
+    await import("@tensorflow/tfjs-core/dist/register_all_gradients.js")
+  })()
+  return gradientsRegistered
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // seeded initialisation

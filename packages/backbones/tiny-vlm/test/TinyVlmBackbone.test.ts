@@ -11,6 +11,7 @@ import {
   make,
   makeTokenizer,
   plugin,
+  registerGradients,
   TinyVlmModel,
   type TinyVlmBackbone,
   type TinyVlmConfig
@@ -261,7 +262,8 @@ describe("trainable parts (RoboVLMs train_setup switches)", () => {
     expect(trainableGroups(setup(overrides))).toEqual(expected)
   })
 
-  it("gradients reach exactly the trainable variables (pure-tensor path)", () => {
+  it("gradients reach exactly the trainable variables (pure-tensor path)", async () => {
+    await registerGradients()
     const model = TinyVlmModel.create(setup({ trainDecoderLayers: 1, trainVision: false, trainTextEmbedding: true }))
     const before = tf.memory().numTensors
     const trainable = model.trainableVariables()

@@ -1,0 +1,94 @@
+/**
+ * act() latency of assembled policies on this machine: p50 / p99 per call at batch 1 (`policy.act`) and
+ * batch 8 (`model.actBatch` over 8 policies), after a warm-up, with a bounded number of iterations.
+ *
+ * Policies: CALVIN's policy-head structure (history_type post, W = 8, N = 10, latent 1, static camera only) with
+ * RoboVLMs' LSTM head at its CALVIN size (hidden 1024, 4 layers, MLP 1024-512-256), on
+ * - tiny-vlm (default config: 32 px, 16 image tokens, D = 64, 2 + 2 layers), tfjs backend as selected;
+ * - onnx on the tiny PaliGemma fixture (../shared/fixtures/tiny-paligemma-onnx), onnxruntime-node CPU.
+ *
+ * Run: `npm run bench` in this package (ROBOVLA_BENCH_ITERATIONS to change the iteration count).
+ */
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import * as tf from "@tensorflow/tfjs-core"
+import { headDimensionsFor, makeVlaPolicyModel, type BackbonePlugin, type ObservationFrame, type VlaAssemblyConfig } from "@robovla/sdk"
+import { plugin as lstm } from "@robovla/head-lstm"
+import { Effect, Exit, Schema, Scope } from "effect"
+import { defaultConfig as tinyDefault, plugin as tiny } from "../src/index.ts"
+
+const iterations = Number(process.env["ROBOVLA_BENCH_ITERATIONS"] ?? 60)
+const warmup = 5
+const fixtureDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../../../shared/fixtures/tiny-paligemma-onnx")
+const config: VlaAssemblyConfig = { historyType: "post", windowSize: 8, chunkSize: 10, latent: 1, useGripperCamera: false }
+
+const observation = (seed: number): ObservationFrame => {
+  const data = new Uint8Array(200 * 200 * 3)
+  for (let i = 0; i < data.length; i++) data[i] = (i * 7 + seed * 31) % 256
+  return { rgbStatic: { data, height: 200, width: 200 }, robotObs: new Array(15).fill(0), sceneObs: new Array(24).fill(0) }
+}
+
+const percentile = (sorted: ReadonlyArray<number>, p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
+
+interface Row {
+  readonly policy: string
+  readonly batch: number
+  readonly p50: number
+  readonly p99: number
+  readonly perItem: number
+}
+
+const measure = async (name: string, backbonePlugin: BackbonePlugin<unknown>, backboneConfig: unknown): Promise<Array<Row>> => {
+  const scope = await Effect.runPromise(Scope.make())
+  try {
+    const model = await Effect.runPromise(
+      Scope.provide(scope)(
+        Effect.gen(function*() {
+          const backbone = yield* backbonePlugin.make(backboneConfig)
+          const head = yield* lstm.make(lstm.defaultConfig, headDimensionsFor(backbone, config))
+          return yield* makeVlaPolicyModel({ backbone, head, config })
+        })
+      )
+    )
+    const rows: Array<Row> = []
+    for (const batch of [1, 8]) {
+      const policies = await Effect.runPromise(Effect.all(Array.from({ length: batch }, () => model.policy())))
+      const frames = Array.from({ length: 16 }, (_, i) => observation(i))
+      const call = (i: number) =>
+        batch === 1
+          ? Effect.runPromise(policies[0]!.act(frames[i % frames.length]!, "open the drawer"))
+          : Effect.runPromise(model.actBatch(policies.map((policy, b) => ({ policy, observation: frames[(i + b) % frames.length]!, instruction: "open the drawer" }))))
+      for (let i = 0; i < warmup; i++) await call(i)
+      const times: Array<number> = []
+      const n = batch === 1 ? iterations : Math.max(10, Math.round(iterations / 3))
+      for (let i = 0; i < n; i++) {
+        const t0 = performance.now()
+        await call(i)
+        times.push(performance.now() - t0)
+      }
+      times.sort((a, b) => a - b)
+      rows.push({ policy: name, batch, p50: percentile(times, 50), p99: percentile(times, 99), perItem: percentile(times, 50) / batch })
+    }
+    return rows
+  } finally {
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+  }
+}
+
+const rows: Array<Row> = []
+rows.push(...(await measure("tiny-vlm + lstm", tiny as BackbonePlugin<unknown>, tinyDefault)))
+if (fs.existsSync(path.join(fixtureDir, "config.json"))) {
+  const onnx = (await import("@robovla/backbone-onnx")).plugin as BackbonePlugin<unknown>
+  rows.push(...(await measure("onnx (tiny PaliGemma) + lstm", onnx, Schema.decodeUnknownSync(onnx.configSchema)({ modelDir: fixtureDir }))))
+} else {
+  console.warn(`skipping onnx: fixture ${fixtureDir} is absent`)
+}
+
+const fmt = (ms: number) => ms.toFixed(2).padStart(8)
+console.log(`act() latency, ${os.cpus().length} cores ${os.arch()}, Node ${process.version}, tfjs backend ${tf.getBackend()}, ${iterations} iterations (batch 8: ${Math.max(10, Math.round(iterations / 3))}) after ${warmup} warm-up`)
+console.log(`structure: post, W=${config.windowSize}, N=${config.chunkSize}, LSTM head hidden 1024 × 4 layers`)
+console.log(`| policy | batch | p50 ms | p99 ms | p50 ms per item |`)
+console.log(`|---|---|---|---|---|`)
+for (const r of rows) console.log(`| ${r.policy} | ${r.batch} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.perItem)} |`)
