@@ -14,12 +14,10 @@ import type { Action7 } from "@robovla/sdk"
 import {
   BUTTON,
   buttonTopPosition,
-  compartmentPosition,
   doorHandlePosition,
   DRAWER,
   drawerHandlePosition,
   drawerInteriorPosition,
-  openCompartmentSide,
   SCENES,
   type SceneId,
   SLANT_OUT,
@@ -67,6 +65,8 @@ interface Target {
   readonly speed?: number
   /** Guarded vertical move: hold the height while the horizontal error exceeds this many metres. */
   readonly guard?: number
+  /** Gain on orientation error (default 0.7). */
+  readonly ogain?: number
 }
 
 /** Per-episode memory a plan writes at phase entry (grasp yaw, start positions, …). */
@@ -115,6 +115,11 @@ const wrap2 = (a: number): number => {
   if (x < 0) x += Math.PI
   return x - Math.PI / 2
 }
+/** How far (m, rad) the env's integrated target may lead the measured TCP before an axis stops adding. */
+const WINDUP_POS = 0.04
+const WINDUP_ORN = 0.25
+/** Gains while carrying a 1-kg block: the arm lags more, so a softer loop avoids a limit cycle. */
+const CARRY = { gain: 0.4, speed: 0.5, ogain: 0.4 } as const
 /** Finger lean (rad) toward the cabinet when reaching into the compartment behind the sliding door. */
 const SLIDER_TILT = 0.7
 /** Yaw of the neutral pose; staying near it keeps joint 7 far from its limits. */
@@ -128,6 +133,7 @@ const near = (o: Obs, t: Target, tol: number): boolean =>
 const actionToward = (o: Obs, t: Target): Action7 => {
   const g = t.gain ?? 1
   const v = t.speed ?? 1
+  const og = t.ogain ?? 0.7
   const e = [t.pos[0] - o.tcp[0], t.pos[1] - o.tcp[1], t.pos[2] - o.tcp[2]]
   if (t.guard !== undefined && Math.hypot(e[0]!, e[1]!) > t.guard) e[2] = 0
   const lim = (x: number): number => Math.max(-v, Math.min(v, x))
@@ -135,9 +141,9 @@ const actionToward = (o: Obs, t: Target): Action7 => {
     lim((g * e[0]!) / POS_SCALE),
     lim((g * e[1]!) / POS_SCALE),
     lim((g * e[2]!) / POS_SCALE),
-    clip(wrap((t.roll ?? DOWN_ROLL) - o.euler[0]) / ORN_SCALE),
-    clip(wrap((t.pitch ?? 0) - o.euler[1]) / ORN_SCALE),
-    clip(wrap(t.yaw - o.euler[2]) / ORN_SCALE),
+    clip((og * wrap((t.roll ?? DOWN_ROLL) - o.euler[0])) / ORN_SCALE),
+    clip((og * wrap((t.pitch ?? 0) - o.euler[1])) / ORN_SCALE),
+    clip((og * wrap(t.yaw - o.euler[2])) / ORN_SCALE),
     t.grip
   ]
 }
@@ -447,10 +453,10 @@ const carryAndRelease = (place: (o: Obs, m: Memory) => V3, approachHeight: numbe
       until: (o, _m, steps, t) => near(o, t, 0.015) || steps >= 40
     }
   ]
-  if (via) phases.push(moveTo("via", (o, m) => ({ pos: tcpFor(via(o, m)), yaw: m.yaw!, grip: -1, gain: 0.8 }), 0.015, 90))
-  else phases.push(moveTo("over", (o, m) => ({ pos: tcpFor([place(o, m)[0], place(o, m)[1], approachHeight]), yaw: m.yaw!, grip: -1, gain: 0.8 }), 0.015, 90))
+  if (via) phases.push(moveTo("via", (o, m) => ({ pos: tcpFor(via(o, m)), yaw: m.yaw!, grip: -1, ...CARRY }), 0.015, 90))
+  phases.push(moveTo("over", (o, m) => ({ pos: tcpFor([place(o, m)[0], place(o, m)[1], approachHeight]), yaw: m.yaw!, grip: -1, ...CARRY }), 0.01, 90))
   phases.push(
-    moveTo("lower", (o, m) => ({ pos: tcpFor(place(o, m)), yaw: m.yaw!, grip: -1, gain: 0.5 }), 0.006, 60),
+    moveTo("lower", (o, m) => ({ pos: tcpFor(place(o, m)), yaw: m.yaw!, grip: -1, ...CARRY, guard: 0.008 }), 0.006, 60),
     ...releasePhases(0.0)
   )
   return phases
@@ -462,14 +468,60 @@ const placeInDrawerPlan = (scene: SceneId): Array<Phase> => [
   idle()
 ]
 
-const placeInSliderPlan = (scene: SceneId): Array<Phase> => {
-  const slot = (o: Obs): V3 => {
-    const p = compartmentPosition(scene, openCompartmentSide(scene, o.scene[0]!))
-    return [p[0], p[1] - 0.005, p[2] + 0.008]
+/**
+ * Where to set a block down in the compartment: inside the part the door leaves open, far enough from the
+ * compartment's side walls for the hand (≈ 10 cm half-width along the jaws), and as far as possible from blocks
+ * already there.
+ */
+const compartmentSpot = (scene: SceneId, o: Obs, held: BlockColor): number => {
+  const s = SCENES[scene]
+  const q = o.scene[0]!
+  const door: readonly [number, number] = [s.doorX0 - q, s.doorX0 + 0.28 - q]
+  const others = (["red", "blue", "pink"] as const)
+    .filter((c) => c !== held)
+    .map((c) => blockPos(o, c))
+    .filter((p) => p[1] > 0.02 && p[2] < 0.52)
+    .map((p) => p[0])
+  let best = (s.plankXMin + s.plankXMax) / 2
+  let bestScore = -Infinity
+  for (let x = s.plankXMin + 0.1; x <= s.plankXMax - 0.1 + 1e-9; x += 0.005) {
+    const doorGap = x < door[0] ? door[0] - x : x > door[1] ? x - door[1] : -(Math.min(x - door[0], door[1] - x))
+    if (doorGap < 0.035) continue
+    const score = Math.min(0.2, ...others.map((b) => Math.abs(b - x)))
+    if (score > bestScore + 1e-9) {
+      bestScore = score
+      best = x
+    }
   }
+  return best
+}
+
+/** Carry the held block into the open part of the compartment with the fingers leaning in, set it down, back out. */
+const placeInSliderPlan = (scene: SceneId): Array<Phase> => {
+  const spot = (m: Memory): V3 => [m.spotX!, 0.088, 0.461 + 0.008 + GRASP_DZ]
+  const back = (d: number): V3 => [0, -Math.sin(SLIDER_TILT) * d, Math.cos(SLIDER_TILT) * d]
+  const hold = (m: Memory) => ({ yaw: m.yaw!, pitch: m.pitch!, grip: -1 as const, ...CARRY })
   return [
-    ...carryAndRelease(slot, 0.53, (o) => [slot(o)[0], -0.06, 0.53]),
-    moveTo("out", (o) => ({ pos: [o.tcp[0], -0.08, o.tcp[2] + 0.02], yaw: o.euler[2], grip: 1 }), 0.012, 60),
+    {
+      name: "up",
+      enter: (o, m) => {
+        m.yaw = graspYaw(o.euler[2], NEUTRAL_YAW)
+        m.pitch = -SLIDER_TILT * Math.sign(Math.sin(m.yaw))
+        m.spotX = compartmentSpot(scene, o, heldBlock(o))
+        remember(m, "start", o.tcp)
+      },
+      target: (o, m) => ({ pos: [o.tcp[0], o.tcp[1], Math.max(recall(m, "start")[2], 0.55)], yaw: m.yaw!, grip: -1, ...CARRY }),
+      until: (o, m, steps, t) => settled(o, m, t, 0.015) || steps >= 40
+    },
+    moveTo("front", (_o, m) => ({ pos: add(spot(m), back(0.12)), ...hold(m) }), 0.012, 100),
+    moveTo("in", (_o, m) => ({ pos: spot(m), ...hold(m), speed: 0.4 }), 0.006, 60),
+    {
+      name: "release",
+      enter: (o, m) => remember(m, "release", o.tcp),
+      target: (_o, m) => ({ pos: recall(m, "release"), yaw: m.yaw!, pitch: m.pitch!, grip: 1 }),
+      until: (_o, _m, steps) => steps >= 8
+    },
+    moveTo("out", (_o, m) => ({ pos: add(recall(m, "release"), back(0.12)), yaw: m.yaw!, pitch: m.pitch!, grip: 1, gain: 0.5 }), 0.012, 60),
     idle()
   ]
 }
@@ -633,6 +685,7 @@ export const makeExpert = (task: TaskName, scene: SceneId = "D"): Expert => {
   let entered = false
   let memory: Memory = {}
   const reset = (): void => {
+    command = undefined
     index = 0
     steps = 0
     entered = false
@@ -660,9 +713,35 @@ export const makeExpert = (task: TaskName, scene: SceneId = "D"): Expert => {
         continue
       }
       steps++
-      return actionToward(o, t)
+      return limitWindup(o, actionToward(o, t))
     }
-    return actionToward(o, plan[index]!.target(o, memory))
+    return limitWindup(o, actionToward(o, plan[index]!.target(o, memory)))
+  }
+  /**
+   * The env integrates relative actions into a target pose it never re-reads from the robot, so pushing against
+   * an obstacle winds the target far away and the arm lunges once free. Track that target (from the first
+   * observation plus our own actions) and stop adding to an axis once it leads the measured pose by too much.
+   */
+  let command: Array<number> | undefined
+  const limitWindup = (o: Obs, a: Action7): Action7 => {
+    const measured = [...o.tcp, ...o.euler]
+    if (command === undefined) command = measured
+    const out = [...a] as [number, number, number, number, number, number, number]
+    for (let i = 0; i < 6; i++) {
+      const unit = i < 3 ? POS_SCALE : ORN_SCALE
+      const limit = i < 3 ? WINDUP_POS : WINDUP_ORN
+      const lead = (x: number): number => (i < 3 ? x - measured[i]! : wrap(x - measured[i]!))
+      // Re-anchor a lead that is already beyond the limit (e.g. after a collision): treat the measured pose as truth.
+      if (Math.abs(lead(command[i]!)) > 2 * limit) command[i] = measured[i]! + Math.sign(lead(command[i]!)) * limit
+      const next = command[i]! + out[i]! * unit
+      const l = lead(next)
+      if (Math.abs(l) > limit && Math.sign(l) === Math.sign(out[i]!)) {
+        const allowed = Math.sign(l) * limit - lead(command[i]!)
+        out[i] = Math.sign(out[i]!) * Math.max(0, Math.min(Math.abs(out[i]!), (Math.sign(l) * allowed) / unit))
+      }
+      command[i] = command[i]! + out[i]! * unit
+    }
+    return out
   }
   return { task, reset, act, phase: () => plan[index]!.name }
 }
