@@ -333,6 +333,7 @@ export class PlayTable {
     this.targetPos[2] = xpos[sp + 2]!
     matToEuler(d.site_xmat as Float64Array, this.targetEuler, 0, adr.tcpSite * 9)
     mj.mj_step(m, d)
+    mj.mj_kinematics(m, d)
     this.paintLights()
     this.stepCount = 0
   }
@@ -416,6 +417,9 @@ export class PlayTable {
       }
       mj.mj_step(m, d)
     }
+    // mj_step leaves poses (site/geom xpos) one substep behind qpos; refresh them so robot_obs and the cameras
+    // describe the state after the step, like PyBullet's getLinkState after stepSimulation.
+    mj.mj_kinematics(m, d)
     this.updateLights()
     this.stepCount++
     if (!Number.isFinite(qpos[adr.arm[0]!]!) || !Number.isFinite(qpos[adr.block.red]!) || !Number.isFinite(qpos[adr.block.pink + 2]!)) {
