@@ -1,0 +1,12 @@
+/** Inference latency of the GPT head at the RoboVLMs CALVIN size and a small size. Run: `npm run bench`. */
+import { runBench } from "@robovla/head-mlp/bench"
+import { Schema } from "effect"
+import { Config, make } from "../src/index.ts"
+
+const reference = Schema.decodeUnknownSync(Config)({})
+const small = Schema.decodeUnknownSync(Config)({ hidden_size: 64, n_layer: 2, n_head: 4, mlp_widths: [128, 64] })
+await runBench("head-gpt", [
+  { label: "CALVIN (H 1024, 8 layers, 8 heads)", make, config: reference, dimensions: { inputSize: 2048, latent: 1, windowSize: 8, chunkSize: 10 }, batch: 1, runs: 5 },
+  { label: "CALVIN, batch 8", make, config: reference, dimensions: { inputSize: 2048, latent: 1, windowSize: 8, chunkSize: 10 }, batch: 8, runs: 3 },
+  { label: "small (H 64, 2 layers)", make, config: small, dimensions: { inputSize: 128, latent: 1, windowSize: 8, chunkSize: 10 }, batch: 1, runs: 20 }
+])
