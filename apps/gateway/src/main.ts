@@ -1,20 +1,40 @@
 /**
- * `npm start` / `robovla serve` entry: load the config (a JSON file, or the default expert deployment),
- * listen, log one line, and drain on SIGTERM/SIGINT.
+ * `npm start` / `robovla serve` entry, kept thin: resolve the config (a JSON file, or the default expert
+ * deployment), build one `ManagedRuntime` from `GatewayServer.layer`, wait for SIGTERM/SIGINT, then dispose
+ * the runtime, which drains the gateway.
  *
  * @since 0.1.0
  */
-import { DEFAULT_CONFIG_FILE, readConfigFile, resolveConfig } from "./Config.ts"
+import * as Effect from "effect/Effect"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import { DEFAULT_CONFIG_FILE, type GatewayConfig, readConfigFile, resolveConfig } from "./Config.ts"
 import { GatewayError } from "./GatewayError.ts"
-import { startGateway } from "./Server.ts"
+import { GatewayServer } from "./GatewayServer.ts"
 
 /**
- * Runs the gateway until a signal; resolves with the exit code.
+ * @since 0.1.0
+ * @category models
+ */
+export interface RunOptions {
+  readonly config?: string | undefined
+  readonly host?: string | undefined
+  readonly port?: number | undefined
+}
+
+const waitForSignal = Effect.callback<string>((resume) => {
+  const on = (signal: string) => () => resume(Effect.succeed(signal))
+  process.once("SIGTERM", on("SIGTERM"))
+  process.once("SIGINT", on("SIGINT"))
+})
+
+/**
+ * Runs the gateway until a signal; resolves with the exit code (0 after a drain, 1 if it cannot start,
+ * 2 for a bad config).
  *
  * @since 0.1.0
  */
-export const runGateway = async (options: { readonly config?: string | undefined; readonly host?: string | undefined; readonly port?: number | undefined }): Promise<number> => {
-  let config
+export const runGateway = async (options: RunOptions): Promise<number> => {
+  let config: GatewayConfig
   try {
     const raw = options.config === undefined ? { ...DEFAULT_CONFIG_FILE } : readConfigFile(options.config)
     config = resolveConfig({
@@ -26,19 +46,24 @@ export const runGateway = async (options: { readonly config?: string | undefined
     console.error(error instanceof GatewayError ? `robovla gateway: ${error.message}` : error)
     return 2
   }
-  const running = await startGateway(config)
-  running.gateway.log({ msg: "listening", url: running.url, policies: [...running.gateway.deployments.keys()], default: config.defaultDeployment })
-  return new Promise<number>((resolve) => {
-    const stop = (signal: string) => {
-      running.gateway.log({ msg: "draining", signal })
-      void running.drain().then(() => {
-        running.gateway.log({ msg: "stopped" })
-        resolve(0)
-      })
-    }
-    process.once("SIGTERM", () => stop("SIGTERM"))
-    process.once("SIGINT", () => stop("SIGINT"))
+  const runtime = ManagedRuntime.make(GatewayServer.layer(config))
+  const program = Effect.gen(function*() {
+    const { gateway, url } = yield* GatewayServer
+    gateway.log({ msg: "listening", url, policies: [...gateway.deployments.keys()], default: config.defaultDeployment })
+    const signal = yield* waitForSignal
+    gateway.log({ msg: "draining", signal })
+    return gateway
   })
+  try {
+    const gateway = await runtime.runPromise(program)
+    await runtime.dispose()
+    gateway.log({ msg: "stopped" })
+    return 0
+  } catch (error) {
+    console.error(`robovla gateway: ${error instanceof GatewayError ? error.message : String(error)}`)
+    await runtime.dispose()
+    return 1
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
