@@ -89,6 +89,27 @@ export interface CameraRequest {
 /** @since 0.1.0 @category models */
 export type SimObservation = ObservationFrame & { readonly depthStatic?: Float32Array; readonly depthGripper?: Float32Array }
 
+/**
+ * A complete, immutable snapshot of a PlayTable: MuJoCo's integration state (qpos, qvel, ctrl, warm start, …) plus
+ * the controller and light logic. `restoreState` of a snapshot followed by the same actions reproduces the same
+ * trajectory bit for bit, which gives the functional form `step(state, action) → state` when needed.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PlayTableState {
+  readonly scene: SceneId
+  readonly physics: Float64Array
+  readonly targetPos: readonly [number, number, number]
+  readonly targetEuler: readonly [number, number, number]
+  readonly servo: ReadonlyArray<number>
+  readonly gripperAction: 1 | -1
+  readonly led: 0 | 1
+  readonly lightbulb: 0 | 1
+  readonly lastButton: number
+  readonly stepCount: number
+}
+
 /** Load options. @since 0.1.0 @category models */
 export interface LoadOptions {
   /** When true, `observe()` without arguments renders both RGB cameras. Default false. */
@@ -196,7 +217,7 @@ export class PlayTable {
   private readonly qDesired = new Float64Array(7)
   private readonly servo = new Float64Array(7)
   private readonly tmpMat = new Float64Array(9)
-  private gripperAction = 1
+  private gripperAction: 1 | -1 = 1
   private led: 0 | 1 = 0
   private bulb: 0 | 1 = 0
   private lastButton = 0
@@ -605,6 +626,61 @@ export class PlayTable {
     const p = this.data.geom_xpos as Float64Array
     const c = this.model.geom_rgba as Float32Array
     return { position: [p[id * 3]!, p[id * 3 + 1]!, p[id * 3 + 2]!], rgba: [c[id * 4]!, c[id * 4 + 1]!, c[id * 4 + 2]!, c[id * 4 + 3]!] }
+  }
+
+  /**
+   * Snapshot the full state (copied out; safe to keep and to restore into this or another table of the same scene).
+   *
+   * @since 0.1.0
+   */
+  saveState(): PlayTableState {
+    this.assertLive()
+    const { mj, model: m, data: d } = this
+    const spec = mj.mjtState.mjSTATE_INTEGRATION.value
+    const buffer = new mj.DoubleBuffer(mj.mj_stateSize(m, spec))
+    try {
+      mj.mj_getState(m, d, buffer, spec)
+      return {
+        scene: this.scene,
+        physics: Float64Array.from(buffer.GetView() as Float64Array),
+        targetPos: [this.targetPos[0]!, this.targetPos[1]!, this.targetPos[2]!],
+        targetEuler: [this.targetEuler[0]!, this.targetEuler[1]!, this.targetEuler[2]!],
+        servo: Array.from(this.servo),
+        gripperAction: this.gripperAction,
+        led: this.led,
+        lightbulb: this.bulb,
+        lastButton: this.lastButton,
+        stepCount: this.stepCount
+      }
+    } finally {
+      buffer.delete()
+    }
+  }
+
+  /**
+   * Restore a snapshot from `saveState`. Fails with SimError "InvalidState" for another scene's snapshot.
+   *
+   * @since 0.1.0
+   */
+  restoreState(state: PlayTableState): void {
+    this.assertLive()
+    const { mj, model: m, data: d } = this
+    const spec = mj.mjtState.mjSTATE_INTEGRATION.value
+    if (state.scene !== this.scene || state.physics.length !== mj.mj_stateSize(m, spec) || state.servo.length !== 7) {
+      throw new SimError({ reason: "InvalidState", message: `snapshot of scene ${state.scene} (${state.physics.length} values) does not fit scene ${this.scene}` })
+    }
+    mj.mj_setState(m, d, state.physics as unknown as Array<number>, spec)
+    this.targetPos.set(state.targetPos)
+    this.targetEuler.set(state.targetEuler)
+    this.servo.set(state.servo)
+    this.gripperAction = state.gripperAction
+    this.led = state.led
+    this.bulb = state.lightbulb
+    this.lastButton = state.lastButton
+    this.stepCount = state.stepCount
+    this.applyGripper()
+    mj.mj_forward(m, d)
+    this.paintLights()
   }
 
   /** Current target pose (position + Euler) the relative actions accumulate onto. @since 0.1.0 */
