@@ -122,6 +122,8 @@ const WINDUP_ORN = 0.25
 const CARRY = { gain: 0.4, speed: 0.5, ogain: 0.4 } as const
 /** Finger lean (rad) toward the cabinet when reaching into the compartment behind the sliding door. */
 const SLIDER_TILT = 0.7
+/** A smaller lean when setting a held block down in the compartment (the block leans with the gripper). */
+const PLACE_TILT = 0.3
 /** Yaw of the neutral pose; staying near it keeps joint 7 far from its limits. */
 const NEUTRAL_YAW = 1.5
 
@@ -485,9 +487,10 @@ const compartmentSpot = (scene: SceneId, o: Obs, held: BlockColor): number => {
   let best = (s.plankXMin + s.plankXMax) / 2
   let bestScore = -Infinity
   for (let x = s.plankXMin + 0.1; x <= s.plankXMax - 0.1 + 1e-9; x += 0.005) {
-    const doorGap = x < door[0] ? door[0] - x : x > door[1] ? x - door[1] : -(Math.min(x - door[0], door[1] - x))
-    if (doorGap < 0.035) continue
-    const score = Math.min(0.2, ...others.map((b) => Math.abs(b - x)))
+    // Open fingers reach ≈ 6.5 cm to each side of the TCP: keep them off the door panel's edge.
+    const doorGap = x < door[0] ? door[0] - x : x > door[1] ? x - door[1] : -Math.min(x - door[0], door[1] - x)
+    const blockGap = Math.min(0.2, ...others.map((b) => Math.abs(b - x)))
+    const score = Math.min(doorGap - 0.07, blockGap - 0.065)
     if (score > bestScore + 1e-9) {
       bestScore = score
       best = x
@@ -499,21 +502,23 @@ const compartmentSpot = (scene: SceneId, o: Obs, held: BlockColor): number => {
 /** Carry the held block into the open part of the compartment with the fingers leaning in, set it down, back out. */
 const placeInSliderPlan = (scene: SceneId): Array<Phase> => {
   const spot = (m: Memory): V3 => [m.spotX!, 0.088, 0.461 + 0.008 + GRASP_DZ]
-  const back = (d: number): V3 => [0, -Math.sin(SLIDER_TILT) * d, Math.cos(SLIDER_TILT) * d]
+  const back = (d: number): V3 => [0, -Math.sin(PLACE_TILT) * d, Math.cos(PLACE_TILT) * d]
   const hold = (m: Memory) => ({ yaw: m.yaw!, pitch: m.pitch!, grip: -1 as const, ...CARRY })
   return [
     {
       name: "up",
       enter: (o, m) => {
         m.yaw = graspYaw(o.euler[2], NEUTRAL_YAW)
-        m.pitch = -SLIDER_TILT * Math.sign(Math.sin(m.yaw))
+        m.pitch = -PLACE_TILT * Math.sign(Math.sin(m.yaw))
         m.spotX = compartmentSpot(scene, o, heldBlock(o))
         remember(m, "start", o.tcp)
       },
       target: (o, m) => ({ pos: [o.tcp[0], o.tcp[1], Math.max(recall(m, "start")[2], 0.55)], yaw: m.yaw!, grip: -1, ...CARRY }),
       until: (o, m, steps, t) => settled(o, m, t, 0.015) || steps >= 40
     },
-    moveTo("front", (_o, m) => ({ pos: add(spot(m), back(0.12)), ...hold(m) }), 0.012, 100),
+    // Line up in front of the cabinet first so the carried block never sweeps across the door.
+    moveTo("front", (_o, m) => ({ pos: [m.spotX!, -0.09, 0.6], ...hold(m) }), 0.015, 100),
+    moveTo("entry", (_o, m) => ({ pos: add(spot(m), back(0.1)), ...hold(m) }), 0.01, 80),
     moveTo("in", (_o, m) => ({ pos: spot(m), ...hold(m), speed: 0.4 }), 0.006, 60),
     {
       name: "release",
