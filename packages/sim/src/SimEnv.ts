@@ -11,7 +11,15 @@ import type { Action7 } from "@robovla/sdk"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { type ActionSpace, type CameraRequest, type LoadOptions, PlayTable, type ResetState, type SimObservation } from "./PlayTable.ts"
+import {
+  type ActionSpace,
+  type CameraRequest,
+  type LoadOptions,
+  PlayTable,
+  type PlayTableState,
+  type ResetState,
+  type SimObservation
+} from "./PlayTable.ts"
 import type { SceneId } from "./scene/SceneLayout.ts"
 import { SimError } from "./SimError.ts"
 import type { SimInfo } from "./SimInfo.ts"
@@ -25,6 +33,9 @@ export interface SimEnvShape {
   readonly step: (action: Action7, space?: ActionSpace) => Effect.Effect<SimInfo, SimError>
   readonly observe: (cameras?: CameraRequest) => Effect.Effect<SimObservation, SimError>
   readonly info: () => Effect.Effect<SimInfo, SimError>
+  /** Snapshot / restore the full state (bit-identical replay). */
+  readonly snapshot: () => Effect.Effect<PlayTableState, SimError>
+  readonly restore: (state: PlayTableState) => Effect.Effect<SimInfo, SimError>
 }
 
 /** Run a PlayTable call, turning a thrown SimError (or anything else) into a typed failure. */
@@ -68,6 +79,15 @@ export const make = Effect.fn("SimEnv.make")(function*(scene: SceneId, options: 
     }),
     info: Effect.fn("SimEnv.info")(function*() {
       return yield* attempt(() => table.info())
+    }),
+    snapshot: Effect.fn("SimEnv.snapshot")(function*() {
+      return yield* attempt(() => table.saveState())
+    }),
+    restore: Effect.fn("SimEnv.restore")(function*(state: PlayTableState) {
+      return yield* attempt(() => {
+        table.restoreState(state)
+        return table.info()
+      })
     })
   })
 })

@@ -12,6 +12,10 @@ describe("SimEnv service", () => {
       const start = yield* env.reset()
       const after = yield* env.step([1, 0, 0, 0, 0, 0, 1])
       const obs = yield* env.observe({ rgbGripper: true })
+      const snap = yield* env.snapshot()
+      yield* env.step([0, 1, 0, 0, 0, 0, -1])
+      const restored = yield* env.restore(snap)
+      expect(restored.sceneObs).toEqual(after.sceneObs)
       return { start, after, obs, scene: env.scene }
     })
     const result = await Effect.runPromise(program.pipe(Effect.provide(SimEnv.layer("C"))))
