@@ -7,6 +7,12 @@
  * - tiny-vlm (default config: 32 px, 16 image tokens, D = 64, 2 + 2 layers), tfjs backend as selected;
  * - onnx on the tiny PaliGemma fixture (../shared/fixtures/tiny-paligemma-onnx), onnxruntime-node CPU.
  *
+ * A second table repeats it with a small LSTM (hidden 64 × 2 layers, MLP 64-32) to show what the backbone and the
+ * assembly cost without RoboVLMs' 1024-wide head.
+ *
+ * The tfjs backend is chosen as deployments choose it (`ComputeEngine.selectBackend`: tensorflow > wasm > cpu,
+ * `ROBOVLA_TFJS_BACKEND` forces one).
+ *
  * Run: `npm run bench` in this package (ROBOVLA_BENCH_ITERATIONS to change the iteration count).
  */
 import * as fs from "node:fs"
@@ -14,12 +20,12 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import * as tf from "@tensorflow/tfjs-core"
-import { headDimensionsFor, makeVlaPolicyModel, type BackbonePlugin, type ObservationFrame, type VlaAssemblyConfig } from "@robovla/sdk"
+import { ComputeEngine, headDimensionsFor, makeVlaPolicyModel, type BackbonePlugin, type ObservationFrame, type VlaAssemblyConfig } from "@robovla/sdk"
 import { plugin as lstm } from "@robovla/head-lstm"
 import { Effect, Exit, Schema, Scope } from "effect"
 import { defaultConfig as tinyDefault, plugin as tiny } from "../src/index.ts"
 
-const iterations = Number(process.env["ROBOVLA_BENCH_ITERATIONS"] ?? 60)
+const iterations = Number(process.env["ROBOVLA_BENCH_ITERATIONS"] ?? 30)
 const warmup = 5
 const fixtureDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../../../shared/fixtures/tiny-paligemma-onnx")
 const config: VlaAssemblyConfig = { historyType: "post", windowSize: 8, chunkSize: 10, latent: 1, useGripperCamera: false }
@@ -40,14 +46,16 @@ interface Row {
   readonly perItem: number
 }
 
-const measure = async (name: string, backbonePlugin: BackbonePlugin<unknown>, backboneConfig: unknown): Promise<Array<Row>> => {
+const smallLstm = Schema.decodeUnknownSync(lstm.configSchema)({ hidden_size: 64, num_layers: 2, mlp_widths: [64, 32] })
+
+const measure = async (name: string, backbonePlugin: BackbonePlugin<unknown>, backboneConfig: unknown, headConfig: typeof lstm.defaultConfig): Promise<Array<Row>> => {
   const scope = await Effect.runPromise(Scope.make())
   try {
     const model = await Effect.runPromise(
       Scope.provide(scope)(
         Effect.gen(function*() {
           const backbone = yield* backbonePlugin.make(backboneConfig)
-          const head = yield* lstm.make(lstm.defaultConfig, headDimensionsFor(backbone, config))
+          const head = yield* lstm.make(headConfig, headDimensionsFor(backbone, config))
           return yield* makeVlaPolicyModel({ backbone, head, config })
         })
       )
@@ -77,18 +85,20 @@ const measure = async (name: string, backbonePlugin: BackbonePlugin<unknown>, ba
   }
 }
 
-const rows: Array<Row> = []
-rows.push(...(await measure("tiny-vlm + lstm", tiny as BackbonePlugin<unknown>, tinyDefault)))
-if (fs.existsSync(path.join(fixtureDir, "config.json"))) {
-  const onnx = (await import("@robovla/backbone-onnx")).plugin as BackbonePlugin<unknown>
-  rows.push(...(await measure("onnx (tiny PaliGemma) + lstm", onnx, Schema.decodeUnknownSync(onnx.configSchema)({ modelDir: fixtureDir }))))
-} else {
-  console.warn(`skipping onnx: fixture ${fixtureDir} is absent`)
-}
+const selection = await ComputeEngine.selectBackend()
+const onnx = fs.existsSync(path.join(fixtureDir, "config.json"))
+  ? ((await import("@robovla/backbone-onnx")).plugin as BackbonePlugin<unknown>)
+  : undefined
+if (onnx === undefined) console.warn(`skipping onnx: fixture ${fixtureDir} is absent`)
 
 const fmt = (ms: number) => ms.toFixed(2).padStart(8)
-console.log(`act() latency, ${os.cpus().length} cores ${os.arch()}, Node ${process.version}, tfjs backend ${tf.getBackend()}, ${iterations} iterations (batch 8: ${Math.max(10, Math.round(iterations / 3))}) after ${warmup} warm-up`)
-console.log(`structure: post, W=${config.windowSize}, N=${config.chunkSize}, LSTM head hidden 1024 × 4 layers`)
-console.log(`| policy | batch | p50 ms | p99 ms | p50 ms per item |`)
-console.log(`|---|---|---|---|---|`)
-for (const r of rows) console.log(`| ${r.policy} | ${r.batch} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.perItem)} |`)
+console.log(`act() latency, ${os.cpus().length} cores ${os.arch()}, Node ${process.version}, tfjs backend ${tf.getBackend()} (${selection.reason}), ${iterations} iterations (batch 8: ${Math.max(10, Math.round(iterations / 3))}) after ${warmup} warm-up`)
+for (const [label, headConfig] of [["RoboVLMs CALVIN size: hidden 1024 × 4 layers", lstm.defaultConfig], ["small: hidden 64 × 2 layers", smallLstm]] as const) {
+  const rows: Array<Row> = []
+  rows.push(...(await measure("tiny-vlm + lstm", tiny as BackbonePlugin<unknown>, tinyDefault, headConfig)))
+  if (onnx !== undefined) rows.push(...(await measure("onnx (tiny PaliGemma) + lstm", onnx, Schema.decodeUnknownSync(onnx.configSchema)({ modelDir: fixtureDir }), headConfig)))
+  console.log(`\nstructure: post, W=${config.windowSize}, N=${config.chunkSize}; LSTM head ${label}`)
+  console.log(`| policy | batch | p50 ms | p99 ms | p50 ms per item |`)
+  console.log(`|---|---|---|---|---|`)
+  for (const r of rows) console.log(`| ${r.policy} | ${r.batch} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.perItem)} |`)
+}
