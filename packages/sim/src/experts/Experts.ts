@@ -122,6 +122,8 @@ const WINDUP_ORN = 0.25
 const CARRY = { gain: 0.4, speed: 0.5, ogain: 0.4 } as const
 /** Finger lean (rad) toward the cabinet when reaching into the compartment behind the sliding door. */
 const SLIDER_TILT = 0.7
+/** Finger lean toward the cabinet for the switch (its lever is at the edge of the vertical-gripper workspace). */
+const SWITCH_TILT = 0.4
 /** A smaller lean when setting a held block down in the compartment (the block leans with the gripper). */
 const PLACE_TILT = 0.3
 /** Yaw of the neutral pose; staying near it keeps joint 7 far from its limits. */
@@ -408,34 +410,36 @@ const buttonPlan = (scene: SceneId): Array<Phase> => {
  * upper face down the slope.
  */
 const switchPlan = (scene: SceneId, on: boolean): Array<Phase> => {
-  const x = SCENES[scene].switchX
+  // The switch sits at the edge of the arm's reach: lean the fingers into the cabinet (pitch −0.4 at yaw π/2),
+  // which pulls the wrist back toward the robot.
+  const pitch = -SWITCH_TILT
+  const d: V3 = [0, Math.sin(SWITCH_TILT), -Math.cos(SWITCH_TILT)] // finger direction (TCP → tip)
+  const n: V3 = [0, Math.cos(SWITCH_TILT), Math.sin(SWITCH_TILT)] // the fingers' cabinet-facing side
   const centre = (q: number): V3 => switchHandlePosition(scene, q)
+  const pose = { yaw: NEUTRAL_YAW, pitch, grip: -1 as const }
   if (on) {
-    // Lower outer edge of the lever: centre + halfOut·SLANT_OUT − halfAlong·SLANT_UP.
+    // Lower outer edge of the lever; the fingers' cabinet-facing side pushes it (force along n, 0.8 of it up the slope).
     const edge = (q: number): V3 =>
       add(add(centre(q), scale(SLANT_OUT, SWITCH.halfOut)), scale(SLANT_UP, -SWITCH.halfAlong))
-    const pushAt = (q: number, extra: number): V3 => {
-      const e = edge(q)
-      return [x, e[1] - FINGER_HALF - 0.004 + extra, e[2] + 0.012]
-    }
+    const contact = (q: number, gap: number): V3 => add(edge(q), scale(n, -(FINGER_HALF + gap)))
     return [
-      moveTo("close", (o) => ({ pos: o.tcp, yaw: NEUTRAL_YAW, grip: -1 }), 1, 6),
-      moveTo("front-above", (o) => ({ pos: add(pushAt(o.scene[3]!, -0.02), [0, 0, 0.08]), yaw: NEUTRAL_YAW, grip: -1 }), 0.012, 90),
-      moveTo("front", (o) => ({ pos: pushAt(o.scene[3]!, -0.02), yaw: NEUTRAL_YAW, grip: -1, gain: 0.7 }), 0.006, 50),
-      moveTo("push", () => ({ pos: pushAt(0.085, 0), yaw: NEUTRAL_YAW, grip: -1, gain: 0.5 }), 0.006, 90),
-      moveTo("back", () => ({ pos: add(pushAt(0.085, -0.04), [0, 0, 0.03]), yaw: NEUTRAL_YAW, grip: -1 }), 0.01, 40),
+      moveTo("close", (o) => ({ pos: o.tcp, ...pose }), 1, 6),
+      moveTo("front-above", (o) => ({ pos: add(contact(o.scene[3]!, 0.03), [0, 0, 0.06]), ...pose }), 0.012, 90),
+      moveTo("front", (o) => ({ pos: contact(o.scene[3]!, 0.03), ...pose, gain: 0.6 }), 0.006, 50),
+      moveTo("push", () => ({ pos: add(contact(0.085, -0.004), scale(SLANT_UP, 0.01)), ...pose, gain: 0.5, speed: 0.5 }), 0.006, 90),
+      moveTo("back", () => ({ pos: add(contact(0.085, 0.05), [0, 0, 0.03]), ...pose }), 0.01, 40),
       idle(-1)
     ]
   }
-  // Upper face centre: centre + halfAlong·SLANT_UP; finger tips ≈ 2 cm below the TCP.
+  // Turn off: the finger tips press the lever's upper face (normal SLANT_UP) down the slope.
   const upper = (q: number): V3 => add(centre(q), scale(SLANT_UP, SWITCH.halfAlong))
-  const pressAt = (q: number, lift: number): V3 => add(upper(q), [0, 0, 0.02 + lift])
+  const press = (q: number, lift: number): V3 => add(add(upper(q), scale(SLANT_UP, 0.004 + lift)), scale(d, -0.02))
   return [
-    moveTo("close", (o) => ({ pos: o.tcp, yaw: NEUTRAL_YAW, grip: -1 }), 1, 6),
-    moveTo("above", (o) => ({ pos: pressAt(o.scene[3]!, 0.06), yaw: NEUTRAL_YAW, grip: -1 }), 0.012, 90),
-    moveTo("touch", (o) => ({ pos: pressAt(o.scene[3]!, 0.004), yaw: NEUTRAL_YAW, grip: -1, gain: 0.6 }), 0.006, 40),
-    moveTo("press", () => ({ pos: pressAt(-0.01, -0.004), yaw: NEUTRAL_YAW, grip: -1, gain: 0.5 }), 0.006, 90),
-    moveTo("up", () => ({ pos: pressAt(0, 0.08), yaw: NEUTRAL_YAW, grip: -1 }), 0.01, 40),
+    moveTo("close", (o) => ({ pos: o.tcp, ...pose }), 1, 6),
+    moveTo("above", (o) => ({ pos: press(o.scene[3]!, 0.05), ...pose }), 0.012, 90),
+    moveTo("touch", (o) => ({ pos: press(o.scene[3]!, 0.002), ...pose, gain: 0.6 }), 0.006, 40),
+    moveTo("press", () => ({ pos: press(-0.012, -0.004), ...pose, gain: 0.5, speed: 0.5 }), 0.006, 90),
+    moveTo("up", () => ({ pos: press(0, 0.06), ...pose }), 0.01, 40),
     idle(-1)
   ]
 }
