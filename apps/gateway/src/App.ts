@@ -111,7 +111,8 @@ export const makeApp = (gateway: Gateway): Hono => {
   // One JSON log line and one metrics sample per request.
   app.use("*", async function requestLog(c, next) {
     const startedAt = performance.now()
-    const requestId = c.req.header("x-request-id")?.slice(0, 64) ?? randomUUID()
+    const given = c.req.header("x-request-id")
+    const requestId = given !== undefined && /^[A-Za-z0-9._:-]{1,64}$/.test(given) ? given : randomUUID()
     c.set("startedAt" as never, startedAt as never)
     c.header("x-request-id", requestId)
     await next()

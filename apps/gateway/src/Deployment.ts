@@ -154,12 +154,12 @@ export class Deployment {
   }
 
   /** Forgets a worker: fails its requests, drops its sessions, and leaves the deployment cold. */
-  private lose(handle: WorkerHandle, error: GatewayError, kind: string): void {
+  private lose(handle: WorkerHandle, error: GatewayError, kind: string | undefined): void {
     if (this.handle !== handle) return
     this.handle = undefined
     this.state = "cold"
     this.sessions.clear()
-    this.metrics.error(kind)
+    if (kind !== undefined) this.metrics.error(kind)
     for (const [, request] of handle.pending) {
       clearTimeout(request.timer)
       request.reject(error)
@@ -294,11 +294,8 @@ export class Deployment {
   unload(): void {
     const handle = this.handle
     if (handle === undefined) return
-    this.handle = undefined
-    this.state = "cold"
-    this.sessions.clear()
     this.metrics.unload(this.id)
-    void handle.worker.terminate()
+    this.lose(handle, new GatewayError({ reason: "DeploymentCrashed", message: `policy '${this.id}' was unloaded; retry to start it again` }), undefined)
   }
 
   /** Removes the deployment for good: fails queued calls and stops the worker. */

@@ -49,9 +49,12 @@ describe("deployment isolation", () => {
 
   it("an uncaught error in the worker is a crash too", async () => {
     const res = await act(gw, "faulty", "uncaught")
-    // The call itself may finish before the stray error fires; either way the next call is answered.
+    // The call itself may finish before the stray error fires; either way the worker dies and restarts.
     expect([200, 502]).toContain(res.status)
-    await new Promise((r) => setTimeout(r, 100))
+    const crashes = async () => Number(/robovla_gateway_errors_total\{kind="crash"\} (\d+)/.exec(await (await fetch(`${gw.url}/metrics`)).text())?.[1] ?? 0)
+    const before = await crashes()
+    for (let i = 0; i < 50 && (await json(await fetch(`${gw.url}/v1/policies/faulty`))).state !== "cold"; i++) await new Promise((r) => setTimeout(r, 20))
+    expect(await crashes()).toBeGreaterThanOrEqual(Math.max(before, 2))
     expect((await act(gw, "faulty", "fine")).status).toBe(200)
   })
 

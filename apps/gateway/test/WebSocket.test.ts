@@ -26,6 +26,7 @@ describe("openpi WebSocket", () => {
   beforeAll(async () => {
     gw = await start({
       apiKeys: [KEY],
+      maxMessageBytes: 64 * 1024,
       defaultDeployment: "mock",
       deployments: [
         { id: "mock", kind: "mock", preload: true },
@@ -94,6 +95,9 @@ describe("openpi WebSocket", () => {
       expect(messages[1]!.data.toString()).toMatch(pattern)
       expect(code).toBe(1011)
     }
+    // A message over maxMessageBytes closes the socket with 1009 (message too big).
+    const big = await rawExchange(`ws://127.0.0.1:${gw.port}/ws/mock`, [new Uint8Array(70 * 1024)])
+    expect(big.code).toBe(1009)
     const crash = await rawExchange(`ws://127.0.0.1:${gw.port}/ws/faulty`, [encode({ "observation/state": robotObs(), prompt: "defect" })])
     expect(crash.code).toBe(1011)
     expect(crash.messages[1]!.data.toString()).toMatch(/PolicyFailed/)
