@@ -1,0 +1,9 @@
+/**
+ * Expert data collection into CALVIN-layout datasets.
+ *
+ * @since 0.1.0
+ */
+export * from "./Collector.ts"
+export * from "./Episode.ts"
+export * from "./Progress.ts"
+export * from "./TaskPlan.ts"

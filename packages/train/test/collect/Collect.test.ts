@@ -1,0 +1,164 @@
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { ActionMath } from "@robovla/sdk"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { collect, type CollectOptions, type CollectSummary } from "../../src/collect/Collector.ts"
+import type { EpisodeRecord } from "../../src/collect/Episode.ts"
+import { formatProgress } from "../../src/collect/Progress.ts"
+import { checkTask, instructionFor, PlayTable, type TaskName } from "../../src/collect/SimApi.ts"
+import { planEpisode, randomTaskSequence } from "../../src/collect/TaskPlan.ts"
+import { CalvinSplit, frameFileName } from "../../src/data/CalvinDataset.ts"
+import { TrainError } from "../../src/TrainError.ts"
+import { Rng } from "../../src/windows/Random.ts"
+import { applicableTasks, categoryOf, INITIAL_STATES, TASK_NAMES } from "../../src/collect/SimApi.ts"
+
+// Tasks whose experts are short and whose predicates depend on doors and lights only, so a replay from the
+// recorded scene_obs reproduces them exactly.
+const TASKS: ReadonlyArray<TaskName> = ["open_drawer", "close_drawer", "turn_on_led", "turn_off_led", "move_slider_left", "move_slider_right"]
+
+let out: string
+let first: CollectSummary
+const progress: Array<string> = []
+const options = (): CollectOptions => ({
+  out,
+  scenes: ["A"],
+  episodes: 2,
+  tasksPerEpisode: 2,
+  tasks: TASKS,
+  workers: 1,
+  seed: 3,
+  cameras: true,
+  onProgress: (p) => progress.push(formatProgress(p))
+})
+
+beforeAll(async () => {
+  out = fs.mkdtempSync(path.join(os.tmpdir(), "robovla-collect-"))
+  first = await collect(options())
+})
+afterAll(() => fs.rmSync(out, { recursive: true, force: true }))
+
+describe("task plans", () => {
+  it("draws valid sequences, one task per category, deterministic per (seed, split, episode)", () => {
+    for (let i = 0; i < 50; i++) {
+      const state = INITIAL_STATES[i]!
+      const tasks = randomTaskSequence(state, 5, new Rng(i))
+      expect(new Set(tasks.map(categoryOf)).size).toBe(tasks.length)
+      expect(applicableTasks(state)).toContain(tasks[0])
+    }
+    const a = planEpisode("training", 4, "B", 0, { seed: 1, tasksPerEpisode: 5, maxStepsPerTask: 360, cameras: false, depth: false })
+    const b = planEpisode("training", 4, "B", 0, { seed: 1, tasksPerEpisode: 5, maxStepsPerTask: 360, cameras: false, depth: false })
+    expect(b).toEqual(a)
+    expect(a.attempts[0]!.tasks.length).toBeGreaterThan(0)
+  })
+
+  it("balancing targets task e mod 34: every attempt's sequence contains it", () => {
+    for (const episode of [0, 22, 25, 29, 33]) {
+      const plan = planEpisode("training", episode, "A", 0, { seed: 1, tasksPerEpisode: 5, maxStepsPerTask: 360, cameras: false, depth: false, balance: true, attempts: 3 })
+      expect(plan.target).toBe(TASK_NAMES[episode])
+      expect(plan.attempts.length).toBe(3)
+      for (const attempt of plan.attempts) {
+        expect(attempt.tasks).toContain(plan.target)
+        expect(new Set(attempt.tasks.map(categoryOf)).size).toBe(attempt.tasks.length)
+      }
+    }
+  })
+})
+
+describe("robovla collect (2 episodes × 2 tasks, cameras, 1 worker)", () => {
+  it("writes a CALVIN split with frames, segments, annotations, scene_info and statistics", () => {
+    const split = CalvinSplit.open(path.join(out, "training"))
+    expect(split.segments.length).toBe(2)
+    expect(first.splits.training!.episodes).toBe(2)
+    expect(first.splits.training!.frames).toBe(split.frameCount)
+    expect(split.annotations.length).toBeGreaterThanOrEqual(2)
+    expect(first.splits.training!.annotations).toBe(split.annotations.length)
+    expect(split.sceneInfo["calvin_scene_A"]).toEqual([split.segments[0]![0], split.segments[1]![1]])
+    for (const file of ["statistics.yaml", "statistics.json"]) expect(fs.existsSync(path.join(out, "training", file))).toBe(true)
+    const stats = JSON.parse(fs.readFileSync(path.join(out, "training", "statistics.json"), "utf8"))
+    expect(stats.frames).toBe(split.frameCount)
+    expect(fs.existsSync(path.join(out, "validation"))).toBe(false)
+    for (const [start, end] of split.segments) {
+      for (let id = start; id <= end; id++) expect(fs.existsSync(path.join(out, "training", frameFileName(id)))).toBe(true)
+    }
+    const frame = split.frame(split.segments[0]![0])
+    expect(frame.rgb_static!.shape).toEqual([200, 200, 3])
+    expect(frame.rgb_gripper!.shape).toEqual([84, 84, 3])
+    expect(frame.robot_obs!.shape).toEqual([15])
+    expect(frame.scene_obs!.shape).toEqual([24])
+    expect(progress.at(-1)).toMatch(/episodes 2\/2/)
+  })
+
+  it("stores actions = next frame's TCP pose + gripper and rel_actions = toRelativeAction(actions, robot_obs)", () => {
+    const split = CalvinSplit.open(path.join(out, "training"))
+    const [start, end] = split.segments[0]!
+    const frames = [...split.frames(start, end, ["actions", "rel_actions", "robot_obs"])]
+    for (let t = 0; t < frames.length; t++) {
+      const actions = Array.from(frames[t]!.actions!.data as Float64Array)
+      const expected = ActionMath.toRelativeAction(actions, frames[t]!.robot_obs!.data as Float64Array)
+      expect(Array.from(frames[t]!.rel_actions!.data as Float64Array)).toEqual(expected)
+      expect(Math.abs(actions[6]!)).toBe(1)
+      if (t + 1 < frames.length) {
+        const next = frames[t + 1]!.robot_obs!.data as Float64Array
+        for (let d = 0; d < 6; d++) expect(actions[d]).toBeCloseTo(next[d]!, 12)
+      }
+    }
+  })
+
+  it("annotates each success with a training paraphrase; the predicate first holds at the window's end frame (replayed)", async () => {
+    const split = CalvinSplit.open(path.join(out, "training"))
+    const table = await PlayTable.load("A")
+    try {
+      const infoAt = (id: number) => {
+        const f = split.frame(id, ["robot_obs", "scene_obs"])
+        table.reset({ robotObs: f.robot_obs!.data as Float64Array, sceneObs: f.scene_obs!.data as Float64Array })
+        return table.info()
+      }
+      for (const a of split.annotations) {
+        const task = a.task as TaskName
+        expect(TASKS).toContain(task)
+        expect(a.instruction).not.toBe(instructionFor(task, "eval"))
+        expect(a.end - a.start).toBeLessThanOrEqual(64)
+        expect(split.segments.some(([s, e]) => a.start >= s && a.end <= e)).toBe(true)
+        const start = infoAt(a.start)
+        expect(checkTask(task, start, infoAt(a.end))).toBe(true)
+        expect(checkTask(task, start, infoAt(a.end - 1))).toBe(false)
+      }
+    } finally {
+      table.dispose()
+    }
+  })
+
+  it("refuses to overwrite without --resume, and refuses a resume with other options", async () => {
+    await expect(collect(options())).rejects.toSatisfy((e: unknown) => e instanceof TrainError && e.reason === "InvalidInput")
+    await expect(collect({ ...options(), resume: true, seed: 4 })).rejects.toSatisfy((e: unknown) => e instanceof TrainError && /different options/.test(e.message))
+  })
+
+  it("resume re-creates only the episode whose record is missing and cleans its partial files", async () => {
+    const dir = path.join(out, "training")
+    const records = fs.readdirSync(path.join(dir, ".collect")).filter((f) => f.endsWith(".json")).sort()
+    expect(records.length).toBe(2)
+    const last: EpisodeRecord = JSON.parse(fs.readFileSync(path.join(dir, ".collect", records[1]!), "utf8"))
+    const kept: EpisodeRecord = JSON.parse(fs.readFileSync(path.join(dir, ".collect", records[0]!), "utf8"))
+    // Simulate a run killed inside the last episode: no record, some of its frames gone, a half-written file left.
+    fs.rmSync(path.join(dir, ".collect", records[1]!))
+    const [ls, le] = last.segment!
+    for (let id = ls + 5; id <= le; id++) fs.rmSync(path.join(dir, frameFileName(id)))
+    fs.writeFileSync(path.join(dir, `${frameFileName(ls + 5)}.tmp`), "partial")
+    const stray = path.join(dir, frameFileName(le + 1)) // a frame past the old end, as a longer killed run could leave
+    fs.copyFileSync(path.join(dir, frameFileName(ls)), stray)
+    const keptTimes = Array.from({ length: kept.segment![1] - kept.segment![0] + 1 }, (_, i) => fs.statSync(path.join(dir, frameFileName(kept.segment![0] + i))).mtimeMs)
+
+    const again = await collect({ ...options(), resume: true })
+    expect(again.episodesRun).toBe(1)
+    const redone: EpisodeRecord = JSON.parse(fs.readFileSync(path.join(dir, ".collect", records[1]!), "utf8"))
+    expect(redone.segment).toEqual(last.segment)
+    expect(redone.annotations).toEqual(last.annotations)
+    expect(again.splits.training).toEqual(first.splits.training)
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([])
+    expect(fs.existsSync(stray)).toBe(false)
+    const keptAfter = keptTimes.map((_, i) => fs.statSync(path.join(dir, frameFileName(kept.segment![0] + i))).mtimeMs)
+    expect(keptAfter).toEqual(keptTimes)
+    expect(CalvinSplit.open(dir).annotations.length).toBe(first.splits.training!.annotations)
+  })
+})
