@@ -22,6 +22,7 @@ import type { Policy, PolicyBatchItem, PolicyMetadata, PolicyModel } from "../Po
 import { HEAD_CONTRACT_VERSION, type HeadDimensions, type HeadStepper, type PolicyHead } from "../PolicyHead.ts"
 import { SdkError } from "../SdkError.ts"
 import { isAllFinite, type FloatTensor } from "../Tensor.ts"
+import type { VlaConfig } from "../VlaConfig.ts"
 import { CALVIN_NORMALIZATION, decodeActionChunk, type Normalization } from "./ActionDecoding.ts"
 import { preprocessImages } from "./ImagePreprocessing.ts"
 import { buildFrameGroup, frameLayout, gatherRows, packRows, type FrameGroup } from "./Sequence.ts"
@@ -48,6 +49,23 @@ export interface VlaAssemblyConfig {
   /** Shown in the policy metadata; defaults to `<backbone>+<head>`. */
   readonly name?: string
 }
+
+/**
+ * The assembly part of a decoded RoboVLMs-style VLA config (`window_size`, `fwd_pred_next_n`,
+ * `act_head.history_type`, `act_head.latent`, `use_hand_rgb`, `norm_min` / `norm_max`; `norm_action: false`
+ * means no denormalisation, i.e. the identity range [−1, 1]).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const assemblyConfigFromVla = (vla: VlaConfig): VlaAssemblyConfig => ({
+  historyType: vla.act_head.history_type,
+  windowSize: vla.window_size,
+  chunkSize: vla.fwd_pred_next_n,
+  latent: vla.act_head.latent,
+  useGripperCamera: vla.use_hand_rgb,
+  normalization: vla.norm_action ? { min: vla.norm_min, max: vla.norm_max } : { min: -1, max: 1 }
+})
 
 /**
  * The head dimensions a config implies for a backbone: make the head with these.

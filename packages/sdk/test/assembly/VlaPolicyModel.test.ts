@@ -225,3 +225,21 @@ describe("makeVlaPolicyModel", () => {
     expect(failure(Effect.flatMap(nanModel.policy(), (p) => p.act(observation(1), "x"))).reason).toBe("NonFinite")
   })
 })
+
+describe("assemblyConfigFromVla", () => {
+  it("maps RoboVLMs' keys, with the CALVIN defaults", async () => {
+    const { decodeVlaConfig } = await import("../../src/VlaConfig.ts")
+    const { assemblyConfigFromVla } = await import("../../src/assembly/VlaPolicyModel.ts")
+    const vla = Effect.runSync(decodeVlaConfig({}))
+    expect(assemblyConfigFromVla(vla)).toEqual({
+      historyType: "post",
+      windowSize: 8,
+      chunkSize: 10,
+      latent: 1,
+      useGripperCamera: false,
+      normalization: { min: -0.65, max: 0.65 }
+    })
+    const oneStep = Effect.runSync(decodeVlaConfig({ window_size: 1, act_head: { type: "mlp", history_type: "one_step" }, use_hand_rgb: true }))
+    expect(assemblyConfigFromVla(oneStep)).toMatchObject({ historyType: "one_step", windowSize: 1, useGripperCamera: true })
+  })
+})
