@@ -430,6 +430,7 @@ export class PlayTable {
     eulerToMat(te[0]!, te[1]!, te[2]!, this.targetRot)
     solveIk(this.ws, this.qMeasured, tp, this.targetRot, this.qDesired, DEFAULT_IK)
     const maxDelta = MAX_JOINT_SPEED * PHYSICS_DT
+    const timeBefore = d.time
     for (let s = 0; s < SUBSTEPS; s++) {
       for (let i = 0; i < 7; i++) {
         const delta = this.qDesired[i]! - this.servo[i]!
@@ -443,8 +444,9 @@ export class PlayTable {
     mj.mj_kinematics(m, d)
     this.updateLights()
     this.stepCount++
-    if (!Number.isFinite(qpos[adr.arm[0]!]!) || !Number.isFinite(qpos[adr.block.red]!) || !Number.isFinite(qpos[adr.block.pink + 2]!)) {
-      throw new SimError({ reason: "Diverged", message: `physics produced non-finite state at step ${this.stepCount}` })
+    // MuJoCo resets the data (time back to 0) when the solver blows up; a non-finite qpos is the other symptom.
+    if (!(Math.abs(d.time - timeBefore - SUBSTEPS * PHYSICS_DT) < 1e-9) || !finiteArray(qpos)) {
+      throw new SimError({ reason: "Diverged", message: `physics became unstable at control step ${this.stepCount}` })
     }
   }
 

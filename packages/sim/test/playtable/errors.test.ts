@@ -45,3 +45,15 @@ describe("errors and lifetime", () => {
     await expect(PlayTable.load("E" as never)).rejects.toMatchObject({ _tag: "SimError", reason: "ModelLoad" })
   })
 })
+
+describe("divergence", () => {
+  it("reports a blown-up simulation as SimError Diverged", async () => {
+    const t = await PlayTable.load("D")
+    // a block placed deep inside the desk gets an enormous penetration impulse; a huge velocity overflows
+    const scene = [0, 0, 0, 0, 0, 0, 0.05, -0.12, 0.2, 0, 0, 0, 0.23, -0.12, 0.46, 0, 0, 0, -0.24, 0.09, 0.461, 0, 0, 0]
+    t.reset({ sceneObs: scene })
+    ;((t as unknown as { data: { qvel: Float64Array } }).data.qvel).fill(1e300)
+    expect(reasonOf(() => t.step([0, 0, 0, 0, 0, 0, 1]))).toBe("Diverged")
+    t.dispose()
+  })
+})
