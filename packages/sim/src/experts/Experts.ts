@@ -135,9 +135,9 @@ const near = (o: Obs, t: Target, tol: number): boolean =>
 
 /** The relative action that drives the TCP toward `t`. */
 const actionToward = (o: Obs, t: Target): Action7 => {
-  const g = t.gain ?? 1
+  const g = t.gain ?? 0.6
   const v = t.speed ?? 1
-  const og = t.ogain ?? 0.7
+  const og = t.ogain ?? 0.5
   const e = [t.pos[0] - o.tcp[0], t.pos[1] - o.tcp[1], t.pos[2] - o.tcp[2]]
   if (t.guard !== undefined && Math.hypot(e[0]!, e[1]!) > t.guard) e[2] = 0
   const lim = (x: number): number => Math.max(-v, Math.min(v, x))
