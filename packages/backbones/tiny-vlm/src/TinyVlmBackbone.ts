@@ -194,7 +194,7 @@ const LN_EPSILON = 1e-5
 const MASKED_LOGIT = -1e9
 const GELU_C = Math.sqrt(2 / Math.PI)
 
-const gelu = (x: tf.Tensor): tf.Tensor => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), GELU_C))))
+const gelu = (x: tf.Tensor): tf.Tensor => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(tf.add(x, tf.mul(tf.mul(tf.mul(x, x), x), 0.044715)), GELU_C))))
 
 const layerNorm = (x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor): tf.Tensor => {
   const { mean, variance } = tf.moments(x, -1, true)
@@ -313,11 +313,18 @@ export class TinyVlmModel {
     const [b, l, c] = x.shape as [number, number, number]
     const hd = c / heads
     const h = layerNorm(x, this.v(`${prefix}.ln1.weight`), this.v(`${prefix}.ln1.bias`))
-    const qkv = tf.reshape(linear(h, this.v(`${prefix}.attn.qkv.weight`), this.v(`${prefix}.attn.qkv.bias`)), [b, l, 3, heads, hd])
-    const [q, k, v] = tf.unstack(tf.transpose(qkv, [2, 0, 3, 1, 4])) as [tf.Tensor, tf.Tensor, tf.Tensor] // each (B, H, L, hd)
-    let scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hd))
-    if (bias !== undefined) scores = tf.add(scores, bias)
-    const attended = tf.reshape(tf.transpose(tf.matMul(tf.softmax(scores), v), [0, 2, 1, 3]), [b, l, c])
+    // Per-head slices instead of (B, L, 3, H, hd) transposes: wasm's generic transpose is the slowest kernel here.
+    const qkv = linear(h, this.v(`${prefix}.attn.qkv.weight`), this.v(`${prefix}.attn.qkv.bias`)) // (B, L, 3C)
+    const outputs: Array<tf.Tensor> = []
+    for (let head = 0; head < heads; head++) {
+      const q = tf.slice(qkv, [0, 0, head * hd], [b, l, hd])
+      const k = tf.slice(qkv, [0, 0, c + head * hd], [b, l, hd])
+      const v = tf.slice(qkv, [0, 0, 2 * c + head * hd], [b, l, hd])
+      let scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hd)) // (B, L, L)
+      if (bias !== undefined) scores = tf.add(scores, bias)
+      outputs.push(tf.matMul(tf.softmax(scores), v))
+    }
+    const attended = heads === 1 ? outputs[0]! : tf.concat(outputs, 2)
     const x1 = tf.add(x, linear(attended, this.v(`${prefix}.attn.proj.weight`), this.v(`${prefix}.attn.proj.bias`)))
     const h2 = layerNorm(x1, this.v(`${prefix}.ln2.weight`), this.v(`${prefix}.ln2.bias`))
     const mlp = linear(gelu(linear(h2, this.v(`${prefix}.mlp.fc1.weight`), this.v(`${prefix}.mlp.fc1.bias`))), this.v(`${prefix}.mlp.fc2.weight`), this.v(`${prefix}.mlp.fc2.bias`))
@@ -353,7 +360,7 @@ export class TinyVlmModel {
     const positions = tf.cast(tf.maximum(tf.sub(tf.cumsum(mask, 1), 1), 0), "int32")
     let x = tf.add(inputsEmbeds, tf.gather(this.v("text.embed_positions.weight"), positions))
     const causal = tf.linalg.bandPart(tf.ones([l, l]), -1, 0) // (L, L) lower triangle
-    const visible = tf.mul(tf.reshape(causal, [1, 1, l, l]), tf.reshape(mask, [b, 1, 1, l]))
+    const visible = tf.mul(tf.reshape(causal, [1, l, l]), tf.reshape(mask, [b, 1, l])) // (B, L, L)
     const bias = tf.mul(tf.sub(1, visible), MASKED_LOGIT)
     for (let i = 0; i < this.config.textLayers; i++) x = this.block(`text.layers.${i}`, x, this.config.textHeads, bias)
     return layerNorm(x, this.v("text.norm.weight"), this.v("text.norm.bias"))
