@@ -90,8 +90,8 @@ export const valuesToClasses = (tokenizer: ActionTokenizer, values: tf.Tensor): 
  * @since 0.1.0
  * @category constructors
  */
-export const make = (config: DiscreteConfig, dimensions: HeadDimensions): Effect.Effect<TfPolicyHead, SdkError, Scope.Scope> =>
-  Effect.gen(function*() {
+export const make: (config: DiscreteConfig, dimensions: HeadDimensions) => Effect.Effect<TfPolicyHead, SdkError, Scope.Scope> =
+  Effect.fn("DiscreteHead.make")(function*(config: DiscreteConfig, dimensions: HeadDimensions) {
     yield* checkDimensions(dimensions, "discrete")
     const { chunkSize, inputSize, latent } = dimensions
     const bins = config.bins

@@ -75,8 +75,8 @@ const applyLast = (layer: Linear, x: tf.Tensor3D): tf.Tensor3D => {
  * @since 0.1.0
  * @category constructors
  */
-export const make = (config: GptConfig, dimensions: HeadDimensions): Effect.Effect<TfPolicyHead, SdkError, Scope.Scope> =>
-  Effect.gen(function*() {
+export const make: (config: GptConfig, dimensions: HeadDimensions) => Effect.Effect<TfPolicyHead, SdkError, Scope.Scope> =
+  Effect.fn("GptHead.make")(function*(config: GptConfig, dimensions: HeadDimensions) {
     yield* checkDimensions(dimensions, "gpt")
     const { chunkSize, inputSize, latent, windowSize } = dimensions
     const tokenWidth = config.hidden_size

@@ -100,8 +100,8 @@ const runLstm = (layers: ReadonlyArray<LstmLayer>, x: tf.Tensor3D, hidden: numbe
  * @since 0.1.0
  * @category constructors
  */
-export const make = (config: LstmConfig, dimensions: HeadDimensions): Effect.Effect<TfPolicyHead, SdkError, Scope.Scope> =>
-  Effect.gen(function*() {
+export const make: (config: LstmConfig, dimensions: HeadDimensions) => Effect.Effect<TfPolicyHead, SdkError, Scope.Scope> =
+  Effect.fn("LstmHead.make")(function*(config: LstmConfig, dimensions: HeadDimensions) {
     yield* checkDimensions(dimensions, "lstm")
     const { chunkSize, inputSize, latent, windowSize } = dimensions
     const tokenFeatures = latent * inputSize

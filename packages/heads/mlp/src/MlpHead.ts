@@ -30,8 +30,8 @@ import { makeTfHead } from "./shared/TfHead.ts"
  * @since 0.1.0
  * @category constructors
  */
-export const make = (config: MlpConfig, dimensions: HeadDimensions): Effect.Effect<TfPolicyHead, SdkError, Scope.Scope> =>
-  Effect.gen(function*() {
+export const make: (config: MlpConfig, dimensions: HeadDimensions) => Effect.Effect<TfPolicyHead, SdkError, Scope.Scope> =
+  Effect.fn("MlpHead.make")(function*(config: MlpConfig, dimensions: HeadDimensions) {
     yield* checkDimensions(dimensions, "mlp")
     const { chunkSize, inputSize, latent } = dimensions
     const tokenFeatures = latent * inputSize
