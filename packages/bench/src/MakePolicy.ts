@@ -3,13 +3,13 @@
  *
  * @since 0.1.0
  */
-import { loadPolicyModel } from "@robovla/sdk"
-import { makeExpertPolicyModel } from "@robovla/sim"
 import { Cause, Effect, Exit, Scope } from "effect"
 import { BenchError } from "./BenchError.ts"
 import { makeRandomPolicyModel } from "./adapters/RandomPolicy.ts"
-import { makeHttpPolicy, makeWebSocketPolicy } from "./adapters/RemotePolicy.ts"
 import type { MadePolicy, PolicySpec } from "./PolicySpec.ts"
+
+// Each kind imports what it needs only when used: a remote run never loads tfjs or onnxruntime, and an
+// in-process run never loads the HTTP client.
 
 /**
  * @since 0.1.0
@@ -17,15 +17,18 @@ import type { MadePolicy, PolicySpec } from "./PolicySpec.ts"
  */
 export const makePolicy = async (spec: PolicySpec, context: { readonly scene: string }): Promise<MadePolicy> => {
   switch (spec.kind) {
-    case "oracle":
+    case "oracle": {
+      const { makeExpertPolicyModel } = await import("@robovla/sim")
       return { model: makeExpertPolicyModel(context.scene as "D"), close: async () => {} }
+    }
     case "random":
       return { model: makeRandomPolicyModel(spec.seed ?? 0), close: async () => {} }
     case "http":
-      return makeHttpPolicy(spec)
+      return (await import("./adapters/RemotePolicy.ts")).makeHttpPolicy(spec)
     case "ws":
-      return makeWebSocketPolicy(spec)
+      return (await import("./adapters/RemotePolicy.ts")).makeWebSocketPolicy(spec)
     case "vla": {
+      const { loadPolicyModel } = await import("@robovla/sdk")
       const scope = Scope.makeUnsafe()
       const exit = await Effect.runPromiseExit(Scope.provide(scope)(loadPolicyModel({
         backbone: spec.backbone,

@@ -127,8 +127,13 @@ export const runBenchmark = async (options: RunOptions): Promise<RunOutcome> => 
     store.append(result)
     results.set(result.index, result)
     if (frames.length > 0) {
-      fs.mkdirSync(videoDir, { recursive: true })
-      fs.writeFileSync(path.join(videoDir, `chain-${String(result.index).padStart(4, "0")}.gif`), encodeVideo(frames))
+      // A video is a nicety: failing to write one must not stop the run.
+      try {
+        fs.mkdirSync(videoDir, { recursive: true })
+        fs.writeFileSync(path.join(videoDir, `chain-${String(result.index).padStart(4, "0")}.gif`), encodeVideo(frames))
+      } catch (error) {
+        process.stderr.write(`warning: no video for chain ${result.index}: ${(error as Error).message}\n`)
+      }
     }
     report(result)
   }
@@ -149,6 +154,7 @@ export const runBenchmark = async (options: RunOptions): Promise<RunOutcome> => 
   try {
     await new Promise<void>((resolve, reject) => {
       const queue = [...pending]
+      let startupFailures = 0
       let fatal: BenchError | undefined
       const maybeDone = () => {
         if (queue.length === 0 && slots.every((s) => s.busy === undefined)) resolve()
@@ -180,6 +186,10 @@ export const runBenchmark = async (options: RunOptions): Promise<RunOutcome> => 
           if (index < 0) return
           slots.splice(index, 1)
           if (fatal) return reject(fatal)
+          // A worker that dies before it is ready cannot load the simulator or the policy: retrying will not help.
+          if (!slot.ready && ++startupFailures >= 2) {
+            return reject(new BenchError({ reason: "WorkerCrashed", message: `benchmark worker failed to start: ${why}` }))
+          }
           const chain = slot.busy
           if (chain !== undefined) {
             if (retried.has(chain.index)) record(crashed(chain, why), [])

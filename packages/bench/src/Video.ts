@@ -4,11 +4,18 @@
  *
  * @since 0.1.0
  */
-// gifenc ships no types; its API is small: GIFEncoder, quantize, applyPalette.
+// gifenc ships no types and is CommonJS under Node (ESM only for bundlers): take its functions off the default export.
 // @ts-expect-error untyped module
-import { applyPalette, GIFEncoder, quantize } from "gifenc"
+import * as gifencModule from "gifenc"
 import { drawText, wrapText } from "./Font5x7.ts"
 import type { VideoFrame } from "./RolloutContext.ts"
+
+const gifenc = (gifencModule as { GIFEncoder?: unknown }).GIFEncoder !== undefined ? gifencModule : (gifencModule as { default: unknown }).default
+const { applyPalette, GIFEncoder, quantize } = gifenc as {
+  GIFEncoder: () => { writeFrame: (index: Uint8Array, w: number, h: number, o: object) => void; finish: () => void; bytes: () => Uint8Array }
+  quantize: (rgba: Uint8Array, colors: number) => Array<Array<number>>
+  applyPalette: (rgba: Uint8Array, palette: Array<Array<number>>) => Uint8Array
+}
 
 const CAPTION_SCALE = 1
 const LINE_HEIGHT = 9
@@ -41,5 +48,5 @@ export const encodeVideo = (frames: ReadonlyArray<VideoFrame>, fps = 10): Uint8A
     gif.writeFrame(applyPalette(rgba, palette), size, height, { palette, delay: Math.round(1000 / fps) })
   }
   gif.finish()
-  return gif.bytes() as Uint8Array
+  return gif.bytes()
 }
