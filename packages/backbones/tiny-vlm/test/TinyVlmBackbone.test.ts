@@ -4,6 +4,7 @@ import * as path from "node:path"
 import * as tf from "@tensorflow/tfjs-core"
 import { Backbone, SdkError, type FloatTensor, type IntTensor } from "@robovla/sdk"
 import { Effect, Exit, Schema, Scope } from "effect"
+import { conformanceSuite } from "@robovla/sdk/testing"
 import { describe, expect, it } from "vitest"
 import {
   defaultConfig,
@@ -282,3 +283,6 @@ describe("trainable parts (RoboVLMs train_setup switches)", () => {
     model.dispose()
   })
 })
+
+// The SDK's conformance kit (manifest, config, make/release, shapes, mask, determinism, buffers, bad input).
+conformanceSuite(plugin, { liveResources: () => tf.memory().numTensors })

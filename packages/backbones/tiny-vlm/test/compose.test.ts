@@ -92,7 +92,9 @@ interface ObservationSource {
 
 const openSimulator = async (): Promise<ObservationSource | string> => {
   try {
-    const sim = (await import("@robovla/sim")) as unknown as {
+    // A non-literal specifier: the sim's types are not this package's to check.
+    const simPackage: string = "@robovla/sim"
+    const sim = (await import(simPackage)) as unknown as {
       PlayTable: { load: (scene: string) => Promise<{ reset(): void; observe(c: object): ObservationFrame; step(a: ArrayLike<number>): void; dispose(): void }> }
     }
     const table = await sim.PlayTable.load("D")
