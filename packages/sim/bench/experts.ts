@@ -4,7 +4,7 @@
  */
 import { PlayTable } from "../src/PlayTable.ts"
 import { TASK_NAMES, type TaskName } from "../src/tasks/Tasks.ts"
-import { runStartCase, sampleStartCases } from "./expertRun.ts"
+import { runStartCase, sampleStartCases } from "../src/experts/ExpertRollout.ts"
 
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(`--${name}`)
