@@ -68,6 +68,7 @@ export class Deployment {
   private starting: Promise<WorkerHandle> | undefined
   private readonly queue: Array<QueuedCall> = []
   private inflightBatches = 0
+  private readonly busySessions = new Set<string>()
   private windowTimer: NodeJS.Timeout | undefined
   private idleTimer: NodeJS.Timeout | undefined
   private nextRequestId = 1
@@ -235,19 +236,19 @@ export class Deployment {
     if (this.windowTimer !== undefined) clearTimeout(this.windowTimer)
     this.windowTimer = undefined
     while (this.inflightBatches < this.config.maxConcurrency && this.queue.length > 0) {
-      // A session appears at most once per batch so that its calls stay in order.
+      // A session has at most one call in flight, so that its calls run in order.
       const batch: Array<QueuedCall> = []
-      const seen = new Set<string>()
       for (let i = 0; i < this.queue.length && batch.length < this.config.maxBatch;) {
         const call = this.queue[i]!
-        if (call.item.sid !== null && seen.has(call.item.sid)) {
+        if (call.item.sid !== null && this.busySessions.has(call.item.sid)) {
           i++
           continue
         }
-        if (call.item.sid !== null) seen.add(call.item.sid)
+        if (call.item.sid !== null) this.busySessions.add(call.item.sid)
         batch.push(call)
         this.queue.splice(i, 1)
       }
+      if (batch.length === 0) return
       void this.runBatch(batch)
     }
   }
@@ -273,6 +274,7 @@ export class Deployment {
       const failure = error instanceof GatewayError ? error : new GatewayError({ reason: "Internal", message: "internal error" })
       for (const call of batch) call.reject(failure)
     } finally {
+      for (const call of batch) if (call.item.sid !== null) this.busySessions.delete(call.item.sid)
       this.inflightBatches--
       this.touch()
       if (this.queue.length > 0) this.flush()

@@ -63,6 +63,10 @@ describe("REST", () => {
     await client.resetSession("mock", sid)
     expect((await client.sessionAct("mock", sid, obs, "push")).actions).toEqual(step(0))
     expect((await client.getPolicy("mock")).sessions).toBe(1)
+    // Concurrent calls on one session each get their own step (in arrival order): 1, 2 and 3.
+    const concurrent = await Promise.all([0, 1, 2].map(() => client.sessionAct("mock", sid, obs, "push")))
+    const key = (a: unknown) => JSON.stringify(a)
+    expect(concurrent.map((r) => key(r.actions)).sort()).toEqual([step(1), step(2), step(3)].map(key).sort())
     await client.deleteSession("mock", sid)
     await expect(client.sessionAct("mock", sid, obs, "push")).rejects.toMatchObject({ status: 404, code: "SessionNotFound" })
     await expect(client.deleteSession("mock", sid)).rejects.toBeInstanceOf(PolicyClientError)
