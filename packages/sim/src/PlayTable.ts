@@ -183,7 +183,7 @@ export class PlayTable {
    * @since 0.1.0
    */
   static async load(scene: SceneId, options: LoadOptions = {}): Promise<PlayTable> {
-    if (!(scene in SCENES)) throw new SimError({ reason: "ModelLoad", message: `unknown scene ${JSON.stringify(scene)} (expected A, B, C or D)` })
+    if (!Object.hasOwn(SCENES, scene)) throw new SimError({ reason: "ModelLoad", message: `unknown scene ${JSON.stringify(scene)} (expected A, B, C or D)` })
     const mj = await loadMujocoModule()
     let model: MjModel | undefined
     try {
