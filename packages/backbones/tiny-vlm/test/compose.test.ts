@@ -54,11 +54,14 @@ const smallHeadConfig = (plugin: HeadPlugin<unknown>): unknown => {
   return Schema.decodeUnknownSync(plugin.configSchema)({ ...defaults, ...overrides })
 }
 
-/** Policy-head structure for the history heads, one-step for the others. */
-const structureFor = (head: string): VlaAssemblyConfig =>
+/** Policy-head structure for the history heads, one-step for the others, and interleaved with the MLP. */
+const structuresFor = (head: string): Array<VlaAssemblyConfig> =>
   head === "lstm" || head === "gpt"
-    ? { historyType: "post", windowSize: 3, chunkSize: 4, latent: 1, useGripperCamera: true }
-    : { historyType: "one_step", windowSize: 1, chunkSize: 4, latent: 1, useGripperCamera: true }
+    ? [{ historyType: "post", windowSize: 3, chunkSize: 4, latent: 1, useGripperCamera: true }]
+    : [
+      { historyType: "one_step", windowSize: 1, chunkSize: 4, latent: 1, useGripperCamera: true },
+      ...(head === "mlp" ? [{ historyType: "pre", windowSize: 3, chunkSize: 4, latent: 1, useGripperCamera: false } as const] : [])
+    ]
 
 // ---------------------------------------------------------------------------------------------------------------
 // observations: from the simulator when it runs, else recorded-style synthetic frames
@@ -145,11 +148,10 @@ for (const [backboneName, backboneEntry] of backbones) {
     const missing = "missing" in backboneEntry ? backboneEntry.missing : "missing" in headEntry ? headEntry.missing : undefined
     if (missing !== undefined) console.warn(`[compose] skipping ${backboneName} + ${headName}: ${missing}`)
     describe.skipIf(missing !== undefined)(`${backboneName} + ${headName}`, () => {
-      it(`acts with finite, in-range N×7 chunks on ${source.kind} observations, and actBatch equals act`, async () => {
+      it.each(structuresFor(headName))(`$historyType (W=$windowSize): finite, in-range N×7 chunks on ${source.kind} observations; actBatch = act`, async (config) => {
         if ("missing" in backboneEntry || "missing" in headEntry) return
         const scope = await Effect.runPromise(Scope.make())
         try {
-          const config = structureFor(headName)
           const { backbone, head } = await Effect.runPromise(
             Scope.provide(scope)(
               Effect.gen(function*() {
