@@ -333,7 +333,7 @@ const pushPlan = (scene: SceneId, color: BlockColor, direction: "left" | "right"
         return done
       }
     },
-    moveTo("push", (_o, m) => ({ pos: add(recall(m, "push"), [s * 0.2, 0, 0]), yaw: NEUTRAL_YAW, grip: -1, gain: 0.5 }), 0.01, 90),
+    moveTo("push", (_o, m) => ({ pos: add(recall(m, "push"), [s * 0.2, 0, 0]), yaw: NEUTRAL_YAW, grip: -1, gain: 0.5, speed: 0.35 }), 0.01, 90),
     idle(-1)
   ]
 }
@@ -365,16 +365,25 @@ const sliderPlan = (scene: SceneId, direction: "left" | "right"): Array<Phase> =
 /** Drawer: jaws turned along y, close on the handle bar, pull along −y (open) or push along +y (close). */
 const drawerPlan = (scene: SceneId, open: boolean): Array<Phase> => {
   const yaw = 0 // jaws along world y, across the horizontal bar
-  const handle = (o: Obs): V3 => drawerHandlePosition(scene, o.scene[1]!)
-  const grab = (p: V3): V3 => [p[0], p[1], p[2] + 0.008]
   if (open) {
+    // Hook: the closed finger pair drops into the gap between the bar and the drawer front and pulls along −y.
+    // Jaws along x keep the hand's long side parallel to the bar, away from blocks on the desk.
+    const hook = (q: number): V3 => {
+      const h = drawerHandlePosition(scene, q)
+      return [h[0], h[1] + DRAWER.handleHalfT + FINGER_HALF + 0.006, h[2] + 0.004]
+    }
     return [
-      moveTo("above", (o) => ({ pos: add(grab(handle(o)), [0, 0, 0.1]), yaw, grip: 1 }), 0.012, 90),
-      moveTo("descend", (o) => ({ pos: grab(handle(o)), yaw, grip: 1, gain: 0.7 }), 0.006, 50),
-      hold("grip", (o) => ({ pos: grab(handle(o)), yaw, grip: -1 }), 10),
-      moveTo("pull", () => ({ pos: grab(drawerHandlePosition(scene, 0.21)), yaw, grip: -1, gain: 0.5 }), 0.01, 120),
-      ...releasePhases(0.08),
-      idle()
+      moveTo("close", (o) => ({ pos: o.tcp, yaw: NEUTRAL_YAW, grip: -1 }), 1, 6),
+      moveTo("above", (o) => ({ pos: add(hook(o.scene[1]!), [0, 0, 0.1]), yaw: NEUTRAL_YAW, grip: -1 }), 0.008, 90),
+      moveTo("descend", (o) => ({ pos: hook(o.scene[1]!), yaw: NEUTRAL_YAW, grip: -1, speed: 0.6, guard: 0.006 }), 0.006, 50),
+      moveTo("pull", () => ({ pos: hook(0.21), yaw: NEUTRAL_YAW, grip: -1, gain: 0.5, speed: 0.6 }), 0.01, 120),
+      {
+        name: "up",
+        enter: (o, m) => remember(m, "pulled", o.tcp),
+        target: (_o, m) => ({ pos: add(recall(m, "pulled"), [0, -0.02, 0.08]), yaw: NEUTRAL_YAW, grip: -1 }),
+        until: (o, m, steps, t) => settled(o, m, t, 0.01) || steps >= 40
+      },
+      idle(-1)
     ]
   }
   // Close: push the handle's front face with the closed fingers.
