@@ -109,6 +109,15 @@ export const command: CliCommand = {
       return 2
     }
     const tasks = list(values.tasks)
+    // First Ctrl-C / SIGTERM: stop starting episodes and write the indexes of the finished ones; second: quit.
+    const controller = new AbortController()
+    const stop = () => {
+      if (controller.signal.aborted) process.exit(130)
+      process.stderr.write("\nrobovla collect: stopping; writing the indexes of the finished episodes (again to quit)\n")
+      controller.abort()
+    }
+    process.on("SIGINT", stop)
+    process.on("SIGTERM", stop)
     try {
       const summary = await Collect.collect({
         out: flags.out,
@@ -126,8 +135,10 @@ export const command: CliCommand = {
         attempts: flags.attempts,
         balance: values.balance,
         tasks: tasks.length === 0 ? undefined : tasks,
+        signal: controller.signal,
         ...(values.quiet ? {} : { onProgress: Collect.progressPrinter() })
       })
+      if (summary.interrupted) process.stdout.write(`stopped early: the dataset holds the finished episodes; rerun with --resume to complete it\n`)
       for (const [split, s] of Object.entries(summary.splits)) {
         process.stdout.write(`${split}: ${s.episodes} episodes, ${s.frames} frames, ${s.annotations} annotated segments over ${Object.keys(s.perTask).length} tasks\n`)
       }
@@ -139,6 +150,9 @@ export const command: CliCommand = {
         return error.reason === "InvalidInput" ? 2 : 1
       }
       throw error
+    } finally {
+      process.off("SIGINT", stop)
+      process.off("SIGTERM", stop)
     }
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Collection worker thread: one PlayTable (reloaded only when the scene changes), episodes on request.
+ * Collection worker thread: one PlayTable per scene, episodes on request.
  *
  * @since 0.1.0
  */
@@ -8,16 +8,16 @@ import { runEpisode } from "./Episode.ts"
 import type { CollectRequest, CollectResponse } from "./Collector.ts"
 import { PlayTable, type SceneId } from "./SimApi.ts"
 
-let table: PlayTable | undefined
-let scene: SceneId | undefined
+/** One table per scene seen (episodes of several scenes are interleaved). */
+const tables = new Map<SceneId, PlayTable>()
 
 parentPort!.on("message", async (request: CollectRequest) => {
   const post = (message: CollectResponse) => parentPort!.postMessage(message)
   try {
-    if (table === undefined || scene !== request.plan.scene) {
-      table?.dispose()
+    let table = tables.get(request.plan.scene)
+    if (table === undefined) {
       table = await PlayTable.load(request.plan.scene)
-      scene = request.plan.scene
+      tables.set(request.plan.scene, table)
     }
     let reported = 0
     const record = runEpisode(table, request.plan, request.dir, (frames) => {

@@ -50,6 +50,11 @@ export interface CollectOptions {
   /** Target task e mod 34 in episode e (see `PlanOptions.balance`); default false (CALVIN-like play). */
   readonly balance?: boolean
   readonly onProgress?: (progress: CollectProgress) => void
+  /**
+   * Stops the run early: no new episode starts, in-flight worker episodes are dropped, and the index files and
+   * statistics are written for the episodes completed so far (a usable partial dataset; `--resume` continues it).
+   */
+  readonly signal?: AbortSignal
 }
 
 /** @since 0.1.0 @category models */
@@ -83,6 +88,8 @@ export interface CollectSummary {
   readonly framesRun: number
   readonly wallSeconds: number
   readonly framesPerSecond: number
+  /** True when the run was stopped before every episode was recorded. */
+  readonly interrupted: boolean
 }
 
 /** Messages between the collector and its worker threads. @since 0.1.0 @category models */
@@ -197,20 +204,26 @@ const cleanPartial = (job: SplitJob, done: ReadonlySet<number>): number => {
   return removed
 }
 
-/** Runs episodes in worker threads, or in this thread for one worker. */
+/**
+ * Runs episodes in worker threads, or in this thread for one worker. After `signal` aborts no episode starts;
+ * worker threads are stopped at once (their in-flight episodes are lost), the calling thread finishes its episode.
+ */
 const runAll = async (
   work: ReadonlyArray<{ plan: EpisodePlan; dir: string }>,
   workers: number,
   onFrames: (n: number) => void,
-  onDone: (record: EpisodeRecord, dir: string) => void
+  onDone: (record: EpisodeRecord, dir: string) => void,
+  signal: AbortSignal | undefined
 ): Promise<void> => {
   if (workers <= 1) {
-    let table: PlayTable | undefined
+    const tables = new Map<SceneId, PlayTable>()
     try {
       for (const { plan, dir } of work) {
-        if (table === undefined || table.scene !== plan.scene) {
-          table?.dispose()
+        if (signal?.aborted === true) break
+        let table = tables.get(plan.scene)
+        if (table === undefined) {
           table = await PlayTable.load(plan.scene)
+          tables.set(plan.scene, table)
         }
         let reported = 0
         const record = runEpisode(table, plan, dir, (frames) => {
@@ -222,12 +235,15 @@ const runAll = async (
         await new Promise((r) => setImmediate(r))
       }
     } finally {
-      table?.dispose()
+      for (const table of tables.values()) table.dispose()
     }
     return
   }
   const queue = [...work]
   const threads: Array<Worker> = []
+  const stops: Array<() => void> = []
+  const onAbort = () => stops.forEach((stop) => stop())
+  signal?.addEventListener("abort", onAbort, { once: true })
   try {
     await Promise.all(
       Array.from({ length: Math.min(workers, queue.length) }, () =>
@@ -235,16 +251,21 @@ const runAll = async (
           const worker = spawnTsWorker(new URL("./CollectWorker.ts", import.meta.url))
           threads.push(worker)
           let current: { plan: EpisodePlan; dir: string } | undefined
+          stops.push(() => {
+            current = undefined
+            resolve()
+          })
           const next = () => {
-            current = queue.shift()
+            current = signal?.aborted === true ? undefined : queue.shift()
             if (current === undefined) return resolve()
             const request: CollectRequest = current
             worker.postMessage(request)
           }
           worker.on("message", (message: CollectResponse) => {
+            if (current === undefined) return
             if (message.type === "frames") onFrames(message.frames)
             else if (message.type === "done") {
-              onDone(message.record, current!.dir)
+              onDone(message.record, current.dir)
               next()
             } else reject(new TrainError({ reason: "Interrupted", message: `episode ${message.episode} failed in a worker: ${message.message}` }))
           })
@@ -252,11 +273,13 @@ const runAll = async (
           worker.on("exit", (code) => {
             if (current !== undefined) reject(new TrainError({ reason: "Interrupted", message: `collection worker exited (code ${code}) during episode ${current.plan.episode}` }))
           })
+          if (signal?.aborted === true) return resolve()
           next()
         })
       )
     )
   } finally {
+    signal?.removeEventListener("abort", onAbort)
     await Promise.all(threads.map((t) => t.terminate()))
   }
 }
@@ -366,6 +389,15 @@ export const collect = async (options: CollectOptions): Promise<CollectSummary> 
     records.set(job.split, done)
   }
 
+  // Interleave scenes and splits (episode k of each scene block, then k + 1, …), so a run stopped early still
+  // covers every scene and both splits in proportion.
+  const blockPosition = new Map<EpisodePlan, number>()
+  for (const job of jobs) {
+    const byScene = new Map<SceneId, Array<EpisodePlan>>()
+    for (const plan of job.plans) byScene.set(plan.scene, [...(byScene.get(plan.scene) ?? []), plan])
+    for (const plans of byScene.values()) plans.forEach((plan, i) => blockPosition.set(plan, i / plans.length))
+  }
+  work.sort((a, b) => blockPosition.get(a.plan)! - blockPosition.get(b.plan)!)
   const total = jobs.reduce((n, j) => n + j.plans.length, 0)
   let episodesDone = total - work.length
   let framesRun = 0
@@ -385,9 +417,12 @@ export const collect = async (options: CollectOptions): Promise<CollectSummary> 
       for (const a of record.annotations) annotated[a.task] = (annotated[a.task] ?? 0) + 1
       episodesDone++
       report()
-    }
+    },
+    options.signal
   )
 
+  // After an early stop, drop the frames of episodes that did not finish (a resume would too).
+  for (const job of jobs) cleanPartial(job, new Set(records.get(job.split)!.map((r) => r.episode)))
   const splits: Partial<Record<SplitName, SplitSummary>> = {}
   for (const job of jobs) splits[job.split] = finishSplit(job, records.get(job.split)!)
   const wallSeconds = (Date.now() - started) / 1000
@@ -396,7 +431,8 @@ export const collect = async (options: CollectOptions): Promise<CollectSummary> 
     episodesRun: work.length,
     framesRun,
     wallSeconds,
-    framesPerSecond: framesRun / Math.max(wallSeconds, 1e-9)
+    framesPerSecond: framesRun / Math.max(wallSeconds, 1e-9),
+    interrupted: episodesDone < total
   }
   writeJsonAtomic(path.join(options.out, "collect-summary.json"), summary)
   return summary

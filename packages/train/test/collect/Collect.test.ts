@@ -161,4 +161,33 @@ describe("robovla collect (2 episodes × 2 tasks, cameras, 1 worker)", () => {
     expect(keptAfter).toEqual(keptTimes)
     expect(CalvinSplit.open(dir).annotations.length).toBe(first.splits.training!.annotations)
   })
+
+  it("an aborted run writes the indexes of the finished episodes and drops the rest", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "robovla-collect-abort-"))
+    try {
+      const controller = new AbortController()
+      const summary = await collect({
+        out: dir,
+        scenes: ["A", "B"],
+        episodes: 4,
+        tasksPerEpisode: 1,
+        tasks: TASKS,
+        cameras: false,
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (p.episodesDone >= 2) controller.abort()
+        }
+      })
+      expect(summary.interrupted).toBe(true)
+      const split = CalvinSplit.open(path.join(dir, "training"))
+      expect(summary.splits.training!.episodes).toBe(2)
+      // Scenes are interleaved: the first two episodes run are one of A and one of B.
+      expect(Object.keys(split.sceneInfo).sort()).toEqual(["calvin_scene_A", "calvin_scene_B"])
+      expect(split.frameCount).toBe(summary.splits.training!.frames)
+      const files = fs.readdirSync(path.join(dir, "training")).filter((f) => f.endsWith(".npz"))
+      expect(files.length).toBe(split.frameCount)
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
 })
