@@ -211,6 +211,17 @@ const linear = (x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor): tf.Tensor => 
 }
 
 /**
+ * Embedding lookup as one-hot × table: the same values as a gather (exact: one 1·w term plus zeros), but its
+ * gradient is a matmul. A gather's gradient needs UnsortedSegmentSum, which the wasm backend lacks, so a
+ * gather-based embedding could not be trained there.
+ */
+const lookup = (table: tf.Tensor, ids: tf.Tensor): tf.Tensor => {
+  const [rows, width] = table.shape as [number, number]
+  const oneHot = tf.oneHot(tf.reshape(tf.cast(ids, "int32"), [-1]), rows)
+  return tf.reshape(tf.matMul(tf.cast(oneHot, "float32"), table), [...ids.shape, width])
+}
+
+/**
  * The pure-tensor tiny VLM. Owns its tf.Variables (`dispose()` frees them); every method must run inside the
  * caller's `tf.tidy` (or the caller disposes the result). Trainability follows the config's train setup, set on
  * each variable's `trainable` flag and listed by {@link TinyVlmModel.trainableVariables}.
@@ -347,7 +358,7 @@ export class TinyVlmModel {
 
   /** (B, L) int32 ids → (B, L, D). */
   embedTokens(ids: tf.Tensor): tf.Tensor {
-    return tf.gather(this.v("text.embed_tokens.weight"), ids)
+    return lookup(this.v("text.embed_tokens.weight"), ids)
   }
 
   /**
@@ -358,7 +369,7 @@ export class TinyVlmModel {
     const [b, l] = inputsEmbeds.shape as [number, number, number]
     const mask = tf.cast(attentionMask, "float32")
     const positions = tf.cast(tf.maximum(tf.sub(tf.cumsum(mask, 1), 1), 0), "int32")
-    let x = tf.add(inputsEmbeds, tf.gather(this.v("text.embed_positions.weight"), positions))
+    let x = tf.add(inputsEmbeds, lookup(this.v("text.embed_positions.weight"), positions))
     const causal = tf.linalg.bandPart(tf.ones([l, l]), -1, 0) // (L, L) lower triangle
     const visible = tf.mul(tf.reshape(causal, [1, l, l]), tf.reshape(mask, [b, 1, l])) // (B, L, L)
     const bias = tf.mul(tf.sub(1, visible), MASKED_LOGIT)

@@ -2,7 +2,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import * as tf from "@tensorflow/tfjs-core"
-import { Backbone, SdkError, type FloatTensor, type IntTensor } from "@robovla/sdk"
+import { Backbone, ComputeEngine, SdkError, type FloatTensor, type IntTensor } from "@robovla/sdk"
 import { Effect, Exit, Schema, Scope } from "effect"
 import { conformanceSuite } from "@robovla/sdk/testing"
 import { describe, expect, it } from "vitest"
@@ -286,3 +286,36 @@ describe("trainable parts (RoboVLMs train_setup switches)", () => {
 
 // The SDK's conformance kit (manifest, config, make/release, shapes, mask, determinism, buffers, bad input).
 conformanceSuite(plugin, { liveResources: () => tf.memory().numTensors })
+
+// Last in the file: it switches the process-wide tfjs backend (and switches back).
+describe("training on the wasm backend (the project machines' engine)", () => {
+  it("takes Adam steps with every part trainable: no conv, and no gather gradient (UnsortedSegmentSum is not in wasm)", async () => {
+    const selection = await ComputeEngine.selectBackend({ backend: "wasm" })
+    try {
+      expect(tf.getBackend()).toBe("wasm")
+      await registerGradients()
+      const model = TinyVlmModel.create({ ...defaultConfig, seed: 3 })
+      const loss = () =>
+        tf.tidy(() => {
+          const image = model.encodeImages(tf.tensor(pixels(2, 9).data, [2, 3, 32, 32]))
+          const text = model.embedTokens(tf.tensor2d([[1, 30, 31, 2], [1, 40, 2, 0]], undefined, "int32"))
+          const mask = tf.concat([tf.ones([2, image.shape[1]!], "int32"), tf.tensor2d([[1, 1, 1, 1], [1, 1, 1, 0]], undefined, "int32")], 1)
+          return tf.mean(tf.square(tf.sub(model.forward(tf.concat([image, text], 1), mask), 0.5))) as tf.Scalar
+        })
+      const optimizer = tf.train.adam(1e-2)
+      const losses: Array<number> = []
+      for (let i = 0; i < 4; i++) {
+        const value = optimizer.minimize(loss, true, model.trainableVariables())!
+        losses.push(value.dataSync()[0]!)
+        value.dispose()
+      }
+      expect(losses.every(Number.isFinite)).toBe(true)
+      expect(losses[3]!).toBeLessThan(losses[0]!)
+      optimizer.dispose()
+      model.dispose()
+    } finally {
+      expect(selection.backend).toBe("wasm")
+      await tf.setBackend("cpu")
+    }
+  })
+})
