@@ -68,6 +68,15 @@ export const assemblyConfigFromVla = (vla: VlaConfig): VlaAssemblyConfig => ({
 })
 
 /**
+ * The checkpoint tensor name of the [LRN] vector (RoboVLMs' `action_token` parameter, shape (D,)): save
+ * `model.actionToken` under it and pass it back as `actionToken` when loading.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const ACTION_TOKEN_TENSOR_NAME = "action_token"
+
+/**
  * The head dimensions a config implies for a backbone: make the head with these.
  *
  * @since 0.1.0
