@@ -11,7 +11,7 @@ import { Worker } from "node:worker_threads"
 import type { ResolvedDeployment } from "./Config.ts"
 import { GatewayError } from "./GatewayError.ts"
 import type { Metrics } from "./Metrics.ts"
-import type { FromWorker, ToWorker, WorkerActItem, WorkerInit } from "./worker/protocol.ts"
+import type { FromWorker, ToWorker, WorkerActItem, WorkerFailure, WorkerInit } from "./worker/protocol.ts"
 
 const BOOTSTRAP = new URL("./worker/bootstrap.mjs", import.meta.url)
 const ENTRY = new URL("./worker/DeploymentWorker.ts", import.meta.url).href
@@ -134,10 +134,7 @@ export class Deployment {
           handle.pending.delete(message.id)
           clearTimeout(request.timer)
           if (message.type === "ok") request.resolve(message)
-          else {
-            this.metrics.error(message.reason === "PolicyFailed" ? "policy" : "session")
-            request.reject(new GatewayError({ reason: message.reason, message: message.reason === "SessionNotFound" ? "session not found" : `policy '${this.id}' failed: ${message.message}` }))
-          }
+          else request.reject(this.workerFailure(message.reason, message.message))
         }
       })
       const died = (why: string) => {
@@ -181,6 +178,14 @@ export class Deployment {
       }, timeoutMs)
       handle.pending.set(message.id, { resolve, reject, timer })
       handle.worker.postMessage(message)
+    })
+  }
+
+  private workerFailure(reason: WorkerFailure, message: string): GatewayError {
+    this.metrics.error(reason === "SessionNotFound" ? "session" : reason === "PolicyRejectedInput" ? "rejected_input" : "policy")
+    return new GatewayError({
+      reason,
+      message: reason === "SessionNotFound" ? "session not found" : reason === "PolicyRejectedInput" ? `policy '${this.id}' rejected the input: ${message}` : `policy '${this.id}' failed: ${message}`
     })
   }
 
@@ -266,9 +271,11 @@ export class Deployment {
       if (live.length > 0) {
         const reply = await this.request({ type: "act", id: this.nextRequestId++, items: live.map((c) => c.item) }, this.config.timeoutMs)
         this.metrics.batch(this.id, live.length, (reply.inferMs ?? 0) / 1000)
-        live.forEach((call, i) =>
+        live.forEach((call, i) => {
+          const failure = reply.failures?.[i]
+          if (failure !== undefined && failure !== null) return call.reject(this.workerFailure(failure.reason, failure.message))
           call.resolve({ actions: reply.chunks![i]!, queueMs: sentAt - call.enqueuedAt, inferMs: reply.inferMs ?? 0, batchSize: live.length })
-        )
+        })
       }
     } catch (error) {
       const failure = error instanceof GatewayError ? error : new GatewayError({ reason: "Internal", message: "internal error" })

@@ -25,6 +25,7 @@ export const GatewayErrorReason = Schema.Literals([
   "RateLimited",
   "Overloaded", // the deployment's queue is full
   "Draining", // the gateway is shutting down
+  "PolicyRejectedInput", // the policy refused this observation or instruction (SdkError InvalidInput, ShapeMismatch, NonFinite)
   "ColdStartFailed", // the deployment could not be loaded
   "PolicyFailed", // the policy returned an error or invalid actions
   "DeploymentCrashed", // the deployment's worker exited or threw outside the policy call
@@ -88,6 +89,7 @@ export const httpStatus: Readonly<Record<GatewayErrorReason, number>> = {
   RateLimited: 429,
   Overloaded: 503,
   Draining: 503,
+  PolicyRejectedInput: 422,
   ColdStartFailed: 502,
   PolicyFailed: 502,
   DeploymentCrashed: 502,

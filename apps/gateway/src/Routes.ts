@@ -65,11 +65,12 @@ const E401 = { description: "Missing or unknown API key", schema: Api.ErrorBody 
 const E404 = { description: "Unknown policy or session", schema: Api.ErrorBody }
 const E413 = { description: "Body too large", schema: Api.ErrorBody }
 const E415 = { description: "Body is not application/json", schema: Api.ErrorBody }
+const E422 = { description: "The policy rejected this input (e.g. an instruction it has no task for)", schema: Api.ErrorBody }
 const E429 = { description: "Rate limited (see Retry-After)", schema: Api.ErrorBody }
 const E502 = { description: "The policy failed, crashed or could not load", schema: Api.ErrorBody }
 const E503 = { description: "Overloaded or draining (see Retry-After)", schema: Api.ErrorBody }
 const E504 = { description: "The policy did not answer within its timeout", schema: Api.ErrorBody }
-const callErrors = { 400: E400, 401: E401, 404: E404, 413: E413, 415: E415, 429: E429, 502: E502, 503: E503, 504: E504 }
+const callErrors = { 400: E400, 401: E401, 404: E404, 413: E413, 415: E415, 422: E422, 429: E429, 502: E502, 503: E503, 504: E504 }
 
 const SessionBody = Schema.Struct({})
 

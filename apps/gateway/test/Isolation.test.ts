@@ -24,6 +24,12 @@ describe("deployment isolation", () => {
     expect(ok.status).toBe(200)
   })
 
+  it("an input the policy rejects (SdkError InvalidInput) is a 422", async () => {
+    const res = await act(gw, "faulty", "reject")
+    expect(res.status).toBe(422)
+    expect((await json(res)).error).toMatchObject({ code: "PolicyRejectedInput", message: expect.stringMatching(/no task for that instruction/) })
+  })
+
   it("a thrown exception does not leak its message or stack", async () => {
     const res = await act(gw, "faulty", "defect")
     expect(res.status).toBe(502)
@@ -131,6 +137,22 @@ describe("lifecycle and batching", () => {
       expect(off.every((r) => r.batch_size === 1)).toBe(true)
       // Batched results equal unbatched ones call by call.
       expect(on.map((r) => r.actions)).toEqual(off.map((r) => r.actions))
+    } finally {
+      await gw.drain()
+    }
+  })
+
+  it("one failing call does not fail the calls batched with it", async () => {
+    const gw = await start({ deployments: [{ id: "faulty", kind: "module", module: FAULTY, batchWindowMs: 30, maxBatch: 32, preload: true }] })
+    try {
+      const instructions = ["fine", "fine", "reject", "fine", "throw", "fine"]
+      const responses = await Promise.all(instructions.map((instruction, i) => act(gw, "faulty", instruction, i)))
+      const bodies = await Promise.all(responses.map(json))
+      expect(responses.map((r) => r.status)).toEqual([200, 200, 422, 200, 502, 200])
+      expect(Math.max(...bodies.filter((b) => b.batch_size !== undefined).map((b) => b.batch_size))).toBeGreaterThan(1)
+      bodies.forEach((b, i) => {
+        if (instructions[i] === "fine") expect(b.actions[0][0]).toBeCloseTo(robotObs(i)[0]!)
+      })
     } finally {
       await gw.drain()
     }

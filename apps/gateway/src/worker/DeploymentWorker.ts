@@ -9,22 +9,34 @@ import type { ActionChunk, PolicyBatchItem, PolicyModel, PolicyService } from "@
 import { Effect, Exit } from "effect"
 import { parentPort, workerData } from "node:worker_threads"
 import type { FromWorker, ToWorker, WorkerInit } from "./protocol.ts"
-import { describeCause, loadPolicyModel } from "./PolicySources.ts"
+import type { ItemFailure } from "./protocol.ts"
+import { causeInfo, describeCause, loadPolicyModel } from "./PolicySources.ts"
 
 const port = parentPort!
 const init = workerData as WorkerInit
 const send = (message: FromWorker) => port.postMessage(message)
 
+const validChunk = (chunk: ActionChunk): string | undefined => {
+  if (!Array.isArray(chunk) || chunk.length === 0) return "a chunk is empty"
+  for (const action of chunk) {
+    if (!Array.isArray(action) || action.length !== 7) return "an action does not have 7 values"
+    for (const v of action) if (typeof v !== "number" || !Number.isFinite(v)) return "an action value is not finite"
+  }
+  return undefined
+}
+
 const validChunks = (chunks: ReadonlyArray<ActionChunk>, count: number): string | undefined => {
   if (!Array.isArray(chunks) || chunks.length !== count) return `actBatch returned ${Array.isArray(chunks) ? chunks.length : "no"} chunks for ${count} calls`
   for (const chunk of chunks) {
-    if (!Array.isArray(chunk) || chunk.length === 0) return "a chunk is empty"
-    for (const action of chunk) {
-      if (!Array.isArray(action) || action.length !== 7) return "an action does not have 7 values"
-      for (const v of action) if (typeof v !== "number" || !Number.isFinite(v)) return "an action value is not finite"
-    }
+    const problem = validChunk(chunk)
+    if (problem !== undefined) return problem
   }
   return undefined
+}
+
+const failureOf = (cause: unknown): ItemFailure => {
+  const info = causeInfo(cause)
+  return { reason: info.rejectedInput ? "PolicyRejectedInput" : "PolicyFailed", message: info.message }
 }
 
 const serve = (model: PolicyModel) => {
@@ -34,7 +46,7 @@ const serve = (model: PolicyModel) => {
     if (Exit.isFailure(exit)) throw new Error(describeCause(exit.cause))
     return exit.value
   }
-  const fail = (id: number, reason: "PolicyFailed" | "SessionNotFound", message: string) => send({ type: "failed", id, reason, message })
+  const fail = (id: number, reason: ItemFailure["reason"], message: string) => send({ type: "failed", id, reason, message })
 
   port.on("message", async (message: ToWorker) => {
     switch (message.type) {
@@ -71,8 +83,30 @@ const serve = (model: PolicyModel) => {
         }
         const started = performance.now()
         const exit = await Effect.runPromiseExit(model.actBatch(items))
+        if (Exit.isFailure(exit) && items.length > 1) {
+          // One bad call must not fail the others batched with it: answer each call on its own. Calls
+          // before the failing one may have advanced their history inside actBatch already (documented).
+          const chunks: Array<ReadonlyArray<ReadonlyArray<number>> | null> = []
+          const failures: Array<ItemFailure | null> = []
+          for (const item of items) {
+            const one = await Effect.runPromiseExit(item.policy.act(item.observation, item.instruction))
+            const problem = Exit.isSuccess(one) ? validChunk(one.value) : undefined
+            if (Exit.isSuccess(one) && problem === undefined) {
+              chunks.push(one.value.map((a) => [...a]))
+              failures.push(null)
+            } else {
+              chunks.push(null)
+              failures.push(Exit.isFailure(one) ? failureOf(one.cause) : { reason: "PolicyFailed", message: `invalid actions: ${problem}` })
+            }
+          }
+          send({ type: "ok", id: message.id, chunks, failures, inferMs: performance.now() - started })
+          return
+        }
         const inferMs = performance.now() - started
-        if (Exit.isFailure(exit)) return fail(message.id, "PolicyFailed", describeCause(exit.cause))
+        if (Exit.isFailure(exit)) {
+          const failure = failureOf(exit.cause)
+          return fail(message.id, failure.reason, failure.message)
+        }
         const problem = validChunks(exit.value, items.length)
         if (problem !== undefined) return fail(message.id, "PolicyFailed", `invalid actions: ${problem}`)
         send({ type: "ok", id: message.id, chunks: exit.value.map((c) => c.map((a) => [...a])), inferMs })

@@ -39,13 +39,22 @@ export const resolveModel = async (made: unknown, what: string): Promise<LoadedM
 }
 
 /** A short, client-safe description of a failure: the SdkError reason and message, never a stack. */
-export const describeCause = (cause: unknown): string => {
-  const error = (cause as { failures?: unknown }) && findError(cause)
+export const describeCause = (cause: unknown): string => causeInfo(cause).message
+
+/** SdkError reasons that mean "this input", not "this policy": the client gets a 422. */
+const INPUT_REASONS = new Set(["InvalidInput", "ShapeMismatch", "NonFinite"])
+
+/** The failure's client-safe message and whether the policy rejected its input. */
+export const causeInfo = (cause: unknown): { readonly message: string; readonly rejectedInput: boolean } => {
+  const error = findError(cause)
   if (error !== undefined && typeof error === "object" && error !== null && "_tag" in error && "message" in error) {
     const e = error as { _tag: string; reason?: string; message: string }
-    return e.reason === undefined ? `${e._tag}: ${e.message}` : `${e._tag}(${e.reason}): ${e.message}`
+    return {
+      message: e.reason === undefined ? `${e._tag}: ${e.message}` : `${e._tag}(${e.reason}): ${e.message}`,
+      rejectedInput: e._tag === "SdkError" && e.reason !== undefined && INPUT_REASONS.has(e.reason)
+    }
   }
-  return "unexpected error"
+  return { message: "unexpected error", rejectedInput: false }
 }
 
 const findError = (cause: unknown): unknown => {

@@ -27,10 +27,23 @@ export type ToWorker =
   | { readonly type: "drop"; readonly sid: string }
   | { readonly type: "act"; readonly id: number; readonly items: ReadonlyArray<WorkerActItem> }
 
-export type WorkerFailure = "PolicyFailed" | "SessionNotFound"
+export type WorkerFailure = "PolicyFailed" | "PolicyRejectedInput" | "SessionNotFound"
+
+/** Why one call of a batch failed, when the others succeeded. */
+export interface ItemFailure {
+  readonly reason: WorkerFailure
+  readonly message: string
+}
 
 export type FromWorker =
   | { readonly type: "ready"; readonly metadata: PolicyMetadata; readonly loadMs: number }
   | { readonly type: "loadFailed"; readonly message: string }
-  | { readonly type: "ok"; readonly id: number; readonly chunks?: ReadonlyArray<ReadonlyArray<ReadonlyArray<number>>>; readonly inferMs?: number }
+  | {
+    readonly type: "ok"
+    readonly id: number
+    /** One chunk per call; null where `failures` holds that call's error. */
+    readonly chunks?: ReadonlyArray<ReadonlyArray<ReadonlyArray<number>> | null>
+    readonly failures?: ReadonlyArray<ItemFailure | null>
+    readonly inferMs?: number
+  }
   | { readonly type: "failed"; readonly id: number; readonly reason: WorkerFailure; readonly message: string }
