@@ -91,6 +91,7 @@ class WorkerPool {
         const request = pending.get(message.id)
         if (request === undefined) return
         pending.delete(message.id)
+        if (pending.size === 0) worker.unref()
         if ("error" in message) request.reject(new TrainError({ ...message.error }))
         else request.resolve(message.batch)
       })
@@ -102,6 +103,7 @@ class WorkerPool {
       }
       worker.on("error", failAll)
       worker.on("exit", (code) => failAll(`exit code ${code}`))
+      // Referenced only while it owes answers: an idle loader never keeps the process alive, a busy one does.
       worker.unref()
       this.workers.push({ worker, pending })
     }
@@ -113,6 +115,7 @@ class WorkerPool {
     const id = this.nextId++
     return new Promise((resolve, reject) => {
       target.pending.set(id, { resolve, reject })
+      target.worker.ref()
       const message: LoaderRequest = { id, items: plan.items, seeds: plan.seeds }
       target.worker.postMessage(message)
     })

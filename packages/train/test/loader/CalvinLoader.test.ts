@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -138,5 +139,22 @@ describe("CalvinLoader", () => {
     expect(() => CalvinLoader.open({ ...base(), batchSize: 0 })).toThrow(TrainError)
     const size = await Effect.runPromise(Effect.scoped(Effect.map(CalvinLoader.make({ ...base(), workers: 1 }), (l) => l.index.size)))
     expect(size).toBe(36)
+  })
+
+  it("a plain script using worker threads runs to completion (busy workers keep the process alive, idle ones do not)", () => {
+    const script = path.join(path.dirname(new URL(import.meta.url).pathname), "..", "..", "src", "loader", "CalvinLoader.ts")
+    const code = `import { CalvinLoader } from ${JSON.stringify(script)}
+const loader = CalvinLoader.open({ dir: ${JSON.stringify(dir)}, windowSize: 3, fwdPredNextN: 2, batchSize: 4, workers: 1 })
+let n = 0
+for await (const _ of loader.epoch(0)) n++
+console.log("batches", n)`
+    const file = path.join(dir, "script.tmp.mts")
+    fs.writeFileSync(file, code)
+    try {
+      const output = execFileSync(process.execPath, ["--import", "tsx", file], { encoding: "utf8", timeout: 60_000 })
+      expect(output.trim()).toBe("batches 9")
+    } finally {
+      fs.rmSync(file)
+    }
   })
 })
