@@ -105,11 +105,17 @@ const normalInit = (seed: number, name: string, size: number, std: number): Floa
   return out
 }
 
+const uniformInit = (seed: number, name: string, size: number, bound: number): Float32Array => {
+  const next = uniformStream(streamSeed(seed, name))
+  return Float32Array.from({ length: size }, () => (2 * next() - 1) * bound)
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // weight layout
 // ---------------------------------------------------------------------------------------------------------------
 
-type Init = "normal" | "zeros" | "ones"
+/** `kaiming`: uniform(±1/√fan_in), PEFT's LoRA-A init (kaiming_uniform with a = √5). */
+type Init = "normal" | "zeros" | "ones" | "kaiming"
 
 interface WeightSpec {
   readonly name: string
@@ -119,6 +125,11 @@ interface WeightSpec {
   readonly part: ParameterGroup["part"]
   readonly group: string
 }
+
+/** The linear layers (prefix → weight (in, out) + bias): LoRA adapts exactly these, like PEFT's "all linear". */
+const linearPrefixes = (specs: ReadonlyArray<WeightSpec>): Array<string> =>
+  specs.filter((s) => s.name.endsWith(".weight") && s.shape.length === 2 && specs.some((b) => b.name === s.name.replace(/\.weight$/, ".bias")))
+    .map((s) => s.name.replace(/\.weight$/, ""))
 
 const blockSpecs = (prefix: string, width: number, mlpRatio: number, part: ParameterGroup["part"], group: string): Array<WeightSpec> => {
   const w = (suffix: string, shape: Array<number>, init: Init): WeightSpec => ({ name: `${prefix}.${suffix}`, shape, init, part, group })
@@ -167,6 +178,16 @@ export const weightSpecs = (config: TinyVlmConfig, vocabSize: number): Array<Wei
     { name: "text.norm.weight", shape: [d], init: "ones", part: "final_norm", group: "text.norm" },
     { name: "text.norm.bias", shape: [d], init: "zeros", part: "final_norm", group: "text.norm" }
   )
+  if (config.trainSetup.loraEnable) {
+    const r = config.trainSetup.loraR
+    for (const prefix of linearPrefixes(specs)) {
+      const [fanIn, fanOut] = specs.find((s) => s.name === `${prefix}.weight`)!.shape as [number, number]
+      specs.push(
+        { name: `${prefix}.lora_A`, shape: [fanIn, r], init: "kaiming", part: "lora", group: "lora" },
+        { name: `${prefix}.lora_B`, shape: [r, fanOut], init: "zeros", part: "lora", group: "lora" }
+      )
+    }
+  }
   return specs
 }
 
@@ -174,8 +195,11 @@ export const weightSpecs = (config: TinyVlmConfig, vocabSize: number): Array<Wei
  * Whether a weight is trainable under RoboVLMs' `_trainable_params_setup` (reference/robovlms.md §7.1):
  * freeze_backbone freezes everything; else train_decoder_layers −1 trains everything and k trains only the last
  * k decoder layers; then train_vision and train_text_embedding override the vision tower and word embedding.
+ * With lora_enable, only the LoRA adapters train (the PEFT wrap freezes the base model).
  */
 const isTrainable = (spec: WeightSpec, setup: TrainSetup, textLayers: number): boolean => {
+  // PEFT's get_peft_model freezes every base weight and trains only the adapters.
+  if (setup.loraEnable) return spec.part === "lora"
   if (spec.part === "vision") return setup.trainVision
   if (spec.part === "text_embedding") return setup.trainTextEmbedding
   if (setup.freezeBackbone) return false
@@ -248,7 +272,11 @@ export class TinyVlmModel {
       const size = spec.shape.reduce((a, b) => a * b, 1)
       const data =
         initial?.get(spec.name) ??
-        (spec.init === "normal" ? normalInit(config.seed, spec.name, size, 0.02) : new Float32Array(size).fill(spec.init === "ones" ? 1 : 0))
+        (spec.init === "normal"
+          ? normalInit(config.seed, spec.name, size, 0.02)
+          : spec.init === "kaiming"
+          ? uniformInit(config.seed, spec.name, size, 1 / Math.sqrt(spec.shape[0]!))
+          : new Float32Array(size).fill(spec.init === "ones" ? 1 : 0))
       const trainable = isTrainable(spec, config.trainSetup, config.textLayers)
       const initialTensor = tf.tensor(data, [...spec.shape], "float32")
       variables.set(spec.name, tf.variable(initialTensor, trainable))
@@ -270,15 +298,14 @@ export class TinyVlmModel {
       throw bad(`trainDecoderLayers ${config.trainSetup.trainDecoderLayers} exceeds textLayers ${config.textLayers}`, "trainSetup.trainDecoderLayers")
     }
     if (config.trainSetup.trainDecoderLayers === 0) throw bad("trainDecoderLayers must be −1 (all) or k ≥ 1 (the last k)", "trainSetup.trainDecoderLayers")
-    if (config.trainSetup.loraEnable) {
-      throw bad("LoRA (trainSetup.loraEnable) is not supported by tiny-vlm; train the decoder layers directly", "trainSetup.loraEnable")
-    }
     const tokenizer = makeTokenizer(config.bpeMerges)
     let initial: Map<string, Float32Array> | undefined
     if (weights !== undefined) {
       initial = new Map()
       for (const spec of weightSpecs(config, tokenizer.vocabSize)) {
         const w = weights.get(spec.name)
+        // A base checkpoint has no adapters: they start from their init (B = 0, so the model is unchanged).
+        if (w === undefined && spec.part === "lora") continue
         if (w === undefined) throw new SdkError({ reason: "CorruptFile", message: `weights lack tensor "${spec.name}"`, subject: spec.name })
         if (w.shape.length !== spec.shape.length || w.shape.some((n, i) => n !== spec.shape[i])) {
           throw new SdkError({
@@ -320,12 +347,24 @@ export class TinyVlmModel {
     return [...groups].map(([name, g]) => ({ name, part: g.part, size: g.size, trainable: g.trainable }))
   }
 
+  /** Linear layer `prefix` (weight (in, out) + bias), plus its LoRA update x·A·B·(α/r) when enabled. */
+  private dense(prefix: string, x: tf.Tensor): tf.Tensor {
+    const y = linear(x, this.v(`${prefix}.weight`), this.v(`${prefix}.bias`))
+    const setup = this.config.trainSetup
+    if (!setup.loraEnable) return y
+    const a = this.v(`${prefix}.lora_A`)
+    const b = this.v(`${prefix}.lora_B`)
+    const shape = x.shape
+    const low = tf.matMul(tf.matMul(tf.reshape(x, [-1, shape[shape.length - 1]!]), a), b)
+    return tf.add(y, tf.reshape(tf.mul(low, setup.loraAlpha / setup.loraR), y.shape))
+  }
+
   private block(prefix: string, x: tf.Tensor, heads: number, bias: tf.Tensor | undefined): tf.Tensor {
     const [b, l, c] = x.shape as [number, number, number]
     const hd = c / heads
     const h = layerNorm(x, this.v(`${prefix}.ln1.weight`), this.v(`${prefix}.ln1.bias`))
     // Per-head slices instead of (B, L, 3, H, hd) transposes: wasm's generic transpose is the slowest kernel here.
-    const qkv = linear(h, this.v(`${prefix}.attn.qkv.weight`), this.v(`${prefix}.attn.qkv.bias`)) // (B, L, 3C)
+    const qkv = this.dense(`${prefix}.attn.qkv`, h) // (B, L, 3C)
     const outputs: Array<tf.Tensor> = []
     for (let head = 0; head < heads; head++) {
       const q = tf.slice(qkv, [0, 0, head * hd], [b, l, hd])
@@ -336,9 +375,9 @@ export class TinyVlmModel {
       outputs.push(tf.matMul(tf.softmax(scores), v))
     }
     const attended = heads === 1 ? outputs[0]! : tf.concat(outputs, 2)
-    const x1 = tf.add(x, linear(attended, this.v(`${prefix}.attn.proj.weight`), this.v(`${prefix}.attn.proj.bias`)))
+    const x1 = tf.add(x, this.dense(`${prefix}.attn.proj`, attended))
     const h2 = layerNorm(x1, this.v(`${prefix}.ln2.weight`), this.v(`${prefix}.ln2.bias`))
-    const mlp = linear(gelu(linear(h2, this.v(`${prefix}.mlp.fc1.weight`), this.v(`${prefix}.mlp.fc1.bias`))), this.v(`${prefix}.mlp.fc2.weight`), this.v(`${prefix}.mlp.fc2.bias`))
+    const mlp = this.dense(`${prefix}.mlp.fc2`, gelu(this.dense(`${prefix}.mlp.fc1`, h2)))
     return tf.add(x1, mlp)
   }
 
@@ -350,10 +389,10 @@ export class TinyVlmModel {
     // (B·3, g, P, g, P) → (B·3, g, g, P, P) → (B, 3, g·g, P·P) → (B, g·g, P·P, 3) → (B, n, P·P·3); rank ≤ 5 for wasm.
     const grid = tf.transpose(tf.reshape(pixels, [b * 3, g, p, g, p]), [0, 1, 3, 2, 4])
     const patches = tf.reshape(tf.transpose(tf.reshape(grid, [b, 3, g * g, p * p]), [0, 2, 3, 1]), [b, g * g, p * p * 3])
-    let x = tf.add(linear(patches, this.v("vision.patch_embed.weight"), this.v("vision.patch_embed.bias")), this.v("vision.pos_embed"))
+    let x = tf.add(this.dense("vision.patch_embed", patches), this.v("vision.pos_embed"))
     for (let i = 0; i < this.config.visionLayers; i++) x = this.block(`vision.blocks.${i}`, x, this.config.visionHeads, undefined)
     x = layerNorm(x, this.v("vision.norm.weight"), this.v("vision.norm.bias"))
-    return linear(x, this.v("projector.weight"), this.v("projector.bias"))
+    return this.dense("projector", x)
   }
 
   /** (B, L) int32 ids → (B, L, D). */

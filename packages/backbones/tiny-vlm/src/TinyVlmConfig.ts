@@ -13,7 +13,9 @@ const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 /**
  * RoboVLMs' `train_setup` switches. `trainDecoderLayers` = −1 trains the whole decoder (and projector, positions,
  * final norm); k > 0 trains only the last k decoder layers. `trainVision` / `trainTextEmbedding` are applied after
- * and override the above for the vision tower and the word embedding. LoRA is not supported (a clear error).
+ * and override the above for the vision tower and the word embedding. `loraEnable` adds LoRA adapters (rank
+ * `loraR`, scale `loraAlpha / loraR`) to every linear layer and trains only them (PEFT's behaviour);
+ * `loraDropout` is accepted for config compatibility but not applied (the forward pass has no training mode).
  *
  * @since 0.1.0
  * @category schemas

@@ -12,6 +12,7 @@ import {
   make,
   makeTokenizer,
   plugin,
+  readWeights,
   registerGradients,
   TinyVlmModel,
   type TinyVlmBackbone,
@@ -214,9 +215,6 @@ describe("TinyVlmBackbone", () => {
     const makeError = (config: TinyVlmConfig) => failure(Effect.scoped(make(config)))
     expect((await makeError({ ...defaultConfig, patchSize: 5 })).reason).toBe("InvalidInput")
     expect((await makeError({ ...defaultConfig, hiddenSize: 66 })).reason).toBe("InvalidInput")
-    const lora = await makeError({ ...defaultConfig, trainSetup: { ...defaultConfig.trainSetup, loraEnable: true } })
-    expect(lora.reason).toBe("InvalidInput")
-    expect(lora.message).toMatch(/LoRA.*not supported/)
     expect((await makeError({ ...defaultConfig, trainSetup: { ...defaultConfig.trainSetup, trainDecoderLayers: 3 } })).reason).toBe("InvalidInput")
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tiny-vlm-"))
     expect((await makeError({ ...defaultConfig, weights: path.join(dir, "missing.safetensors") })).reason).toBe("WeightsNotFound")
@@ -261,6 +259,47 @@ describe("trainable parts (RoboVLMs train_setup switches)", () => {
     ["freeze_backbone wins over train_decoder_layers", { freezeBackbone: true, trainDecoderLayers: 2, trainVision: false, trainTextEmbedding: false }, []]
   ] as const)("%s", (_name, overrides, expected) => {
     expect(trainableGroups(setup(overrides))).toEqual(expected)
+  })
+
+  it("LoRA: adapters on every linear layer are the only trainable weights", () => {
+    const names = trainableGroups(setup({ loraEnable: true, loraR: 4 }))
+    expect(names).toEqual(["lora"])
+    const model = TinyVlmModel.create(setup({ loraEnable: true, loraR: 4 }))
+    const adapters = model.specs.filter((s) => s.part === "lora").map((s) => s.name)
+    // 2 vision blocks × 4 + patch embed + projector + 3 decoder layers × 4 = 22 linear layers, A and B each.
+    expect(adapters).toHaveLength(44)
+    expect(adapters).toContain("text.layers.2.mlp.fc2.lora_B")
+    expect(adapters).toContain("vision.patch_embed.lora_A")
+    expect(model.variables.get("projector.lora_A")!.shape).toEqual([32, 4])
+    model.dispose()
+  })
+
+  it("LoRA: B = 0 leaves the base model unchanged, a base checkpoint loads, training moves only the adapters", async () => {
+    await registerGradients()
+    const base = TinyVlmModel.create(defaultConfig)
+    const loraConfig: TinyVlmConfig = { ...defaultConfig, trainSetup: { ...defaultConfig.trainSetup, loraEnable: true, loraR: 4, loraAlpha: 8 } }
+    const lora = TinyVlmModel.create(loraConfig, new Map(base.weights())) // base weights, fresh adapters
+    const run = (model: TinyVlmModel) =>
+      tf.tidy(() => {
+        const image = model.encodeImages(tf.tensor(pixels(1, 2).data, [1, 3, 32, 32]))
+        const text = model.embedTokens(tf.tensor2d([[1, 30, 31, 2]], undefined, "int32"))
+        return model.forward(tf.concat([image, text], 1), tf.ones([1, image.shape[1]! + 4], "int32"))
+      })
+    const [before, baseOut] = [run(lora), run(base)]
+    expect(before.dataSync()).toEqual(baseOut.dataSync())
+    const frozen = lora.variables.get("text.layers.0.attn.qkv.weight")!.dataSync().slice()
+    const optimizer = tf.train.adam(1e-2)
+    for (let i = 0; i < 2; i++) optimizer.minimize(() => tf.mean(tf.square(tf.sub(run(lora), 1))) as tf.Scalar, false, lora.trainableVariables())
+    const after = run(lora)
+    expect(maxAbsDiff(after.dataSync() as Float32Array, before.dataSync() as Float32Array)).toBeGreaterThan(1e-4)
+    expect(lora.variables.get("text.layers.0.attn.qkv.weight")!.dataSync()).toEqual(frozen)
+    // The adapters round-trip through safetensors with the rest.
+    const reloaded = TinyVlmModel.create(loraConfig, readWeights(lora.toSafetensors()))
+    const again = run(reloaded)
+    expect(again.dataSync()).toEqual(after.dataSync())
+    tf.dispose([before, baseOut, after, again])
+    optimizer.dispose()
+    for (const m of [base, lora, reloaded]) m.dispose()
   })
 
   it("gradients reach exactly the trainable variables (pure-tensor path)", async () => {
