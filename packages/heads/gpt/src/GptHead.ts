@@ -27,6 +27,7 @@ import {
   makeLinear,
   makeRng,
   makeTfHead,
+  matMul,
   normal,
   windowStepper
 } from "@robovla/head-mlp/shared"
@@ -127,12 +128,12 @@ export const make: (config: GptConfig, dimensions: HeadDimensions) => Effect.Eff
       const toHeads = (t: tf.Tensor3D) =>
         tf.reshape(tf.transpose(tf.reshape(t, [batch, time, heads, headWidth]), [0, 2, 1, 3]), [batch * heads, time, headWidth]) as tf.Tensor3D
       const [q, k, v] = tf.split(applyLast(block.attention, x), 3, 2) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D]
-      const scores = tf.div(tf.matMul(toHeads(q), toHeads(k), false, true), Math.sqrt(headWidth))
+      const scores = tf.div(matMul(toHeads(q), toHeads(k), true), Math.sqrt(headWidth))
       const causal = tf.linalg.bandPart(tf.ones([time, time]), -1, 0)
       const masked = tf.add(tf.mul(scores, causal), tf.mul(tf.sub(1, causal), -1e4))
       const weights = dropout(tf.softmax(masked, -1)) as tf.Tensor3D
       const context = tf.reshape(
-        tf.transpose(tf.reshape(tf.matMul(weights, toHeads(v)), [batch, heads, time, headWidth]), [0, 2, 1, 3]),
+        tf.transpose(tf.reshape(matMul(weights, toHeads(v)), [batch, heads, time, headWidth]), [0, 2, 1, 3]),
         [batch, time, embedding]
       ) as tf.Tensor3D
       return dropout(applyLast(block.attentionProjection, context)) as tf.Tensor3D

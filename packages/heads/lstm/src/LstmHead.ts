@@ -27,6 +27,7 @@ import {
   makeActionMlps,
   makeRng,
   makeTfHead,
+  matMul,
   runTf,
   tidyRead,
   uniform
@@ -54,7 +55,7 @@ interface LstmState {
 
 /** One cell step from precomputed input gates (B, 4H). */
 const cell = (layer: LstmLayer, inputGates: tf.Tensor2D, h: tf.Tensor2D, c: tf.Tensor2D, hidden: number) => {
-  const gates = tf.add(inputGates, tf.matMul(h, layer.weightHh as tf.Tensor2D))
+  const gates = tf.add(inputGates, matMul(h, layer.weightHh as tf.Tensor2D))
   const [i, f, g, o] = tf.split(gates, [hidden, hidden, hidden, hidden], 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D]
   const nextC = tf.add(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(g))) as tf.Tensor2D
   const nextH = tf.mul(tf.sigmoid(o), tf.tanh(nextC)) as tf.Tensor2D
@@ -74,7 +75,7 @@ const runLstm = (layers: ReadonlyArray<LstmLayer>, x: tf.Tensor3D, hidden: numbe
     const inFeatures = input.shape[2]
     const inputGates = tf.reshape(
       tf.add(
-        tf.add(tf.matMul(tf.reshape(input, [batch * time, inFeatures]), layer.weightIh as tf.Tensor2D), layer.biasIh),
+        tf.add(matMul(tf.reshape(input, [batch * time, inFeatures]) as tf.Tensor2D, layer.weightIh as tf.Tensor2D), layer.biasIh),
         layer.biasHh
       ),
       [batch, time, 4 * hidden]

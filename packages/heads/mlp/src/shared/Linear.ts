@@ -9,6 +9,7 @@
 import * as tf from "@tensorflow/tfjs-core"
 import type { LinearInit } from "./Init.ts"
 import { linearValues } from "./Init.ts"
+import { matMul } from "./MatMul.ts"
 import type { Parameters } from "./Parameters.ts"
 import type { Rng } from "./Rng.ts"
 
@@ -59,7 +60,7 @@ export const makeLinear = (
   return {
     inFeatures,
     outFeatures,
-    apply: (x) => tf.add(tf.matMul(x, weight as tf.Tensor2D), bias)
+    apply: (x) => tf.add(matMul(x, weight as tf.Tensor2D), bias)
   }
 }
 
