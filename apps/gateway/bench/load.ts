@@ -15,6 +15,7 @@ import { mkdtempSync, writeFileSync } from "node:fs"
 import { cpus, tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import type { PolicyModel } from "@robovla/sdk"
 import { Effect } from "effect"
 import { OpenpiConnection } from "../src/client/PolicyClient.ts"
 import { NdArray } from "../src/MsgpackNumpy.ts"
@@ -31,6 +32,8 @@ const CONCURRENCY = [1, 8, 32]
 const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url))
 const ROOT = fileURLToPath(new URL("..", import.meta.url))
 
+const EXPERT_ROBOT_OBS = [0.0259, -0.2313, 0.5713, 3.0905, -0.0291, 1.5001, 0.08, -1.2178, 1.0399, 2.1198, -2.3421, -0.8702, 1.6412, 0.5534, 1]
+const EXPERT_SCENE_OBS = [0, 0, 0, 0, 0, 0, -0.15, -0.12, 0.46, 0, 0, 1.5708, 0.03, -0.12, 0.46, 0, 0, 1.5708, -0.2409, 0.0924, 0.461, 0, 0, 1.5708]
 const robotObs = Array.from({ length: 15 }, (_, i) => Math.sin(i) * 0.3)
 const body = JSON.stringify({ observation: { robot_obs: robotObs }, instruction: "open the drawer" })
 
@@ -89,7 +92,8 @@ const startServer = async () => {
     { id: `idle-${ms}`, kind: "mock", latencyMs: ms, batchWindowMs: 0, maxBatch: 32, preload: true },
     { id: `off-${ms}`, kind: "mock", latencyMs: ms, batchWindowMs: 0, maxBatch: 1, preload: true }
   ])
-  writeFileSync(config, JSON.stringify({ port: 0, deployments, rateLimit: { requestsPerSecond: 1e9, burst: 1e9 } }))
+  const expert = { id: "expert", kind: "expert", scene: "A", preload: true }
+  writeFileSync(config, JSON.stringify({ port: 0, deployments: [...deployments, expert], rateLimit: { requestsPerSecond: 1e9, burst: 1e9 } }))
   const child = spawn(process.execPath, ["--import", "tsx", MAIN, "--config", config], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] })
   const url = await new Promise<string>((resolve, reject) => {
     let buffer = ""
@@ -107,24 +111,32 @@ const startServer = async () => {
   return { url, stop: () => new Promise<void>((resolve) => (child.on("exit", () => resolve()), child.kill("SIGTERM"))) }
 }
 
-const directCall = async (forwardMs: number) => {
-  const model = makeMockPolicyModel({ latencyMs: forwardMs })
-  const policy = await Effect.runPromise(model.policy())
-  const observation = { robotObs, sceneObs: new Array(24).fill(0) }
+/** Times up to 2000 sequential in-process calls (no gateway). */
+const timeCalls = async (make: () => Promise<() => Promise<unknown>>) => {
+  const call = await make()
   const times: Array<number> = []
   const started = performance.now()
   while (times.length < 2000 && performance.now() - started < SECONDS * 1000) {
     const t = performance.now()
-    await Effect.runPromise(model.actBatch([{ policy, observation, instruction: "open the drawer" }]))
+    await call()
     times.push(performance.now() - t)
   }
   times.sort((a, b) => a - b)
   return { p50: percentile(times, 50), p99: percentile(times, 99) }
 }
 
+const directCall = (forwardMs: number) =>
+  timeCalls(async () => {
+    const model = makeMockPolicyModel({ latencyMs: forwardMs })
+    const policy = await Effect.runPromise(model.policy())
+    const observation = { robotObs, sceneObs: new Array(24).fill(0) }
+    return () => Effect.runPromise(model.actBatch([{ policy, observation, instruction: "open the drawer" }]))
+  })
+
 const main = async () => {
   const server = await startServer()
   const rows: Array<Row> = []
+  const expertRows: Array<{ clients: number; requests: number; p50: number; p99: number; rps: number; meanBatch: number }> = []
   try {
     for (const forwardMs of [0, 5]) {
       for (const clients of CONCURRENCY) {
@@ -154,10 +166,29 @@ const main = async () => {
         }
       }
     }
+    // The default deployment, a real (cheap, CPU-bound) policy: the scripted expert.
+    const expertBody = JSON.stringify({ observation: { robot_obs: EXPERT_ROBOT_OBS, scene_obs: EXPERT_SCENE_OBS }, instruction: "open the drawer" })
+    for (const clients of CONCURRENCY) {
+      const r = await drive(clients, async () => {
+        const res = await fetch(`${server.url}/v1/policies/expert/act`, { method: "POST", headers: { "content-type": "application/json" }, body: expertBody })
+        const json = (await res.json()) as { batch_size: number }
+        if (res.status !== 200) throw new Error(`HTTP ${res.status}`)
+        return json.batch_size
+      })
+      expertRows.push({ clients, ...r })
+      console.error(`REST expert c=${clients}: p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.rps.toFixed(0)} req/s, batch ${r.meanBatch.toFixed(2)}`)
+    }
   } finally {
     await server.stop()
   }
   const direct = { 0: await directCall(0), 5: await directCall(5) }
+  const directExpert = await timeCalls(async () => {
+    const sim = (await import("@robovla/sim")) as unknown as { makeExpertPolicyModel: (scene: string) => PolicyModel }
+    const model = sim.makeExpertPolicyModel("A")
+    const policy = await Effect.runPromise(model.policy())
+    const observation = { robotObs: EXPERT_ROBOT_OBS, sceneObs: EXPERT_SCENE_OBS }
+    return () => Effect.runPromise(policy.act(observation, "open the drawer"))
+  })
 
   const lines = [
     `Machine: ${cpus().length}-core ${process.arch} (${cpus()[0]?.model ?? "unknown"}), Node ${process.versions.node}; ${SECONDS} s or ${MAX_REQUESTS} requests per row; gateway in a child process, clients in this one.`,
@@ -172,7 +203,13 @@ const main = async () => {
       const rest = rows.find((r) => r.transport === "REST" && r.forwardMs === ms && r.batching === "off" && r.clients === 1)!
       const ws = rows.find((r) => r.transport === "WS" && r.forwardMs === ms && r.batching === "off" && r.clients === 1)!
       return `| forward pass ${ms} ms | ${direct[ms].p50.toFixed(3)} | ${direct[ms].p99.toFixed(3)} | +${(rest.p50 - direct[ms].p50).toFixed(2)} ms | +${(ws.p50 - direct[ms].p50).toFixed(2)} ms |`
-    })
+    }),
+    "",
+    `Default deployment (scripted expert, scene A), REST, default batching (2 ms window); in-process \`policy.act\`: p50 ${directExpert.p50.toFixed(3)} ms, p99 ${directExpert.p99.toFixed(3)} ms.`,
+    "",
+    "| clients | requests | p50 ms | p99 ms | req/s | mean batch |",
+    "|---|---|---|---|---|---|",
+    ...expertRows.map((r) => `| ${r.clients} | ${r.requests} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.rps.toFixed(0)} | ${r.meanBatch.toFixed(2)} |`)
   ]
   console.log(lines.join("\n"))
 }
