@@ -43,7 +43,7 @@ export interface HeadDimensions {
 export interface HeadOutput {
   /** (B, W, N, 6) in [−1, 1]. */
   readonly arm: FloatTensor<"B W N 6">
-  /** (B, W, N, 1) logits; sigmoid > 0.5 means close. */
+  /** (B, W, N, 1) logits; sigmoid > 0.5 means open (label 1 = open = env +1, reference/robovlms.md §1.5). */
   readonly gripperLogits: FloatTensor<"B W N 1">
   /** Discrete heads only: (B, W, N, 7, bins) logits over the action tokenizer's bins. */
   readonly binLogits?: FloatTensor<"B W N 7 bins">
