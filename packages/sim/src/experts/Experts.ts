@@ -49,6 +49,8 @@ interface Obs {
   readonly tcp: V3
   readonly euler: V3
   readonly width: number
+  /** The last gripper command (robot_obs[14]). */
+  readonly gripper: 1 | -1
   readonly scene: ReadonlyArray<number>
 }
 
@@ -78,6 +80,8 @@ interface Phase {
   readonly target: (o: Obs, m: Memory) => Target
   /** Leave the phase when true (`steps` = steps spent in the phase so far). */
   readonly until: (o: Obs, m: Memory, steps: number, t: Target) => boolean
+  /** Checked on entry: when true the phase is skipped. */
+  readonly skip?: (o: Obs, m: Memory) => boolean
 }
 
 /** Metres / radians per unit of relative action. */
@@ -273,10 +277,30 @@ const heldBlock = (o: Obs): BlockColor => {
 // Task plans
 // ---------------------------------------------------------------------------------------------------------------
 
-const liftPlan = (color: BlockColor, surface: "table" | "slider" | "drawer"): Array<Phase> => [
-  ...(surface === "slider" ? pickPhases(color, 0.05, undefined, SLIDER_TILT) : pickPhases(color, 0.1)),
-  idle(-1)
-]
+const liftPlan = (scene: SceneId, color: BlockColor, surface: "table" | "slider" | "drawer"): Array<Phase> => {
+  if (surface !== "slider") return [...pickPhases(color, 0.1), idle(-1)]
+  // The block may sit (partly) behind the sliding door, e.g. after a door move that stopped as soon as it counted:
+  // first slide the door away from it, far enough for the hand (≈ 10 cm each side along the jaws).
+  const covered = (o: Obs): boolean => {
+    const x = blockPos(o, color)[0]
+    const q = o.scene[0]!
+    const s = SCENES[scene]
+    return x > s.doorX0 - q - 0.1 && x < s.doorX0 + 0.28 - q + 0.1
+  }
+  const away = (o: Obs): "left" | "right" => {
+    const s = SCENES[scene]
+    const centre = s.doorX0 + 0.14 - o.scene[0]!
+    return blockPos(o, color)[0] < centre ? "right" : "left"
+  }
+  return [
+    ...when("uncover", (o, m) => {
+      m.away = away(o) === "left" ? 1 : 0
+      return covered(o)
+    }, doorPhases(scene, (m) => (m.away === 1 ? "left" : "right"), 0.3)),
+    ...pickPhases(color, 0.05, undefined, SLIDER_TILT),
+    idle(-1)
+  ]
+}
 
 /** Rotate: grasp, lift 2 cm, turn the yaw by ±75°, put it down, let go. */
 const rotatePlan = (color: BlockColor, direction: "left" | "right"): Array<Phase> => {
@@ -339,28 +363,71 @@ const pushPlan = (scene: SceneId, color: BlockColor, direction: "left" | "right"
 }
 
 /** Sliding door: straddle the vertical handle bar with open jaws, close on it, slide along x, let go. */
-const sliderPlan = (scene: SceneId, direction: "left" | "right"): Array<Phase> => {
-  // Positive joint = door moves −x ("left").
+const sliderPlan = (scene: SceneId, direction: "left" | "right"): Array<Phase> => [...doorPhases(scene, () => direction, 0.22), idle()]
+
+/**
+ * Straddle the door's vertical handle bar with open jaws, close on it, slide the door `distance` metres toward
+ * `direction(m)` (clamped to its travel), let go. Positive joint = door moves −x ("left").
+ */
+const doorPhases = (scene: SceneId, direction: (m: Memory) => "left" | "right", distance: number): Array<Phase> => {
   const handle = (o: Obs): V3 => doorHandlePosition(scene, o.scene[0]!)
   const grabZ = (p: V3): V3 => [p[0], p[1], 0.585]
   const goal = (m: Memory): number =>
-    direction === "left" ? Math.min(SCENES[scene].doorTravel, m.q0! + 0.22) : Math.max(0, m.q0! - 0.22)
+    direction(m) === "left" ? Math.min(SCENES[scene].doorTravel, m.q0! + distance) : Math.max(0, m.q0! - distance)
   return [
     {
-      name: "above",
+      name: "door-above",
       enter: (o, m) => {
         m.q0 = o.scene[0]!
       },
-      target: (o) => ({ pos: add(grabZ(handle(o)), [0, -0.0, 0.09]), yaw: NEUTRAL_YAW, grip: 1 }),
-      until: (o, _m, steps, t) => near(o, t, 0.012) || steps >= 90
+      target: (o) => ({ pos: add(grabZ(handle(o)), [0, 0, 0.09]), yaw: NEUTRAL_YAW, grip: 1 }),
+      until: (o, m, steps, t) => settled(o, m, t, 0.01) || steps >= 90
     },
-    moveTo("descend", (o) => ({ pos: grabZ(handle(o)), yaw: NEUTRAL_YAW, grip: 1, gain: 0.7 }), 0.006, 50),
-    hold("grip", (o) => ({ pos: grabZ(handle(o)), yaw: NEUTRAL_YAW, grip: -1 }), 10),
-    moveTo("slide", (_o, m) => ({ pos: grabZ(doorHandlePosition(scene, goal(m))), yaw: NEUTRAL_YAW, grip: -1, gain: 0.5 }), 0.01, 120),
-    ...releasePhases(0.06),
-    idle()
+    moveTo("door-descend", (o) => ({ pos: grabZ(handle(o)), yaw: NEUTRAL_YAW, grip: 1, speed: 0.6, guard: 0.006 }), 0.006, 50),
+    hold("door-grip", (o) => ({ pos: grabZ(handle(o)), yaw: NEUTRAL_YAW, grip: -1 }), 10),
+    moveTo("door-slide", (_o, m) => ({ pos: grabZ(doorHandlePosition(scene, goal(m))), yaw: NEUTRAL_YAW, grip: -1, gain: 0.5 }), 0.01, 120),
+    ...releasePhases(0.06)
   ]
 }
+
+/** Run `phases` only when `cond` holds when the first of them is reached. */
+const when = (key: string, cond: (o: Obs, m: Memory) => boolean, phases: Array<Phase>): Array<Phase> =>
+  phases.map((phase, i) => ({
+    ...phase,
+    skip: (o: Obs, m: Memory) => {
+      if (i === 0) m[key] = cond(o, m) ? 1 : 0
+      return m[key] !== 1
+    }
+  }))
+
+/**
+ * Start of every plan: a previous subtask may have left the hand low or inside the cabinet. Back out of the cabinet
+ * (y ≤ −0.06) at the current height, then rise to a travel height, fingers pointing down.
+ */
+const clearPhases = (grip: (o: Obs) => 1 | -1): Array<Phase> => [
+  ...when("mustBackOut", (o) => o.tcp[1] > -0.03 && o.tcp[2] < 0.62, [
+    {
+      name: "back-out",
+      enter: (o, m) => remember(m, "clear", o.tcp),
+      target: (o, m) => {
+        const c = recall(m, "clear")
+        return { pos: [c[0], -0.07, c[2] + 0.01], yaw: o.euler[2], pitch: o.euler[1], roll: o.euler[0], grip: grip(o), gain: 0.5, speed: 0.6 }
+      },
+      until: (o, m, steps, t) => settled(o, m, t, 0.015) || steps >= 40
+    }
+  ]),
+  ...when("mustRise", (o) => o.tcp[2] < 0.53 || Math.abs(o.euler[1]) > 0.2, [
+    {
+      name: "rise",
+      enter: (o, m) => remember(m, "clear", o.tcp),
+      target: (o, m) => {
+        const c = recall(m, "clear")
+        return { pos: [c[0], c[1], Math.max(c[2], 0.56)], yaw: o.euler[2], grip: grip(o), gain: 0.5, speed: 0.6 }
+      },
+      until: (o, m, steps, t) => settled(o, m, t, 0.015) || steps >= 40
+    }
+  ])
+]
 
 /** Drawer: jaws turned along y, close on the handle bar, pull along −y (open) or push along +y (close). */
 const drawerPlan = (scene: SceneId, open: boolean): Array<Phase> => {
@@ -657,7 +724,7 @@ const planFor = (task: TaskName, scene: SceneId): Array<Phase> => {
   if (color !== undefined) {
     if (task.startsWith("rotate_")) return rotatePlan(color, task.endsWith("_left") ? "left" : "right")
     if (task.startsWith("push_")) return pushPlan(scene, color, task.endsWith("_left") ? "left" : "right")
-    return liftPlan(color, task.endsWith("_table") ? "table" : task.endsWith("_slider") ? "slider" : "drawer")
+    return liftPlan(scene, color, task.endsWith("_table") ? "table" : task.endsWith("_slider") ? "slider" : "drawer")
   }
   switch (task) {
     case "move_slider_left":
@@ -697,7 +764,8 @@ const planFor = (task: TaskName, scene: SceneId): Array<Phase> => {
  * @category constructors
  */
 export const makeExpert = (task: TaskName, scene: SceneId = "D"): Expert => {
-  const plan = planFor(task, scene)
+  // Keep the gripper as it is while clearing (a held block stays held for place/stack tasks).
+  const plan = [...clearPhases((o) => o.gripper), ...planFor(task, scene)]
   let index = 0
   let steps = 0
   let entered = false
@@ -714,12 +782,17 @@ export const makeExpert = (task: TaskName, scene: SceneId = "D"): Expert => {
       tcp: [robotObs[0]!, robotObs[1]!, robotObs[2]!],
       euler: [robotObs[3]!, robotObs[4]!, robotObs[5]!],
       width: robotObs[6]!,
+      gripper: robotObs[14]! > 0 ? 1 : -1,
       scene: sceneObs
     }
     // Advance through finished phases (at most the whole plan once per step).
     for (let guard = 0; guard < plan.length; guard++) {
       const phase = plan[index]!
       if (!entered) {
+        if (index < plan.length - 1 && phase.skip?.(o, memory)) {
+          index++
+          continue
+        }
         phase.enter?.(o, memory)
         entered = true
         steps = 0
