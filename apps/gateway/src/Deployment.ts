@@ -167,7 +167,11 @@ export class Deployment {
   }
 
   private async request(message: ToWorker & { id: number }, timeoutMs: number): Promise<FromWorker & { type: "ok" }> {
-    const handle = this.handle ?? (await this.ensureStarted(), this.handle!)
+    if (this.handle === undefined) await this.ensureStarted()
+    const handle = this.handle
+    if (handle === undefined) {
+      throw new GatewayError({ reason: "DeploymentCrashed", message: `policy '${this.id}' stopped while starting; retry` })
+    }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         handle.pending.delete(message.id)

@@ -30,7 +30,12 @@ const deploymentId = (gateway: Gateway, url: string | undefined): string | undef
   const path = new URL(url ?? "/", "http://gateway").pathname
   if (path === "/" || path === "/ws" || path === "/ws/") return gateway.defaultDeployment
   const match = /^\/ws\/([^/]+)\/?$/.exec(path)
-  return match === null ? undefined : decodeURIComponent(match[1]!)
+  if (match === null) return undefined
+  try {
+    return decodeURIComponent(match[1]!)
+  } catch {
+    return undefined
+  }
 }
 
 /**

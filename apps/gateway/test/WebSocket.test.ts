@@ -108,10 +108,40 @@ describe("openpi WebSocket", () => {
     await conn.close()
   })
 
+  it("answers 100 generated hostile frames each with a text error frame and 1011, then still serves", async () => {
+    let seed = 7
+    const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff)
+    const valid = encode({ "observation/state": NdArray.fromFloat32(new Float32Array(15), [15]), prompt: "x" })
+    const frames: Array<Uint8Array | string> = Array.from({ length: 100 }, (_, i) => {
+      switch (i % 5) {
+        case 0:
+          return new Uint8Array(Array.from({ length: 1 + Math.floor(rand() * 64) }, () => Math.floor(rand() * 256)))
+        case 1:
+          return valid.subarray(0, Math.floor(rand() * (valid.length - 1)))
+        case 2:
+          return encode(["observation/state", 1, null, rand()][Math.floor(rand() * 4)])
+        case 3:
+          return new Uint8Array([...new Array(40 + Math.floor(rand() * 200)).fill(0x91), 0xc0])
+        default:
+          return encode({ "observation/state": new NdArray(new Uint8Array(8), "<f4", [15]), prompt: "x" })
+      }
+    })
+    const results = await Promise.all(frames.map((f) => rawExchange(`ws://127.0.0.1:${gw.port}/ws/mock`, [f])))
+    for (const r of results) {
+      expect(r.code).toBe(1011)
+      expect(r.messages[1]?.binary).toBe(false)
+      expect(r.messages[1]?.data.toString()).toMatch(/^GatewayError\((InvalidJson|InvalidField)\): /)
+    }
+    const conn = await OpenpiConnection.open(`ws://127.0.0.1:${gw.port}/ws/mock`, { apiKey: KEY })
+    expect(((await conn.infer({ "observation/state": robotObs(), prompt: "x" }))["actions"] as NdArray).shape).toEqual([4, 7])
+    await conn.close()
+  })
+
   it("refuses upgrades without a key (401) or for unknown policies (404)", async () => {
     await expect(OpenpiConnection.open(`ws://127.0.0.1:${gw.port}/ws/mock`)).rejects.toMatchObject({ status: 401, code: "Unauthorized" })
     await expect(OpenpiConnection.open(`ws://127.0.0.1:${gw.port}/ws/nope`, { apiKey: KEY })).rejects.toMatchObject({ status: 404, code: "PolicyNotFound" })
     await expect(OpenpiConnection.open(`ws://127.0.0.1:${gw.port}/elsewhere`, { apiKey: KEY })).rejects.toMatchObject({ status: 404 })
+    await expect(OpenpiConnection.open(`ws://127.0.0.1:${gw.port}/ws/%E0%A4%A`, { apiKey: KEY })).rejects.toMatchObject({ status: 404 })
     const plain = await fetch(`${gw.url}/ws/mock`, { headers: { authorization: `Bearer ${KEY}` } })
     expect(plain.status).toBe(426)
   })
