@@ -35,6 +35,8 @@ export interface EpisodeRecord {
   readonly failedTask?: TaskName
   /** Failed subtasks over all attempts played (for success-rate reports). */
   readonly failures: ReadonlyArray<TaskName>
+  /** Set when the recorded (camera) pass ended with fewer successes than its dry pass (should not happen: the physics is deterministic). */
+  readonly diverged?: true
   readonly wallMs: number
 }
 
@@ -179,6 +181,7 @@ export const runEpisode = (table: PlayTable, plan: EpisodePlan, dir: string, onF
     attempt: best!.attempt,
     ...(best!.failedTask !== undefined ? { failedTask: best!.failedTask } : {}),
     failures,
+    ...(live.annotations.length !== best!.successes ? { diverged: true as const } : {}),
     wallMs: Date.now() - started
   }
 }

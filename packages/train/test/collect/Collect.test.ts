@@ -87,6 +87,10 @@ describe("robovla collect (2 episodes × 2 tasks, cameras, 1 worker)", () => {
     expect(frame.robot_obs!.shape).toEqual([15])
     expect(frame.scene_obs!.shape).toEqual([24])
     expect(progress.at(-1)).toMatch(/episodes 2\/2/)
+    for (const name of fs.readdirSync(path.join(out, "training", ".collect"))) {
+      const record: EpisodeRecord = JSON.parse(fs.readFileSync(path.join(out, "training", ".collect", name), "utf8"))
+      expect(record.diverged).toBeUndefined()
+    }
   })
 
   it("stores actions = next frame's TCP pose + gripper and rel_actions = toRelativeAction(actions, robot_obs)", () => {
