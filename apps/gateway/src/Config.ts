@@ -55,6 +55,10 @@ export const DeploymentSpec = Schema.Struct({
   timeoutMs: Schema.optionalKey(PositiveInt),
   loadTimeoutMs: Schema.optionalKey(PositiveInt),
   idleTimeoutMs: Schema.optionalKey(PositiveInt),
+  /** Open sessions (REST and WebSocket) at most; then 503. */
+  maxSessions: Schema.optionalKey(PositiveInt),
+  /** A REST session unused this long is dropped (404 afterwards). */
+  sessionIdleMs: Schema.optionalKey(PositiveInt),
   preload: Schema.optionalKey(Schema.Boolean)
 })
 
@@ -107,6 +111,8 @@ export interface ResolvedDeployment {
   readonly timeoutMs: number
   readonly loadTimeoutMs: number
   readonly idleTimeoutMs: number
+  readonly maxSessions: number
+  readonly sessionIdleMs: number
   readonly preload: boolean
 }
 
@@ -179,6 +185,8 @@ export const resolveDeployment = (spec: DeploymentSpec): ResolvedDeployment => {
     timeoutMs: spec.timeoutMs ?? 30_000,
     loadTimeoutMs: spec.loadTimeoutMs ?? 120_000,
     idleTimeoutMs: spec.idleTimeoutMs ?? 15 * 60_000,
+    maxSessions: spec.maxSessions ?? 1024,
+    sessionIdleMs: spec.sessionIdleMs ?? 10 * 60_000,
     preload: spec.preload ?? false
   }
 }

@@ -62,8 +62,8 @@ export type DeploymentState = "cold" | "starting" | "warm" | "failed"
 export class Deployment {
   state: DeploymentState = "cold"
   metadata: PolicyMetadata | undefined
-  /** Session id → pinned (a WebSocket connection holds it, so idle unload waits). */
-  readonly sessions = new Map<string, { pinned: boolean }>()
+  /** Session id → pinned (a WebSocket connection holds it, so idle unload waits) and when it was last used. */
+  readonly sessions = new Map<string, { pinned: boolean; lastUsed: number }>()
   private handle: WorkerHandle | undefined
   private starting: Promise<WorkerHandle> | undefined
   private readonly queue: Array<QueuedCall> = []
@@ -196,9 +196,15 @@ export class Deployment {
   /** Opens a session: one `Policy` instance in the worker with its own history. */
   async createSession(pinned = false): Promise<string> {
     await this.ensureStarted()
+    if (this.sessions.size >= this.config.maxSessions) this.expireSessions()
+    if (this.sessions.size >= this.config.maxSessions) {
+      this.metrics.error("too_many_sessions")
+      throw new GatewayError({ reason: "Overloaded", message: `policy '${this.id}' has ${this.sessions.size} open sessions (the limit)`, retryAfter: 5 })
+    }
     const sid = randomUUID()
     await this.request({ type: "session", id: this.nextRequestId++, sid }, this.config.timeoutMs)
-    this.sessions.set(sid, { pinned })
+    this.sessions.set(sid, { pinned, lastUsed: performance.now() })
+    this.scheduleExpiry()
     this.touch()
     return sid
   }
@@ -210,16 +216,47 @@ export class Deployment {
   }
 
   dropSession(sid: string): boolean {
-    const had = this.sessions.delete(sid)
-    if (had && this.handle !== undefined) this.handle.worker.postMessage({ type: "drop", sid } satisfies ToWorker)
+    const had = this.forget(sid)
     this.touch()
     return had
   }
 
+  private forget(sid: string): boolean {
+    const had = this.sessions.delete(sid)
+    if (had && this.handle !== undefined) this.handle.worker.postMessage({ type: "drop", sid } satisfies ToWorker)
+    return had
+  }
+
+  /** Checks that a session exists and marks it used. */
   requireSession(sid: string): void {
-    if (!this.sessions.has(sid)) {
-      throw new GatewayError({ reason: "SessionNotFound", message: `no session '${sid}' on policy '${this.id}' (sessions end when a policy unloads or restarts)` })
+    const session = this.sessions.get(sid)
+    if (session === undefined) {
+      throw new GatewayError({
+        reason: "SessionNotFound",
+        message: `no session '${sid.slice(0, 64)}' on policy '${this.id}' (sessions end when deleted, idle for ${this.config.sessionIdleMs} ms, or when the policy unloads or restarts)`
+      })
     }
+    session.lastUsed = performance.now()
+  }
+
+  private expiryTimer: NodeJS.Timeout | undefined
+
+  /** Drops REST sessions unused for `sessionIdleMs` (WebSocket sessions live as long as their connection). */
+  private expireSessions(): void {
+    const cutoff = performance.now() - this.config.sessionIdleMs
+    for (const [sid, session] of this.sessions) if (!session.pinned && session.lastUsed < cutoff) this.forget(sid)
+  }
+
+  private scheduleExpiry(): void {
+    if (this.expiryTimer !== undefined) return
+    this.expiryTimer = setInterval(() => {
+      this.expireSessions()
+      if (this.sessions.size === 0) {
+        clearInterval(this.expiryTimer)
+        this.expiryTimer = undefined
+      }
+    }, Math.max(50, Math.min(60_000, this.config.sessionIdleMs / 2)))
+    this.expiryTimer.unref()
   }
 
   /** Queues one call; the batcher sends it with others that arrive within the batch window. */
@@ -314,6 +351,7 @@ export class Deployment {
   /** Removes the deployment for good: fails queued calls and stops the worker. */
   async stop(): Promise<void> {
     this.stopped = true
+    if (this.expiryTimer !== undefined) clearInterval(this.expiryTimer)
     if (this.idleTimer !== undefined) clearTimeout(this.idleTimer)
     if (this.windowTimer !== undefined) clearTimeout(this.windowTimer)
     for (const call of this.queue.splice(0)) call.reject(new GatewayError({ reason: "Draining", message: "the policy is shutting down", retryAfter: 5 }))

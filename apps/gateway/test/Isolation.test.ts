@@ -158,6 +158,24 @@ describe("lifecycle and batching", () => {
     }
   })
 
+  it("limits open sessions (503) and expires idle REST sessions (404)", async () => {
+    const gw = await start({ deployments: [{ id: "mock", kind: "mock", maxSessions: 2, sessionIdleMs: 200, preload: true }] })
+    try {
+      const open = () => post(`${gw.url}/v1/policies/mock/sessions`, {})
+      const a = (await json(await open())).session_id
+      expect((await open()).status).toBe(201)
+      const third = await open()
+      expect(third.status).toBe(503)
+      expect((await json(third)).error.code).toBe("Overloaded")
+      await new Promise((r) => setTimeout(r, 600))
+      const stale = await post(`${gw.url}/v1/policies/mock/sessions/${a}/act`, validBody())
+      expect(stale.status).toBe(404)
+      expect((await open()).status).toBe(201)
+    } finally {
+      await gw.drain()
+    }
+  })
+
   it("refuses calls beyond the queue limit with 503 and Retry-After", async () => {
     const gw = await start({ deployments: [{ id: "mock", kind: "mock", latencyMs: 200, maxBatch: 1, batchWindowMs: 0, maxQueue: 2, preload: true }] })
     try {
