@@ -207,6 +207,10 @@ const pickPhases = (
   const pitch = (m: Memory): number => (tilt === 0 ? 0 : -tilt * Math.sign(Math.sin(m.yaw!)))
   return [
     moveTo("open", (o) => ({ pos: o.tcp, yaw: o.euler[2], grip: 1 }), 1, 4),
+    // Into the cabinet only from straight in front of the block, at a height that clears the door handle.
+    ...when("travel", (o) => tilt !== 0 && Math.hypot(o.tcp[0] - blockPos(o, color)[0], o.tcp[1] - blockPos(o, color)[1]) > 0.06, [
+      moveTo("travel", (o) => ({ pos: [blockPos(o, color)[0], -0.06, 0.64], yaw: graspYaw(blockYaw(o, color), NEUTRAL_YAW), grip: 1 }), 0.02, 80)
+    ]),
     {
       name: "above",
       enter: (o, m) => {
@@ -375,6 +379,7 @@ const doorPhases = (scene: SceneId, direction: (m: Memory) => "left" | "right", 
   const goal = (m: Memory): number =>
     direction(m) === "left" ? Math.min(SCENES[scene].doorTravel, m.q0! + distance) : Math.max(0, m.q0! - distance)
   return [
+    moveTo("door-travel", (o) => ({ pos: add(grabZ(handle(o)), [0, -0.05, 0.1]), yaw: NEUTRAL_YAW, grip: 1 }), 0.02, 80),
     {
       name: "door-above",
       enter: (o, m) => {
