@@ -33,10 +33,11 @@ export interface RolloutOptions {
   readonly resetState: (chain: ChainSpec) => { readonly robotObs?: ArrayLike<number>; readonly sceneObs: ArrayLike<number> }
   readonly instructionFor: (task: string) => string
   readonly checkTask: (task: string, start: SimInfo, now: SimInfo) => boolean
-  /** Called with each step's observation when recording a video of this chain. */
-  readonly onFrame?: ((frame: { readonly subtask: number; readonly step: number; readonly instruction: string; readonly observation: ObservationFrame }) => void) | undefined
-  /** Render cameras for recording even when the policy needs none. */
-  readonly recordCameras?: boolean
+  /**
+   * Called at each step when recording a video of this chain. `staticImage()` renders the static camera (or
+   * reuses the policy's frame), so a recorder that keeps every k-th frame only pays for those.
+   */
+  readonly onFrame?: ((frame: { readonly subtask: number; readonly step: number; readonly instruction: string; readonly staticImage: () => ObservationFrame["rgbStatic"] }) => void) | undefined
 }
 
 const validChunk = (value: unknown): value is ReadonlyArray<Action7> =>
@@ -65,10 +66,8 @@ const classify = (cause: Cause.Cause<SdkError | unknown>): Failure => {
 export const runChain = async (world: RolloutWorld, policy: PolicyService, chain: ChainSpec, options: RolloutOptions): Promise<ChainResult> => {
   const started = performance.now()
   const inputs = policy.metadata.inputs
-  const cameras = {
-    rgbStatic: inputs.rgbStatic || (options.recordCameras === true && options.onFrame !== undefined),
-    rgbGripper: inputs.rgbGripper
-  }
+  const cameras = { rgbStatic: inputs.rgbStatic, rgbGripper: inputs.rgbGripper }
+  const renderStatic = () => world.observe({ rgbStatic: true }).rgbStatic
   const subtasks: Array<SubtaskResult> = []
   let steps = 0
   let completed = 0
@@ -91,7 +90,7 @@ export const runChain = async (world: RolloutWorld, policy: PolicyService, chain
     for (let step = 0; step < options.maxSteps && result === undefined; step++) {
       if (queue.length === 0) {
         const observation = world.observe(cameras)
-        options.onFrame?.({ subtask: s, step, instruction, observation })
+        options.onFrame?.({ subtask: s, step, instruction, staticImage: () => observation.rgbStatic ?? renderStatic() })
         const exit = await Effect.runPromiseExit(
           policy.act(observation, instruction).pipe(
             Effect.timeoutOrElse({
@@ -109,8 +108,8 @@ export const runChain = async (world: RolloutWorld, policy: PolicyService, chain
           break
         }
         queue = exit.value.slice(0, Math.max(1, options.actionsPerQuery)) as Array<Action7>
-      } else if (options.onFrame !== undefined) {
-        options.onFrame({ subtask: s, step, instruction, observation: world.observe(cameras) })
+      } else {
+        options.onFrame?.({ subtask: s, step, instruction, staticImage: renderStatic })
       }
       const action = queue.shift()!
       try {

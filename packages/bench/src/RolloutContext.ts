@@ -65,12 +65,11 @@ export const makeRolloutContext = async (setup: WorkerSetup): Promise<RolloutCon
         resetState: (c) => ({ robotObs: EVAL_ROBOT_OBS, sceneObs: sceneObsForState(c.initialState as SymbolicState, setup.scene as SceneId) }),
         instructionFor: (task) => instructions?.[task] ?? instructionFor(task as TaskName, "eval"),
         checkTask: (task, start, now) => checkTask(task as TaskName, start, now),
-        recordCameras: record,
         onFrame: record
-          ? ({ step, instruction, observation }) => {
-            if (step % setup.videoStride === 0 && observation.rgbStatic) {
-              frames.push({ rgb: downsample(observation.rgbStatic, setup.videoSize), size: setup.videoSize, caption: instruction })
-            }
+          ? ({ step, instruction, staticImage }) => {
+            if (step % setup.videoStride !== 0) return
+            const image = staticImage()
+            if (image) frames.push({ rgb: downsample(image, setup.videoSize), size: setup.videoSize, caption: instruction })
           }
           : undefined
       })
