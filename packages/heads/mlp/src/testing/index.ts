@@ -17,7 +17,7 @@ import "@tensorflow/tfjs-core/dist/register_all_gradients.js"
 import type { FloatTensor, HeadDimensions } from "@robovla/sdk"
 import { ComputeEngine, Safetensors, SdkError } from "@robovla/sdk"
 import { Effect, Exit, Scope } from "effect"
-import { describe, expect, it } from "vitest"
+import { bench, describe, expect, it } from "vitest"
 import { makeRng } from "../shared/Rng.ts"
 import type { TfPolicyHead } from "../shared/TfHead.ts"
 
@@ -373,5 +373,44 @@ export const headContractTests = <C>(options: HeadContractOptions<C>): void => {
         tf.dispose([x, labels.arm, labels.gripper, labels.mask])
       })
     })
+  })
+}
+
+/**
+ * Registers a vitest `bench` of one Adam step (forward, loss, backward, update) on a (batch, W) window, for a
+ * head's `bench/train.bench.ts` (`vitest bench --run`; vitest resolves the gradient registration tfjs needs).
+ *
+ * @since 0.1.0
+ * @category bench
+ */
+export const benchTrainStep = <C>(options: {
+  readonly label: string
+  readonly make: MakeHead<C>
+  readonly config: C
+  readonly dimensions: HeadDimensions
+  readonly batch: number
+  readonly iterations: number
+}): void => {
+  const { batch, dimensions } = options
+  const { chunkSize, inputSize, latent, windowSize } = dimensions
+  let state: { head: TfPolicyHead; step: () => void } | undefined
+  const setup = async () => {
+    if (state !== undefined) return
+    await useBackend()
+    const { head } = await openHead(options.make, options.config, dimensions)
+    const x = tf.tensor4d(randomTensor(1, [batch, windowSize, latent, inputSize]).data, [batch, windowSize, latent, inputSize])
+    const labels = fakeLabels(2, batch, windowSize, chunkSize)
+    const optimizer = tf.train.adam(1e-4)
+    const variables = head.variables() as Array<tf.Variable>
+    state = {
+      head,
+      step: () => optimizer.minimize(() => head.loss(head.predictTensors(x, { training: true }), labels, labels.mask).loss, false, variables)?.dispose()
+    }
+  }
+  bench(options.label, () => state!.step(), {
+    iterations: options.iterations,
+    warmupIterations: 1,
+    time: 0,
+    setup
   })
 }
