@@ -133,9 +133,12 @@ const PLACE_TILT = 0.3
 /** Yaw of the neutral pose; staying near it keeps joint 7 far from its limits. */
 const NEUTRAL_YAW = 1.5
 
-/** Reached: position within `tol` metres and yaw within 0.08 rad. */
+/** Reached: position within `tol` metres and every Euler angle within 0.08 rad. */
 const near = (o: Obs, t: Target, tol: number): boolean =>
-  dist(o.tcp, t.pos) < tol && Math.abs(wrap(t.yaw - o.euler[2])) < 0.08
+  dist(o.tcp, t.pos) < tol &&
+  Math.abs(wrap(t.yaw - o.euler[2])) < 0.08 &&
+  Math.abs(wrap((t.pitch ?? 0) - o.euler[1])) < 0.08 &&
+  Math.abs(wrap((t.roll ?? DOWN_ROLL) - o.euler[0])) < 0.08
 
 /** The relative action that drives the TCP toward `t`. */
 const actionToward = (o: Obs, t: Target): Action7 => {
@@ -215,6 +218,9 @@ const pickPhases = (
       name: "above",
       enter: (o, m) => {
         m.yaw = graspYaw(blockYaw(o, color), preferredYaw(m))
+        // In the compartment the hand (±10 cm along the jaws) must not swing into the side walls: keep the jaws
+        // within 0.12 rad of world x; closing squares a slightly rotated block up.
+        if (tilt !== 0) m.yaw = Math.PI / 2 + Math.max(-0.12, Math.min(0.12, wrap(m.yaw - Math.PI / 2)))
         m.pitch = pitch(m)
       },
       target: (o, m) => ({ pos: add(blockPos(o, color), back), yaw: m.yaw!, pitch: m.pitch!, grip: 1 }),
