@@ -12,7 +12,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Effect, Schema, type Scope } from "effect"
-import { makeVlaPolicyModel, type VlaPolicyModel } from "./assembly/VlaPolicyModel.ts"
+import { ACTION_TOKEN_TENSOR_NAME, assemblyConfigFromVla, makeVlaPolicyModel, type VlaPolicyModel } from "./assembly/VlaPolicyModel.ts"
 import { selectBackend } from "./ComputeEngine.ts"
 import { decodeEffect } from "./internal/schemaDecode.ts"
 import { loadBackbonePlugin, loadHeadPlugin, makePlugin } from "./PluginLoader.ts"
@@ -72,8 +72,8 @@ const readCheckpoint = (dir: string): Effect.Effect<{ spec: PolicyModelSpec; act
     let actionToken: Float32Array | undefined
     if (fs.existsSync(tokenFile)) {
       const tensors = yield* readSafetensorsFile(tokenFile)
-      const token = tensors.tensors.get("action_token")
-      if (token === undefined) return yield* new SdkError({ reason: "CorruptFile", message: `${tokenFile} has no tensor "action_token"`, subject: tokenFile })
+      const token = tensors.tensors.get(ACTION_TOKEN_TENSOR_NAME)
+      if (token === undefined) return yield* new SdkError({ reason: "CorruptFile", message: `${tokenFile} has no tensor "${ACTION_TOKEN_TENSOR_NAME}"`, subject: tokenFile })
       actionToken = Float32Array.from(token.data as ArrayLike<number>)
     }
     return { spec, actionToken }
@@ -94,10 +94,10 @@ export const loadPolicyModel = (input: unknown): Effect.Effect<VlaPolicyModel, S
     const backboneName = spec.backbone ?? (spec.onnx !== undefined ? ONNX_BACKBONE : undefined)
     if (backboneName === undefined) return yield* new SdkError({ reason: "InvalidInput", message: "policy spec names no backbone (or onnx folder)", subject: "backbone" })
     if (spec.head === undefined) return yield* new SdkError({ reason: "InvalidInput", message: "policy spec names no head", subject: "head" })
+    const vla = yield* decodeVlaConfig(spec.vla ?? {}, { allowUnknownKeys: true })
     const from = spec.from === undefined ? {} : { from: spec.from }
     const backbonePlugin = yield* loadBackbonePlugin(backboneName, from)
     const headPlugin = yield* loadHeadPlugin(spec.head, from)
-    const vla = yield* decodeVlaConfig(spec.vla ?? {}, { allowUnknownKeys: true })
     const backboneConfig = spec.backboneConfig ?? (spec.onnx !== undefined ? { modelDir: spec.onnx } : undefined)
     // tfjs plugins need an engine before they make tensors; selecting one is idempotent.
     yield* Effect.tryPromise({
@@ -105,15 +105,7 @@ export const loadPolicyModel = (input: unknown): Effect.Effect<VlaPolicyModel, S
       catch: (cause) => (cause instanceof SdkError ? cause : new SdkError({ reason: "EngineUnavailable", message: `no tfjs backend: ${String(cause)}`, cause }))
     })
     const backbone = yield* makePlugin(backbonePlugin, backboneConfig)
-    const assembly = {
-      historyType: vla.act_head.history_type,
-      windowSize: vla.act_head.history_type === "one_step" ? 1 : vla.window_size,
-      chunkSize: vla.fwd_pred_next_n,
-      latent: vla.act_head.latent,
-      useGripperCamera: vla.use_hand_rgb,
-      normalization: { min: vla.norm_min, max: vla.norm_max },
-      name: spec.name ?? `${backbonePlugin.name}+${headPlugin.name}`
-    } as const
+    const assembly = { ...assemblyConfigFromVla(vla), name: spec.name ?? `${backbonePlugin.name}+${headPlugin.name}` }
     const head = yield* makePlugin(headPlugin, spec.headConfig, {
       inputSize: backbone.hiddenSize,
       windowSize: assembly.windowSize,
