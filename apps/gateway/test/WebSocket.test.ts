@@ -157,3 +157,18 @@ describe("openpi WebSocket", () => {
     await conn.close()
   })
 })
+
+describe("openpi WebSocket rate limit", () => {
+  it("counts every message against the key's bucket: over it, a RateLimited error frame and 1011", async () => {
+    const gw = await start({ deployments: [{ id: "mock", kind: "mock", preload: true }], rateLimit: { requestsPerSecond: 0.1, burst: 4 } })
+    try {
+      const conn = await OpenpiConnection.open(`ws://127.0.0.1:${gw.port}/`)
+      const obs = { "observation/state": robotObs(), prompt: "x" }
+      // The upgrade took one token; three messages fit, the fourth does not.
+      for (let i = 0; i < 3; i++) expect(((await conn.infer(obs))["actions"] as NdArray).shape).toEqual([4, 7])
+      await expect(conn.infer(obs)).rejects.toThrow(/RateLimited/)
+    } finally {
+      await gw.drain()
+    }
+  })
+})
