@@ -422,7 +422,8 @@ const clearPhases = (grip: (o: Obs) => 1 | -1): Array<Phase> => [
       enter: (o, m) => remember(m, "clear", o.tcp),
       target: (o, m) => {
         const c = recall(m, "clear")
-        return { pos: [c[0], -0.07, c[2] + 0.01], yaw: o.euler[2], pitch: o.euler[1], roll: o.euler[0], grip: grip(o), gain: 0.5, speed: 0.6 }
+        // Back along the (possibly leaning) fingers: out of the compartment and a little up.
+        return { pos: [c[0], Math.min(-0.07, c[1] - 0.12), c[2] + 0.05], yaw: o.euler[2], pitch: o.euler[1], roll: o.euler[0], grip: grip(o), gain: 0.5, speed: 0.6 }
       },
       until: (o, m, steps, t) => settled(o, m, t, 0.015) || steps >= 40
     }
@@ -711,10 +712,11 @@ const pushIntoDrawerPlan = (scene: SceneId): Array<Phase> => {
       target: (o) => ({ pos: o.tcp, yaw: NEUTRAL_YAW, grip: -1 }),
       until: (_o, _m, steps) => steps >= 4
     },
-    moveTo("behind-above", (o) => ({ pos: add(behind(o), [0, 0, HOVER]), yaw: NEUTRAL_YAW, grip: -1 }), 0.015, 90),
+    // Fingers lean a little toward +y so the hand rides on the robot side, clear of the door handle.
+    moveTo("behind-above", (o) => ({ pos: add(behind(o), [0, 0, HOVER]), yaw: NEUTRAL_YAW, pitch: -PLACE_TILT, grip: -1 }), 0.015, 90),
     {
       name: "behind",
-      target: (o) => ({ pos: behind(o), yaw: NEUTRAL_YAW, grip: -1, gain: 0.7 }),
+      target: (o) => ({ pos: behind(o), yaw: NEUTRAL_YAW, pitch: -PLACE_TILT, grip: -1, gain: 0.7, speed: 0.6, guard: 0.008 }),
       until: (o, m, steps, t) => {
         const done = near(o, t, 0.008) || steps >= 50
         if (done) remember(m, "push", t.pos)
@@ -723,7 +725,7 @@ const pushIntoDrawerPlan = (scene: SceneId): Array<Phase> => {
     },
     moveTo("push", (_o, m) => {
       const p = recall(m, "push")
-      return { pos: [p[0], -0.27, p[2]], yaw: NEUTRAL_YAW, grip: -1, gain: 0.5 }
+      return { pos: [p[0], -0.27, p[2]], yaw: NEUTRAL_YAW, pitch: -PLACE_TILT, grip: -1, gain: 0.5, speed: 0.5 }
     }, 0.01, 90),
     moveTo("up", (o) => ({ pos: [o.tcp[0], o.tcp[1], 0.56], yaw: NEUTRAL_YAW, grip: -1 }), 0.01, 40),
     idle(-1)
@@ -783,6 +785,9 @@ export const makeExpert = (task: TaskName, scene: SceneId = "D"): Expert => {
   let memory: Memory = {}
   const reset = (): void => {
     command = undefined
+    previous = undefined
+    elapsed = 0
+    stalled.fill(0)
     index = 0
     steps = 0
     entered = false
@@ -825,6 +830,10 @@ export const makeExpert = (task: TaskName, scene: SceneId = "D"): Expert => {
    * observation plus our own actions) and stop adding to an axis once it leads the measured pose by too much.
    */
   let command: Array<number> | undefined
+  let previous: Array<number> | undefined
+  const stalled = [0, 0, 0, 0, 0, 0]
+  /** Steps since reset: only early on can our estimate be off because of the previous subtask. */
+  let elapsed = 0
   const limitWindup = (o: Obs, a: Action7): Action7 => {
     const measured = [...o.tcp, ...o.euler]
     if (command === undefined) command = measured
@@ -835,6 +844,14 @@ export const makeExpert = (task: TaskName, scene: SceneId = "D"): Expert => {
       const lead = (x: number): number => (i < 3 ? x - measured[i]! : wrap(x - measured[i]!))
       // Re-anchor a lead that is already beyond the limit (e.g. after a collision): treat the measured pose as truth.
       if (Math.abs(lead(command[i]!)) > 2 * limit) command[i] = measured[i]! + Math.sign(lead(command[i]!)) * limit
+      // The estimate starts at the first observation, but a previous subtask may have left the env's target
+      // elsewhere. If we hold at the limit and the arm does not move, the estimate is off: re-anchor it.
+      const moved = previous === undefined ? Infinity : Math.abs(measured[i]! - previous[i]!)
+      stalled[i] = Math.abs(lead(command[i]!)) > 0.9 * limit && moved < (i < 3 ? 0.001 : 0.005) ? stalled[i]! + 1 : 0
+      if (stalled[i]! >= 6 && elapsed < 40) {
+        command[i] = measured[i]!
+        stalled[i] = 0
+      }
       const next = command[i]! + out[i]! * unit
       const l = lead(next)
       if (Math.abs(l) > limit && Math.sign(l) === Math.sign(out[i]!)) {
@@ -843,6 +860,8 @@ export const makeExpert = (task: TaskName, scene: SceneId = "D"): Expert => {
       }
       command[i] = command[i]! + out[i]! * unit
     }
+    previous = measured
+    elapsed++
     return out
   }
   return { task, reset, act, phase: () => plan[index]!.name }
