@@ -255,10 +255,10 @@ const releasePhases = (up = 0.08): Array<Phase> => [
   {
     name: "release",
     enter: (o, m) => remember(m, "release", o.tcp),
-    target: (_o, m) => ({ pos: recall(m, "release"), yaw: m.yaw ?? NEUTRAL_YAW, grip: 1 }),
+    target: (_o, m) => ({ pos: recall(m, "release"), yaw: m.yaw ?? NEUTRAL_YAW, roll: m.roll ?? DOWN_ROLL, pitch: m.pitch ?? 0, grip: 1 }),
     until: (_o, _m, steps) => steps >= 8
   },
-  moveTo("retreat", (_o, m) => ({ pos: add(recall(m, "release"), [0, 0, up]), yaw: m.yaw ?? NEUTRAL_YAW, grip: 1 }), 0.01, 60)
+  moveTo("retreat", (_o, m) => ({ pos: add(recall(m, "release"), [0, 0, up]), yaw: m.yaw ?? NEUTRAL_YAW, roll: m.roll ?? DOWN_ROLL, pitch: m.pitch ?? 0, grip: 1 }), 0.01, 60)
 ]
 
 /** Hold the last pose (the oracle ends the episode on success; this only runs when it did not yet). */
@@ -411,6 +411,9 @@ const when = (key: string, cond: (o: Obs, m: Memory) => boolean, phases: Array<P
     }
   }))
 
+/** Closed on something (a block): the fingers stopped before closing fully. */
+const holding = (o: Obs): boolean => o.gripper < 0 && o.width > 0.01
+
 /**
  * Start of every plan: a previous subtask may have left the hand low or inside the cabinet. Back out of the cabinet
  * (y ≤ −0.06) at the current height, then rise to a travel height, fingers pointing down.
@@ -428,13 +431,17 @@ const clearPhases = (grip: (o: Obs) => 1 | -1): Array<Phase> => [
       until: (o, m, steps, t) => settled(o, m, t, 0.015) || steps >= 40
     }
   ]),
-  ...when("mustRise", (o) => o.tcp[2] < 0.53 || Math.abs(o.euler[1]) > 0.2, [
+  ...when("mustRise", (o) => o.tcp[2] < 0.53 || (Math.abs(o.euler[1]) > 0.2 && !holding(o)), [
     {
       name: "rise",
-      enter: (o, m) => remember(m, "clear", o.tcp),
+      enter: (o, m) => {
+        remember(m, "clear", o.tcp)
+        m.clearRoll = holding(o) ? o.euler[0] : DOWN_ROLL
+        m.clearPitch = holding(o) ? o.euler[1] : 0
+      },
       target: (o, m) => {
         const c = recall(m, "clear")
-        return { pos: [c[0], c[1], Math.max(c[2], 0.56)], yaw: o.euler[2], grip: grip(o), gain: 0.5, speed: 0.6 }
+        return { pos: [c[0], c[1], Math.max(c[2], 0.56)], yaw: o.euler[2], roll: m.clearRoll!, pitch: m.clearPitch!, grip: grip(o), gain: 0.5, speed: 0.6 }
       },
       until: (o, m, steps, t) => settled(o, m, t, 0.015) || steps >= 40
     }
@@ -533,6 +540,9 @@ const switchPlan = (scene: SceneId, on: boolean): Array<Phase> => {
 }
 
 /** Carry the held block to `place` (block-centre target), lower it there and let go. */
+/** Orientation while carrying: the grasp yaw and the lean the block was picked with. */
+const held = (m: Memory) => ({ yaw: m.yaw!, roll: m.roll ?? DOWN_ROLL, pitch: m.pitch ?? 0 })
+
 const carryAndRelease = (place: (o: Obs, m: Memory) => V3, approachHeight: number, via?: (o: Obs, m: Memory) => V3): Array<Phase> => {
   // The TCP sits GRASP_DZ above the block centre while holding it.
   const tcpFor = (p: V3): V3 => [p[0], p[1], p[2] + GRASP_DZ]
@@ -541,16 +551,19 @@ const carryAndRelease = (place: (o: Obs, m: Memory) => V3, approachHeight: numbe
       name: "up",
       enter: (o, m) => {
         m.yaw = graspYaw(o.euler[2], NEUTRAL_YAW)
+        // Keep the hand's lean: a block picked with leaning fingers (from the cabinet) then stays level.
+        m.roll = o.euler[0]
+        m.pitch = o.euler[1]
         remember(m, "start", o.tcp)
       },
-      target: (o, m) => ({ pos: [o.tcp[0], o.tcp[1], Math.max(recall(m, "start")[2], approachHeight)], yaw: m.yaw!, grip: -1 }),
+      target: (o, m) => ({ pos: [o.tcp[0], o.tcp[1], Math.max(recall(m, "start")[2], approachHeight)], ...held(m), grip: -1 }),
       until: (o, _m, steps, t) => near(o, t, 0.015) || steps >= 40
     }
   ]
-  if (via) phases.push(moveTo("via", (o, m) => ({ pos: tcpFor(via(o, m)), yaw: m.yaw!, grip: -1, ...CARRY }), 0.015, 90))
-  phases.push(moveTo("over", (o, m) => ({ pos: tcpFor([place(o, m)[0], place(o, m)[1], approachHeight]), yaw: m.yaw!, grip: -1, ...CARRY }), 0.01, 90))
+  if (via) phases.push(moveTo("via", (o, m) => ({ pos: tcpFor(via(o, m)), ...held(m), grip: -1, ...CARRY }), 0.015, 90))
+  phases.push(moveTo("over", (o, m) => ({ pos: tcpFor([place(o, m)[0], place(o, m)[1], approachHeight]), ...held(m), grip: -1, ...CARRY }), 0.01, 90))
   phases.push(
-    moveTo("lower", (o, m) => ({ pos: tcpFor(place(o, m)), yaw: m.yaw!, grip: -1, ...CARRY, guard: 0.008 }), 0.006, 60),
+    moveTo("lower", (o, m) => ({ pos: tcpFor(place(o, m)), ...held(m), grip: -1, ...CARRY, guard: 0.008 }), 0.006, 60),
     ...releasePhases(0.0)
   )
   return phases
@@ -601,7 +614,8 @@ const placeInSliderPlan = (scene: SceneId): Array<Phase> => {
       name: "up",
       enter: (o, m) => {
         m.yaw = graspYaw(o.euler[2], NEUTRAL_YAW)
-        m.pitch = -PLACE_TILT * Math.sign(Math.sin(m.yaw))
+        // Keep a stronger lean the block was picked with (it then stays level), else lean a little.
+        m.pitch = Math.abs(o.euler[1]) > PLACE_TILT ? o.euler[1] : -PLACE_TILT * Math.sign(Math.sin(m.yaw))
         m.spotX = compartmentSpot(scene, o, heldBlock(o))
         remember(m, "start", o.tcp)
       },
