@@ -194,11 +194,63 @@ const remember = (m: Memory, key: string, v: ReadonlyArray<number>): void => {
 }
 const recall = (m: Memory, key: string): V3 => [m[`${key}0`]!, m[`${key}1`]!, m[`${key}2`]!]
 
+/** 2-D oriented rectangle: centre, unit axis, half extents along the axis and across it. */
+interface Rect {
+  readonly c: readonly [number, number]
+  readonly a: readonly [number, number]
+  readonly ha: number
+  readonly hb: number
+}
+const rectsOverlap = (r: Rect, q: Rect): boolean => {
+  const axes = [r.a, [-r.a[1], r.a[0]] as const, q.a, [-q.a[1], q.a[0]] as const]
+  const d = [q.c[0] - r.c[0], q.c[1] - r.c[1]]
+  const radius = (x: Rect, n: readonly [number, number]): number =>
+    x.ha * Math.abs(x.a[0] * n[0] + x.a[1] * n[1]) + x.hb * Math.abs(-x.a[1] * n[0] + x.a[0] * n[1])
+  return axes.every((n) => Math.abs(d[0]! * n[0] + d[1]! * n[1]) <= radius(r, n) + radius(q, n))
+}
+
+/**
+ * Where along its long axis to grasp a block so that neither open finger lands on a neighbouring block (blocks
+ * pushed next to each other): the offset (m, along the block's local x) closest to the centre that keeps both finger
+ * footprints 4 mm clear of every other block at the same height.
+ */
+const graspOffset = (scene: SceneId, o: Obs, color: BlockColor, yaw: number): number => {
+  const c = blockPos(o, color)
+  const by = blockYaw(o, color)
+  const a: [number, number] = [Math.cos(by), Math.sin(by)]
+  const j: [number, number] = [Math.sin(yaw), -Math.cos(yaw)]
+  const length = SCENES[scene].blockLength[color]
+  const others: Array<Rect> = (["red", "blue", "pink"] as const)
+    .filter((k) => k !== color && Math.abs(blockPos(o, k)[2] - c[2]) < 0.03)
+    .map((k) => {
+      const p = blockPos(o, k)
+      const y = blockYaw(o, k)
+      return { c: [p[0], p[1]], a: [Math.cos(y), Math.sin(y)], ha: SCENES[scene].blockLength[k] / 2, hb: 0.02 }
+    })
+  if (others.length === 0) return 0
+  const clear = (u: number): boolean =>
+    [1, -1].every((side) => {
+      const f: Rect = {
+        c: [c[0] + u * a[0] + side * 0.0505 * j[0], c[1] + u * a[1] + side * 0.0505 * j[1]],
+        a: j,
+        ha: 0.0105 + 0.004,
+        hb: 0.0115 + 0.004
+      }
+      return others.every((q) => !rectsOverlap(f, q))
+    })
+  const max = Math.max(0, length / 2 - 0.014)
+  for (let k = 0; k * 0.004 <= max + 1e-9; k++) {
+    for (const u of k === 0 ? [0] : [k * 0.004, -k * 0.004]) if (Math.abs(u) <= max && clear(u)) return u
+  }
+  return 0
+}
+
 /**
  * Pick a block: hover above it with the jaws across its section, descend, close, lift by `lift` metres.
  * Leaves memory `grasp` (TCP position at grasp) and `yaw` (grasp yaw).
  */
 const pickPhases = (
+  scene: SceneId,
   color: BlockColor,
   lift: number,
   preferredYaw: (m: Memory) => number = () => NEUTRAL_YAW,
@@ -208,6 +260,10 @@ const pickPhases = (
   // stays in front of the cabinet's slanted face.
   const back: V3 = [0, -Math.sin(tilt) * HOVER, Math.cos(tilt) * HOVER]
   const pitch = (m: Memory): number => (tilt === 0 ? 0 : -tilt * Math.sign(Math.sin(m.yaw!)))
+  const graspPoint = (o: Obs, m: Memory): V3 => {
+    const y = blockYaw(o, color)
+    return add(blockPos(o, color), [m.graspU! * Math.cos(y), m.graspU! * Math.sin(y), 0])
+  }
   return [
     moveTo("open", (o) => ({ pos: o.tcp, yaw: o.euler[2], grip: 1 }), 1, 4),
     // Into the cabinet only from straight in front of the block, at a height that clears the door handle.
@@ -222,14 +278,15 @@ const pickPhases = (
         // within 0.12 rad of world x; closing squares a slightly rotated block up.
         if (tilt !== 0) m.yaw = Math.PI / 2 + Math.max(-0.12, Math.min(0.12, wrap(m.yaw - Math.PI / 2)))
         m.pitch = pitch(m)
+        m.graspU = graspOffset(scene, o, color, m.yaw)
       },
-      target: (o, m) => ({ pos: add(blockPos(o, color), back), yaw: m.yaw!, pitch: m.pitch!, grip: 1 }),
+      target: (o, m) => ({ pos: add(graspPoint(o, m), back), yaw: m.yaw!, pitch: m.pitch!, grip: 1 }),
       until: (o, m, steps, t) => settled(o, m, t, 0.006) || steps >= 90
     },
     moveTo(
       "descend",
       (o, m) => ({
-        pos: add(blockPos(o, color), [0, 0, GRASP_DZ]),
+        pos: add(graspPoint(o, m), [0, 0, GRASP_DZ]),
         yaw: m.yaw!,
         pitch: m.pitch!,
         grip: 1,
@@ -288,7 +345,7 @@ const heldBlock = (o: Obs): BlockColor => {
 // ---------------------------------------------------------------------------------------------------------------
 
 const liftPlan = (scene: SceneId, color: BlockColor, surface: "table" | "slider" | "drawer"): Array<Phase> => {
-  if (surface !== "slider") return [...pickPhases(color, 0.1), idle(-1)]
+  if (surface !== "slider") return [...pickPhases(scene, color, 0.1), idle(-1)]
   // The block may sit (partly) behind the sliding door, e.g. after a door move that stopped as soon as it counted:
   // first slide the door away from it, far enough for the hand (≈ 10 cm each side along the jaws).
   const covered = (o: Obs): boolean => {
@@ -307,17 +364,17 @@ const liftPlan = (scene: SceneId, color: BlockColor, surface: "table" | "slider"
       m.away = away(o) === "left" ? 1 : 0
       return covered(o)
     }, doorPhases(scene, (m) => (m.away === 1 ? "left" : "right"), 0.3)),
-    ...pickPhases(color, 0.05, undefined, SLIDER_TILT),
+    ...pickPhases(scene, color, 0.05, undefined, SLIDER_TILT),
     idle(-1)
   ]
 }
 
 /** Rotate: grasp, lift 2 cm, turn the yaw by ±75°, put it down, let go. */
-const rotatePlan = (color: BlockColor, direction: "left" | "right"): Array<Phase> => {
+const rotatePlan = (scene: SceneId, color: BlockColor, direction: "left" | "right"): Array<Phase> => {
   const delta = direction === "left" ? 1.3 : -1.3
   return [
     // Choose the grasp yaw so that the yaw after turning stays near neutral (joint 7 limits).
-    ...pickPhases(color, 0.025, () => NEUTRAL_YAW - delta / 2),
+    ...pickPhases(scene, color, 0.025, () => NEUTRAL_YAW - delta / 2),
     moveTo("turn", (_o, m) => ({ pos: add(recall(m, "grasp"), [0, 0, 0.025]), yaw: m.yaw! + delta, grip: -1 }), 0.01, 60),
     moveTo("lower", (_o, m) => ({ pos: add(recall(m, "grasp"), [0, 0, 0.002]), yaw: m.yaw! + delta, grip: -1, gain: 0.5 }), 0.005, 30),
     {
@@ -672,7 +729,7 @@ const stackPlan = (): Array<Phase> => {
   ]
 }
 
-const unstackPlan = (): Array<Phase> => {
+const unstackPlan = (scene: SceneId): Array<Phase> => {
   let top: BlockColor = "red"
   const topOf = (o: Obs): BlockColor => {
     let best: BlockColor = "red"
@@ -688,14 +745,14 @@ const unstackPlan = (): Array<Phase> => {
       target: (o) => ({ pos: o.tcp, yaw: o.euler[2], grip: 1 }),
       until: () => true
     },
-    ...pickPhasesDynamic(() => top, 0.08),
+    ...pickPhasesDynamic(scene, () => top, 0.08),
     idle(-1)
   ]
 }
 
 /** `pickPhases` for a block chosen at run time. */
-const pickPhasesDynamic = (color: () => BlockColor, lift: number): Array<Phase> => {
-  const phases = ["red", "blue", "pink"].map((c) => pickPhases(c as BlockColor, lift))
+const pickPhasesDynamic = (scene: SceneId, color: () => BlockColor, lift: number): Array<Phase> => {
+  const phases = ["red", "blue", "pink"].map((c) => pickPhases(scene, c as BlockColor, lift))
   return phases[0]!.map((phase, i) => ({
     name: phase.name,
     enter: (o: Obs, m: Memory) => phases[BLOCK_INDEX[color()]]![i]!.enter?.(o, m),
@@ -749,7 +806,7 @@ const pushIntoDrawerPlan = (scene: SceneId): Array<Phase> => {
 const planFor = (task: TaskName, scene: SceneId): Array<Phase> => {
   const color = blockOfTask(task)
   if (color !== undefined) {
-    if (task.startsWith("rotate_")) return rotatePlan(color, task.endsWith("_left") ? "left" : "right")
+    if (task.startsWith("rotate_")) return rotatePlan(scene, color, task.endsWith("_left") ? "left" : "right")
     if (task.startsWith("push_")) return pushPlan(scene, color, task.endsWith("_left") ? "left" : "right")
     return liftPlan(scene, color, task.endsWith("_table") ? "table" : task.endsWith("_slider") ? "slider" : "drawer")
   }
@@ -776,7 +833,7 @@ const planFor = (task: TaskName, scene: SceneId): Array<Phase> => {
     case "stack_block":
       return stackPlan()
     case "unstack_block":
-      return unstackPlan()
+      return unstackPlan(scene)
     case "push_into_drawer":
       return pushIntoDrawerPlan(scene)
     default:
