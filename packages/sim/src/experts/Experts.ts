@@ -194,6 +194,29 @@ const remember = (m: Memory, key: string, v: ReadonlyArray<number>): void => {
 }
 const recall = (m: Memory, key: string): V3 => [m[`${key}0`]!, m[`${key}1`]!, m[`${key}2`]!]
 
+/** The arm's base (world x, y): reach falls off with horizontal distance from it. */
+const ARM_BASE: readonly [number, number] = [-0.34, -0.46]
+
+/**
+ * Roll and pitch that lean the fingers by `alpha` toward world azimuth `theta` for a TCP yaw `yaw` (R = Rz·Ry·Rx,
+ * fingers along the TCP z axis, pointing down at roll π, pitch 0).
+ */
+const leanToward = (theta: number, alpha: number, yaw: number): { roll: number; pitch: number } => {
+  const r = Math.asin(Math.sin(theta - yaw) * Math.sin(alpha))
+  const pitch = Math.asin(Math.max(-1, Math.min(1, (-Math.cos(theta - yaw) * Math.sin(alpha)) / Math.cos(r))))
+  return { roll: wrap(Math.PI + r), pitch }
+}
+
+/**
+ * Far from the arm's base the vertical-gripper pose runs out of reach (about 0.75 m horizontally): lean the fingers
+ * away from the base there, which pulls the wrist back. Zero lean within 0.62 m, up to 0.45 rad at 0.8 m.
+ */
+const reachLean = (x: number, y: number, yaw: number): { roll: number; pitch: number } => {
+  const d = Math.hypot(x - ARM_BASE[0], y - ARM_BASE[1])
+  const alpha = Math.max(0, Math.min(0.45, ((d - 0.62) / 0.18) * 0.45))
+  return alpha === 0 ? { roll: DOWN_ROLL, pitch: 0 } : leanToward(Math.atan2(y - ARM_BASE[1], x - ARM_BASE[0]), alpha, yaw)
+}
+
 /** 2-D oriented rectangle: centre, unit axis, half extents along the axis and across it. */
 interface Rect {
   readonly c: readonly [number, number]
@@ -278,9 +301,16 @@ const pickPhases = (
         // within 0.12 rad of world x; closing squares a slightly rotated block up.
         if (tilt !== 0) m.yaw = Math.PI / 2 + Math.max(-0.12, Math.min(0.12, wrap(m.yaw - Math.PI / 2)))
         m.pitch = pitch(m)
+        m.roll = DOWN_ROLL
+        if (tilt === 0) {
+          const b = blockPos(o, color)
+          const lean = reachLean(b[0], b[1], m.yaw)
+          m.pitch = lean.pitch
+          m.roll = lean.roll
+        }
         m.graspU = graspOffset(scene, o, color, m.yaw)
       },
-      target: (o, m) => ({ pos: add(graspPoint(o, m), back), yaw: m.yaw!, pitch: m.pitch!, grip: 1 }),
+      target: (o, m) => ({ pos: add(graspPoint(o, m), back), yaw: m.yaw!, roll: m.roll!, pitch: m.pitch!, grip: 1 }),
       until: (o, m, steps, t) => settled(o, m, t, 0.006) || steps >= 90
     },
     moveTo(
@@ -288,6 +318,7 @@ const pickPhases = (
       (o, m) => ({
         pos: add(graspPoint(o, m), [0, 0, GRASP_DZ]),
         yaw: m.yaw!,
+        roll: m.roll!,
         pitch: m.pitch!,
         grip: 1,
         gain: 0.6,
@@ -300,10 +331,10 @@ const pickPhases = (
     {
       name: "close",
       enter: (o, m) => remember(m, "grasp", o.tcp),
-      target: (_o, m) => ({ pos: recall(m, "grasp"), yaw: m.yaw!, pitch: m.pitch!, grip: -1 }),
+      target: (_o, m) => ({ pos: recall(m, "grasp"), yaw: m.yaw!, roll: m.roll!, pitch: m.pitch!, grip: -1 }),
       until: (_o, _m, steps) => steps >= 12
     },
-    moveTo("lift", (_o, m) => ({ pos: add(recall(m, "grasp"), [0, 0, lift]), yaw: m.yaw!, pitch: m.pitch!, grip: -1, gain: 0.6 }), 0.01, 60)
+    moveTo("lift", (_o, m) => ({ pos: add(recall(m, "grasp"), [0, 0, lift]), yaw: m.yaw!, roll: m.roll!, pitch: m.pitch!, grip: -1, gain: 0.6 }), 0.01, 60)
   ]
 }
 
@@ -375,18 +406,18 @@ const rotatePlan = (scene: SceneId, color: BlockColor, direction: "left" | "righ
   return [
     // Choose the grasp yaw so that the yaw after turning stays near neutral (joint 7 limits).
     ...pickPhases(scene, color, 0.025, () => NEUTRAL_YAW - delta / 2),
-    moveTo("turn", (_o, m) => ({ pos: add(recall(m, "grasp"), [0, 0, 0.025]), yaw: m.yaw! + delta, grip: -1 }), 0.01, 60),
-    moveTo("lower", (_o, m) => ({ pos: add(recall(m, "grasp"), [0, 0, 0.002]), yaw: m.yaw! + delta, grip: -1, gain: 0.5 }), 0.005, 30),
+    moveTo("turn", (_o, m) => ({ pos: add(recall(m, "grasp"), [0, 0, 0.025]), yaw: m.yaw! + delta, roll: m.roll!, pitch: m.pitch!, grip: -1 }), 0.01, 60),
+    moveTo("lower", (_o, m) => ({ pos: add(recall(m, "grasp"), [0, 0, 0.002]), yaw: m.yaw! + delta, roll: m.roll!, pitch: m.pitch!, grip: -1, gain: 0.5 }), 0.005, 30),
     {
       name: "release",
       enter: (o, m) => {
         remember(m, "release", o.tcp)
         m.yaw = m.yaw! + delta
       },
-      target: (_o, m) => ({ pos: recall(m, "release"), yaw: m.yaw!, grip: 1 }),
+      target: (_o, m) => ({ pos: recall(m, "release"), yaw: m.yaw!, roll: m.roll!, pitch: m.pitch!, grip: 1 }),
       until: (_o, _m, steps) => steps >= 8
     },
-    moveTo("retreat", (_o, m) => ({ pos: add(recall(m, "release"), [0, 0, 0.08]), yaw: m.yaw!, grip: 1 }), 0.01, 60),
+    moveTo("retreat", (_o, m) => ({ pos: add(recall(m, "release"), [0, 0, 0.08]), yaw: m.yaw!, roll: m.roll!, pitch: m.pitch!, grip: 1 }), 0.01, 60),
     idle()
   ]
 }
