@@ -599,6 +599,7 @@ const switchPlan = (scene: SceneId, on: boolean): Array<Phase> => {
   const d: V3 = [0, Math.sin(SWITCH_TILT), -Math.cos(SWITCH_TILT)] // finger direction (TCP → tip)
   const n: V3 = [0, Math.cos(SWITCH_TILT), Math.sin(SWITCH_TILT)] // the fingers' cabinet-facing side
   const centre = (q: number): V3 => switchHandlePosition(scene, q)
+  const x = SCENES[scene].switchX
   const pose = { yaw: NEUTRAL_YAW, pitch, grip: -1 as const }
   if (on) {
     // Lower outer edge of the lever; the fingers' cabinet-facing side pushes it (force along n, 0.8 of it up the slope).
@@ -607,6 +608,8 @@ const switchPlan = (scene: SceneId, on: boolean): Array<Phase> => {
     const contact = (q: number, gap: number): V3 => add(edge(q), scale(n, -(FINGER_HALF + gap)))
     return [
       moveTo("close", (o) => ({ pos: o.tcp, ...pose }), 1, 6),
+      // Come in high and from the front: the door handle sticks out on the way along the cabinet.
+      moveTo("travel", () => ({ pos: [x, -0.1, 0.66], ...pose }), 0.03, 80),
       moveTo("front-above", (o) => ({ pos: add(contact(o.scene[3]!, 0.03), [0, 0, 0.06]), ...pose }), 0.012, 90),
       moveTo("front", (o) => ({ pos: contact(o.scene[3]!, 0.03), ...pose, gain: 0.6 }), 0.006, 50),
       moveTo("push", () => ({ pos: add(contact(0.085, -0.004), scale(SLANT_UP, 0.01)), ...pose, gain: 0.5, speed: 0.5 }), 0.006, 90),
@@ -619,6 +622,7 @@ const switchPlan = (scene: SceneId, on: boolean): Array<Phase> => {
   const press = (q: number, lift: number): V3 => add(add(upper(q), scale(SLANT_UP, 0.004 + lift)), scale(d, -0.02))
   return [
     moveTo("close", (o) => ({ pos: o.tcp, ...pose }), 1, 6),
+    moveTo("travel", () => ({ pos: [x, -0.1, 0.66], ...pose }), 0.03, 80),
     moveTo("above", (o) => ({ pos: press(o.scene[3]!, 0.05), ...pose }), 0.012, 90),
     moveTo("touch", (o) => ({ pos: press(o.scene[3]!, 0.002), ...pose, gain: 0.6 }), 0.006, 40),
     moveTo("press", () => ({ pos: press(-0.012, -0.004), ...pose, gain: 0.5, speed: 0.5 }), 0.006, 90),
