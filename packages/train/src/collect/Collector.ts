@@ -19,7 +19,7 @@ import { StatisticsAccumulator, writeStatistics } from "../data/Statistics.ts"
 import { TrainError } from "../TrainError.ts"
 import { type EpisodeRecord, runEpisode } from "./Episode.ts"
 import { PlayTable, type SceneId, TASK_NAMES, type TaskName } from "./SimApi.ts"
-import { type EpisodePlan, frameBudget, planEpisode, type PlanOptions, type SplitName } from "./TaskPlan.ts"
+import { type EpisodePlan, frameBudget, type PlanOptions, planSplit, type SplitName } from "./TaskPlan.ts"
 
 /** @since 0.1.0 @category models */
 export interface CollectOptions {
@@ -47,7 +47,7 @@ export interface CollectOptions {
   readonly attempts?: number
   /** Restrict the tasks played (default all 34); names are checked. */
   readonly tasks?: ReadonlyArray<string> | undefined
-  /** Target task e mod 34 in episode e (see `PlanOptions.balance`); default false (CALVIN-like play). */
+  /** Each episode targets the task least planned so far (see `planSplit`); default false (CALVIN-like play). */
   readonly balance?: boolean
   readonly onProgress?: (progress: CollectProgress) => void
   /**
@@ -114,7 +114,8 @@ interface Manifest {
   readonly tasksPerEpisode: number
   readonly maxStepsPerTask: number
   readonly tasks: ReadonlyArray<string> | null
-  readonly balance: boolean
+  /** "planned-counts": episode e targets the task least planned so far (see `planSplit`). */
+  readonly balance: "planned-counts" | false
   readonly attempts: number
   readonly cameras: boolean
   readonly depth: boolean
@@ -153,7 +154,7 @@ const manifestOf = (o: CollectOptions, valEpisodes: number): Manifest => ({
   tasksPerEpisode: o.tasksPerEpisode ?? 5,
   maxStepsPerTask: o.maxStepsPerTask ?? 360,
   tasks: o.tasks === undefined ? null : [...o.tasks],
-  balance: o.balance ?? false,
+  balance: o.balance === true ? "planned-counts" : false,
   attempts: o.attempts ?? 1,
   cameras: o.cameras ?? true,
   depth: o.depth ?? false
@@ -347,7 +348,7 @@ export const collect = async (options: CollectOptions): Promise<CollectSummary> 
     tasksPerEpisode: manifest.tasksPerEpisode,
     maxStepsPerTask: manifest.maxStepsPerTask,
     taskPool: (manifest.tasks ?? undefined) as ReadonlyArray<TaskName> | undefined,
-    balance: manifest.balance,
+    balance: manifest.balance !== false,
     attempts: manifest.attempts,
     cameras: manifest.cameras,
     depth: manifest.depth
@@ -355,22 +356,12 @@ export const collect = async (options: CollectOptions): Promise<CollectSummary> 
   const budget = frameBudget(planOptions)
   const jobs: Array<SplitJob> = []
   if (options.scenes.length > 0 && options.episodes > 0) {
-    const n = options.episodes
-    const scenes = options.scenes
-    jobs.push({
-      split: "training",
-      dir: path.join(options.out, "training"),
-      plans: Array.from({ length: n }, (_, e) => planEpisode("training", e, scenes[Math.floor((e * scenes.length) / n)]!, e * budget, planOptions))
-    })
+    jobs.push({ split: "training", dir: path.join(options.out, "training"), plans: planSplit("training", options.episodes, options.scenes, 0, planOptions) })
   }
   if (options.valScene !== undefined && valEpisodes > 0) {
     // Validation ids follow the training block, so ids are unique across the dataset (as in CALVIN).
     const base = options.episodes * budget
-    jobs.push({
-      split: "validation",
-      dir: path.join(options.out, "validation"),
-      plans: Array.from({ length: valEpisodes }, (_, e) => planEpisode("validation", e, options.valScene!, base + e * budget, planOptions))
-    })
+    jobs.push({ split: "validation", dir: path.join(options.out, "validation"), plans: planSplit("validation", valEpisodes, [options.valScene], base, planOptions) })
   }
 
   const records = new Map<SplitName, Array<EpisodeRecord>>()

@@ -54,8 +54,8 @@ export interface PlanOptions {
   readonly taskPool?: ReadonlyArray<TaskName> | undefined
   readonly annotationSpan?: number
   /**
-   * Balance tasks: episode e targets task e mod 34 (of the pool) and its sequence is drawn among the valid ones
-   * that contain it. Without it, sequences are CALVIN-like play (uniform among applicable tasks),
+   * Balance tasks: episode e targets one task (`planSplit`: the least planned so far; `planEpisode` alone: e mod
+   * 34) and its sequence is drawn among the valid ones that reach it, ending there. Without it, sequences are CALVIN-like play (uniform among applicable tasks),
    * where rare tasks (rotate/push of one colour, lift from the drawer) need hundreds of episodes.
    */
   readonly balance?: boolean
@@ -94,16 +94,21 @@ export const randomTaskSequence = (state: SymbolicState, count: number, rng: Rng
 const splitKey = (split: SplitName) => (split === "training" ? 1 : 2)
 
 /**
- * The plan of episode `episode` of a split. Each attempt draws its initial state uniformly from CALVIN's 192 states
- * and a valid sequence from it; with balancing the sequence must contain the target; with a
+ * The plan of episode `episode` of a split (targeting `target`, by default task e mod 34 when balancing). Each attempt draws its initial state uniformly from CALVIN's 192 states
+ * and a valid sequence from it; with balancing the sequence must reach the target and ends there; with a
  * restricted task pool, up to 64 draws are tried and the longest sequence is kept.
  *
  * @since 0.1.0
  * @category planning
  */
-export const planEpisode = (split: SplitName, episode: number, scene: SceneId, firstFrameId: number, options: PlanOptions): EpisodePlan => {
-  const pool = options.taskPool ?? TASK_NAMES
-  const target = options.balance === true ? pool[episode % pool.length]! : undefined
+export const planEpisode = (
+  split: SplitName,
+  episode: number,
+  scene: SceneId,
+  firstFrameId: number,
+  options: PlanOptions,
+  target: TaskName | undefined = options.balance === true ? (options.taskPool ?? TASK_NAMES)[episode % (options.taskPool ?? TASK_NAMES).length]! : undefined
+): EpisodePlan => {
   const attempts: Array<EpisodeAttempt> = []
   for (let attempt = 0; attempt < Math.max(1, options.attempts ?? 1); attempt++) {
     const rng = new Rng(deriveSeed(options.seed, splitKey(split), episode, attempt))
@@ -113,8 +118,10 @@ export const planEpisode = (split: SplitName, episode: number, scene: SceneId, f
       const state = INITIAL_STATES[rng.int(0, INITIAL_STATES.length - 1)]!
       const tasks = randomTaskSequence(state, options.tasksPerEpisode, rng, options.taskPool)
       if (target !== undefined) {
-        if (!tasks.includes(target)) continue
-        best = { state, tasks }
+        // End at the target: tasks after it would spend camera frames on already common tasks.
+        const at = tasks.indexOf(target)
+        if (at < 0) continue
+        best = { state, tasks: tasks.slice(0, at + 1) }
         break
       }
       if (best === undefined || tasks.length > best.tasks.length) best = { state, tasks }
@@ -141,4 +148,32 @@ export const planEpisode = (split: SplitName, episode: number, scene: SceneId, f
     cameras: options.cameras,
     depth: options.depth
   }
+}
+
+/**
+ * The plans of a whole split. Episodes are split among `scenes` in contiguous blocks (so `scene_info` ranges are
+ * contiguous) and episode e owns frame ids from `base + e · budget`. With balancing, episode e targets the task
+ * with the fewest planned occurrences so far (counting every task of the earlier plans' first attempts; ties go to
+ * the earlier task), which gives rare tasks (one-colour rotate/push, lift from the drawer) as many plays as common
+ * ones. Plans depend only on the options, never on outcomes, so a resumed run plans the same episodes.
+ *
+ * @since 0.1.0
+ * @category planning
+ */
+export const planSplit = (split: SplitName, episodes: number, scenes: ReadonlyArray<SceneId>, base: number, options: PlanOptions): Array<EpisodePlan> => {
+  const budget = frameBudget(options)
+  const pool = options.taskPool ?? TASK_NAMES
+  const planned = new Map<TaskName, number>(pool.map((t) => [t, 0]))
+  const plans: Array<EpisodePlan> = []
+  for (let e = 0; e < episodes; e++) {
+    const scene = scenes[Math.floor((e * scenes.length) / episodes)]!
+    let target: TaskName | undefined
+    if (options.balance === true) {
+      for (const task of pool) if (target === undefined || planned.get(task)! < planned.get(target)!) target = task
+    }
+    const plan = planEpisode(split, e, scene, base + e * budget, options, target)
+    for (const task of plan.attempts[0]!.tasks) planned.set(task, (planned.get(task) ?? 0) + 1)
+    plans.push(plan)
+  }
+  return plans
 }

@@ -7,7 +7,7 @@ import { collect, type CollectOptions, type CollectSummary } from "../../src/col
 import type { EpisodeRecord } from "../../src/collect/Episode.ts"
 import { formatProgress } from "../../src/collect/Progress.ts"
 import { checkTask, instructionFor, PlayTable, type TaskName } from "../../src/collect/SimApi.ts"
-import { planEpisode, randomTaskSequence } from "../../src/collect/TaskPlan.ts"
+import { planEpisode, planSplit, randomTaskSequence } from "../../src/collect/TaskPlan.ts"
 import { CalvinSplit, frameFileName } from "../../src/data/CalvinDataset.ts"
 import { TrainError } from "../../src/TrainError.ts"
 import { Rng } from "../../src/windows/Random.ts"
@@ -52,16 +52,24 @@ describe("task plans", () => {
     expect(a.attempts[0]!.tasks.length).toBeGreaterThan(0)
   })
 
-  it("balancing targets task e mod 34: every attempt's sequence contains it", () => {
+  it("balancing: each attempt's sequence ends at the target; planSplit targets the least planned task", () => {
     for (const episode of [0, 22, 25, 29, 33]) {
       const plan = planEpisode("training", episode, "A", 0, { seed: 1, tasksPerEpisode: 5, maxStepsPerTask: 360, cameras: false, depth: false, balance: true, attempts: 3 })
       expect(plan.target).toBe(TASK_NAMES[episode])
       expect(plan.attempts.length).toBe(3)
       for (const attempt of plan.attempts) {
-        expect(attempt.tasks).toContain(plan.target)
+        expect(attempt.tasks.at(-1)).toBe(plan.target)
         expect(new Set(attempt.tasks.map(categoryOf)).size).toBe(attempt.tasks.length)
       }
     }
+    const plans = planSplit("training", 102, ["A", "B", "C"], 0, { seed: 0, tasksPerEpisode: 5, maxStepsPerTask: 360, cameras: false, depth: false, balance: true })
+    expect(plans.map((p) => p.scene).join("")).toBe("A".repeat(34) + "B".repeat(34) + "C".repeat(34))
+    expect(plans[1]!.firstFrameId).toBe(plans[0]!.frameBudget)
+    const counts = new Map<string, number>()
+    for (const p of plans) for (const t of p.attempts[0]!.tasks) counts.set(t, (counts.get(t) ?? 0) + 1)
+    // Every task is planned, and the rarest is within one play of the balanced share of the targets alone.
+    expect(counts.size).toBe(34)
+    expect(Math.min(...counts.values())).toBeGreaterThanOrEqual(Math.floor(102 / 34))
   })
 })
 
