@@ -237,7 +237,7 @@ const rectsOverlap = (r: Rect, q: Rect): boolean => {
  * pushed next to each other): the offset (m, along the block's local x) closest to the centre that keeps both finger
  * footprints 4 mm clear of every other block at the same height.
  */
-const graspOffset = (scene: SceneId, o: Obs, color: BlockColor, yaw: number): number => {
+const graspOffset = (scene: SceneId, o: Obs, color: BlockColor, yaw: number): number | undefined => {
   const c = blockPos(o, color)
   const by = blockYaw(o, color)
   const a: [number, number] = [Math.cos(by), Math.sin(by)]
@@ -265,7 +265,23 @@ const graspOffset = (scene: SceneId, o: Obs, color: BlockColor, yaw: number): nu
   for (let k = 0; k * 0.004 <= max + 1e-9; k++) {
     for (const u of k === 0 ? [0] : [k * 0.004, -k * 0.004]) if (Math.abs(u) <= max && clear(u)) return u
   }
-  return 0
+  return undefined
+}
+
+/**
+ * The grasp for a block: jaws across its 4-cm section (yaw ≡ block yaw mod π, nearest `preferred`), shifted along the
+ * block if a neighbour is in a finger's way; failing that, for blocks short enough for the 8-cm opening, jaws along
+ * its length (yaw + π/2), whose fingers land on the block's free ends.
+ */
+const chooseGrasp = (scene: SceneId, o: Obs, color: BlockColor, preferred: number): { yaw: number; u: number } => {
+  const yaw = graspYaw(blockYaw(o, color), preferred)
+  const u = graspOffset(scene, o, color, yaw)
+  if (u !== undefined) return { yaw, u }
+  if (SCENES[scene].blockLength[color] <= 0.062) {
+    const turned = [yaw + Math.PI / 2, yaw - Math.PI / 2].sort((a, b) => Math.abs(a - preferred) - Math.abs(b - preferred))[0]!
+    if (graspOffset(scene, o, color, turned) === 0) return { yaw: turned, u: 0 }
+  }
+  return { yaw, u: 0 }
 }
 
 /**
@@ -303,12 +319,16 @@ const pickPhases = (
         m.pitch = pitch(m)
         m.roll = DOWN_ROLL
         if (tilt === 0) {
+          const g = chooseGrasp(scene, o, color, preferredYaw(m))
+          m.yaw = g.yaw
+          m.graspU = g.u
           const b = blockPos(o, color)
           const lean = reachLean(b[0], b[1], m.yaw)
           m.pitch = lean.pitch
           m.roll = lean.roll
+        } else {
+          m.graspU = graspOffset(scene, o, color, m.yaw) ?? 0
         }
-        m.graspU = graspOffset(scene, o, color, m.yaw)
       },
       target: (o, m) => ({ pos: add(graspPoint(o, m), back), yaw: m.yaw!, roll: m.roll!, pitch: m.pitch!, grip: 1 }),
       until: (o, m, steps, t) => settled(o, m, t, 0.006) || steps >= 90
