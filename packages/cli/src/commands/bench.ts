@@ -5,9 +5,9 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { parseArgs } from "node:util"
 import { parsePolicyArg, progressPrinter, runBenchmark, suiteChains, SUITES } from "@robovla/bench"
 import type { CliCommand } from "../CliCommand.ts"
+import { parseFlags } from "../Flags.ts"
 
 const HELP = `usage: robovla bench [options]
 
@@ -59,11 +59,7 @@ export const command: CliCommand = {
   name: "bench",
   summary: "run a benchmark suite (CALVIN long-horizon chains) against a policy",
   run: async (args) => {
-    let values
-    try {
-      values = parseArgs({
-        args: [...args],
-        options: {
+    const parsed = parseFlags("bench", HELP, args, {
           suite: { type: "string", default: "calvin" },
           policy: { type: "string", default: "oracle" },
           scene: { type: "string", default: "D" },
@@ -80,19 +76,10 @@ export const command: CliCommand = {
           "timeout-ms": { type: "string" },
           "api-key": { type: "string" },
           instructions: { type: "string" },
-          quiet: { type: "boolean", default: false },
-          help: { type: "boolean", short: "h", default: false }
-        },
-        strict: true
-      }).values
-    } catch (error) {
-      console.error(`robovla bench: ${(error as Error).message}\n\n${HELP}`)
-      return 2
-    }
-    if (values.help) {
-      console.log(HELP)
-      return 0
-    }
+          quiet: { type: "boolean", default: false }
+    })
+    if ("exit" in parsed) return parsed.exit
+    const values = parsed.values
     try {
       if (!["A", "B", "C", "D"].includes(values.scene!)) throw new Error(`--scene must be A, B, C or D, got ${values.scene}`)
       const seed = integer("seed", values.seed, 0)

@@ -9,8 +9,8 @@ import { encodePng, PlayTable, sideBySide } from "@robovla/sim"
 import { Schema } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { parseArgs } from "node:util"
 import type { CliCommand } from "../CliCommand.ts"
+import { parseFlags } from "../Flags.ts"
 
 const HELP = `robovla render: render a play-table scene to a PNG (both cameras side by side)
 
@@ -34,27 +34,14 @@ export const command: CliCommand = {
   name: "render",
   summary: "render a play-table scene (static + gripper camera) to a PNG",
   run: async (args) => {
-    let values
-    try {
-      values = parseArgs({
-        args: [...args],
-        options: {
+    const parsed = parseFlags("render", HELP, args, {
           scene: { type: "string", default: "D" },
           "state-json": { type: "string" },
           steps: { type: "string", default: "0" },
-          out: { type: "string", default: "frames.png" },
-          help: { type: "boolean", short: "h", default: false }
-        },
-        strict: true
-      }).values
-    } catch (error) {
-      console.error(`robovla render: ${(error as Error).message}\n\n${HELP}`)
-      return 2
-    }
-    if (values.help) {
-      console.log(HELP)
-      return 0
-    }
+          out: { type: "string", default: "frames.png" }
+    })
+    if ("exit" in parsed) return parsed.exit
+    const values = parsed.values
     let scene: typeof SceneFlag.Type
     let state: typeof StateJson.Type
     const steps = Number(values.steps)

@@ -5,8 +5,8 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
-import { parseArgs } from "node:util"
 import type { CliCommand } from "../CliCommand.ts"
+import { parseFlags } from "../Flags.ts"
 
 const HELP = `usage: robovla serve [--config gateway.json] [--host 127.0.0.1] [--port 8000]
 
@@ -25,26 +25,13 @@ export const command: CliCommand = {
   name: "serve",
   summary: "serve policies over HTTP and the openpi WebSocket (the gateway)",
   run: async (args) => {
-    let values
-    try {
-      values = parseArgs({
-        args: [...args],
-        options: {
+    const parsed = parseFlags("serve", HELP, args, {
           config: { type: "string" },
           host: { type: "string" },
-          port: { type: "string" },
-          help: { type: "boolean", short: "h", default: false }
-        },
-        strict: true
-      }).values
-    } catch (error) {
-      console.error(`robovla serve: ${(error as Error).message}\n\n${HELP}`)
-      return 2
-    }
-    if (values.help) {
-      console.log(HELP)
-      return 0
-    }
+          port: { type: "string" }
+    })
+    if ("exit" in parsed) return parsed.exit
+    const values = parsed.values
     let port: number | undefined
     if (values.port !== undefined) {
       const decoded = Schema.decodeUnknownExit(Port)(values.port)
