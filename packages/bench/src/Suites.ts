@@ -7,10 +7,10 @@
  *
  * @since 0.1.0
  */
+import { mulberry32 } from "@robovla/sdk"
 import { applicableTasks, generateEvalSequences, INITIAL_STATES, TASK_NAMES } from "@robovla/sim"
 import { BenchError } from "./BenchError.ts"
 import type { ChainSpec } from "./Chain.ts"
-import { mulberry32 } from "./adapters/RandomPolicy.ts"
 
 /** @since 0.1.0 @category models */
 export type SuiteName = "calvin" | "calvin-single" | "smoke"

@@ -16,6 +16,7 @@ import * as tf from "@tensorflow/tfjs-core"
 import "@tensorflow/tfjs-backend-cpu"
 import {
   Backbone as BackboneContract,
+  mulberry32,
   SdkError,
   Safetensors,
   Tensor,
@@ -80,20 +81,9 @@ const streamSeed = (seed: number, name: string): number => {
   return h
 }
 
-/** mulberry32: small, fast, good enough for weight init. */
-const uniformStream = (seed: number): (() => number) => {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const normalInit = (seed: number, name: string, size: number, std: number): Float32Array => {
-  const next = uniformStream(streamSeed(seed, name))
+  const next = mulberry32(streamSeed(seed, name))
   const out = new Float32Array(size)
   for (let i = 0; i < size; i += 2) {
     const u1 = Math.max(next(), 1e-12)
@@ -106,7 +96,7 @@ const normalInit = (seed: number, name: string, size: number, std: number): Floa
 }
 
 const uniformInit = (seed: number, name: string, size: number, bound: number): Float32Array => {
-  const next = uniformStream(streamSeed(seed, name))
+  const next = mulberry32(streamSeed(seed, name))
   return Float32Array.from({ length: size }, () => (2 * next() - 1) * bound)
 }
 

@@ -4,20 +4,10 @@
  *
  * @since 0.1.0
  */
+import { mulberry32 } from "@robovla/sdk"
 import type { Action7, PolicyMetadata, PolicyModel, PolicyService } from "@robovla/sdk"
 import { Effect } from "effect"
 
-/** A small deterministic PRNG (mulberry32). @since 0.1.0 @category constructors */
-export const mulberry32 = (seed: number): (() => number) => {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const metadata: PolicyMetadata = {
   name: "random",

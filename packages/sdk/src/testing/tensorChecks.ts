@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+import { mulberry32 } from "../Random.ts"
 import { SdkError } from "../SdkError.ts"
 import { isAllFinite, sizeOf } from "../Tensor.ts"
 
@@ -68,16 +69,7 @@ export const released = (plugin: string, method: string): SdkError =>
  * @since 0.1.0
  * @category random
  */
-export const seededRandom = (seed: number): (() => number) => {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+export const seededRandom = (seed: number): (() => number) => mulberry32(seed)
 
 /**
  * `count` weights uniform in ±`scale`.

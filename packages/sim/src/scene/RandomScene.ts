@@ -12,6 +12,7 @@
  *
  * @since 0.1.0
  */
+import { mulberry32 } from "@robovla/sdk"
 import {
   BLOCK_REST_Z,
   BLOCK_SECTION,
@@ -27,17 +28,6 @@ import {
   SWITCH_TRAVEL
 } from "./SceneLayout.ts"
 
-/** A seeded uniform [0, 1) generator (mulberry32). @since 0.1.0 @category constructors */
-export const mulberry32 = (seed: number): (() => number) => {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** @since 0.1.0 @category models */
 export interface RandomSceneOptions {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { PlayTable } from "../../src/PlayTable.ts"
-import { mulberry32, randomSceneObs } from "../../src/scene/RandomScene.ts"
+import { mulberry32 } from "@robovla/sdk"
+import { randomSceneObs } from "../../src/scene/RandomScene.ts"
 import { SCENE_IDS, SCENES } from "../../src/scene/SceneLayout.ts"
 
 describe("random reset (§1.5)", () => {
