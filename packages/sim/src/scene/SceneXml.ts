@@ -169,8 +169,9 @@ export const sceneXml = (scene: SceneId): string => {
       <geom name="${T("button_link", "cap")}" type="cylinder" pos="0 0 ${f(BUTTON.halfHeight)}" size="${f(BUTTON.radius)} ${f(BUTTON.halfHeight)}" rgba="${rgba(BUTTON_RGB)}"/>
     </body>`
 
-  // Switch: a lever sliding up the slanted face; friction keeps it where it is left.
-  const switchBody = `<body name="switch" pos="${v([s.switchX, SWITCH.jointY, SWITCH.jointZ])}" quat="${v(slantQuat)}">
+  // Switch: a lever sliding up the slanted face. Gravity is compensated (gravcomp) so that friction alone keeps it
+  // where it is left: MuJoCo's soft friction loss otherwise lets it creep down the slope (~0.1 m in 30 s).
+  const switchBody = `<body name="switch" pos="${v([s.switchX, SWITCH.jointY, SWITCH.jointZ])}" quat="${v(slantQuat)}" gravcomp="1">
       <joint name="switch" type="slide" axis="0 1 0" range="0 ${f(SWITCH_TRAVEL)}" frictionloss="4" damping="2" armature="0.05"/>
       <inertial pos="0 0 ${f(SWITCH.leverOut)}" mass="0.239" diaginertia="0.0003 0.0003 0.0003"/>
       <geom name="${T("switch_link", "lever")}" type="box" pos="0 0 ${f(SWITCH.leverOut)}" size="${v([SWITCH.halfWidth, SWITCH.halfAlong, SWITCH.halfOut])}" rgba="${rgba(SWITCH_RGB)}"/>
