@@ -130,6 +130,12 @@ const SLIDER_TILT = 0.7
 const SWITCH_TILT = 0.4
 /** A smaller lean when setting a held block down in the compartment (the block leans with the gripper). */
 const PLACE_TILT = 0.3
+/** Wrap to [−π/4, π/4). */
+const wrapQuarter = (a: number): number => {
+  let x = (a + Math.PI / 4) % (Math.PI / 2)
+  if (x < 0) x += Math.PI / 2
+  return x - Math.PI / 4
+}
 /** Yaw of the neutral pose; staying near it keeps joint 7 far from its limits. */
 const NEUTRAL_YAW = 1.5
 
@@ -725,7 +731,9 @@ const placeInSliderPlan = (scene: SceneId): Array<Phase> => {
     {
       name: "up",
       enter: (o, m) => {
-        m.yaw = graspYaw(o.euler[2], NEUTRAL_YAW)
+        // The hand must face the compartment with its long side along x: turn the held block by a quarter turn if
+        // it was grasped along its length.
+        m.yaw = NEUTRAL_YAW + wrapQuarter(o.euler[2] - NEUTRAL_YAW)
         // Keep a stronger lean the block was picked with (it then stays level), else lean a little.
         m.pitch = Math.abs(o.euler[1]) > PLACE_TILT ? o.euler[1] : -PLACE_TILT * Math.sign(Math.sin(m.yaw))
         m.spotX = compartmentSpot(scene, o, heldBlock(o))
