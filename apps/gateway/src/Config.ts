@@ -278,7 +278,7 @@ export const readConfigFile = (path: string): Record<string, unknown> => {
 export const loadConfigFile = (path: string): GatewayConfig => resolveConfig(readConfigFile(path))
 
 /**
- * What `npm start` serves: the privileged scripted expert for scene A.
+ * What `npm start` serves: the privileged scripted expert for scene D (CALVIN's evaluation scene).
  *
  * @since 0.1.0
  * @category constants
@@ -288,7 +288,7 @@ export const DEFAULT_CONFIG_FILE: GatewayConfigFile = {
   port: 8000,
   defaultDeployment: "expert",
   deployments: [
-    { id: "expert", kind: "expert", scene: "A", preload: true },
+    { id: "expert", kind: "expert", scene: "D", preload: true },
     { id: "mock", kind: "mock" }
   ]
 }

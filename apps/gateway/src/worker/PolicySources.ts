@@ -85,7 +85,7 @@ export const loadPolicyModel = async (spec: DeploymentSpec): Promise<LoadedModel
       const sim = await importModule("@robovla/sim")
       const make = sim["makeExpertPolicyModel"]
       if (typeof make !== "function") throw new Error("@robovla/sim does not export makeExpertPolicyModel yet")
-      return resolveModel(make(spec.scene ?? "A"), `expert (scene ${spec.scene ?? "A"})`)
+      return resolveModel(make(spec.scene ?? "D"), `expert (scene ${spec.scene ?? "D"})`)
     }
     case "module": {
       const mod = await importModule(spec.module!)
