@@ -122,6 +122,8 @@ const wrap2 = (a: number): number => {
 /** How far (m, rad) the env's integrated target may lead the measured TCP before an axis stops adding. */
 const WINDUP_POS = 0.04
 const WINDUP_ORN = 0.25
+/** Per-step pull of the windup estimate toward the measured pose. */
+const WINDUP_LEAK = 0.03
 /** Gains while carrying a 1-kg block: the arm lags more, so a softer loop avoids a limit cycle. */
 const CARRY = { gain: 0.4, speed: 0.5, ogain: 0.4 } as const
 /** Finger lean (rad) toward the cabinet when reaching into the compartment behind the sliding door. */
@@ -986,6 +988,8 @@ export const makeExpert = (task: TaskName, scene: SceneId = "D"): Expert => {
         command[i] = measured[i]!
         stalled[i] = 0
       }
+      // Let the estimate leak slowly toward the measured pose, so an error in it (from an unknown start) fades.
+      command[i] = command[i]! + WINDUP_LEAK * (i < 3 ? measured[i]! - command[i]! : wrap(measured[i]! - command[i]!))
       const next = command[i]! + out[i]! * unit
       const l = lead(next)
       if (Math.abs(l) > limit && Math.sign(l) === Math.sign(out[i]!)) {
