@@ -11,7 +11,7 @@ import { parseFlags } from "../Flags.ts"
 const HELP = `usage: robovla serve [--config gateway.json] [--host 127.0.0.1] [--port 8000]
 
 Serves policy deployments over REST (OpenAPI at /openapi.json) and the openpi WebSocket protocol (/ws/{id},
-and / for the default deployment). Without --config: the scripted expert (scene A) as the default, plus "mock".
+and / for the default deployment). Without --config: the scripted expert (scene D) as the default, plus "mock".
 
 options:
   --config <file>  gateway config JSON (deployments, apiKeys, rateLimit, limits); also ROBOVLA_GATEWAY_CONFIG
