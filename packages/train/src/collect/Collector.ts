@@ -340,6 +340,14 @@ export const collect = async (options: CollectOptions): Promise<CollectSummary> 
     if (JSON.stringify(previous) !== JSON.stringify(manifest)) {
       throw invalid(`${options.out} was collected with different options (${JSON.stringify(previous)}); resume with the same scenes, episodes, seed, tasks and cameras`)
     }
+  } else {
+    // Never clean up a folder this collector did not create (e.g. a downloaded CALVIN split).
+    for (const split of ["training", "validation"]) {
+      const dir = path.join(options.out, split)
+      if (fs.existsSync(dir) && fs.readdirSync(dir).some((f) => f.endsWith(".npz"))) {
+        throw invalid(`${dir} holds frames but ${manifestFile} is missing: not a robovla collection; choose another --out`)
+      }
+    }
   }
   writeJsonAtomic(manifestFile, manifest)
 

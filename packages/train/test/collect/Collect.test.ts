@@ -141,6 +141,18 @@ describe("robovla collect (2 episodes × 2 tasks, cameras, 1 worker)", () => {
     }
   })
 
+  it("never touches a folder with frames that it did not create", async () => {
+    const foreign = fs.mkdtempSync(path.join(os.tmpdir(), "robovla-collect-foreign-"))
+    try {
+      fs.mkdirSync(path.join(foreign, "training"))
+      fs.writeFileSync(path.join(foreign, "training", frameFileName(0)), "not ours")
+      await expect(collect({ ...options(), out: foreign, resume: true })).rejects.toSatisfy((e: unknown) => e instanceof TrainError && e.reason === "InvalidInput")
+      expect(fs.readFileSync(path.join(foreign, "training", frameFileName(0)), "utf8")).toBe("not ours")
+    } finally {
+      fs.rmSync(foreign, { recursive: true, force: true })
+    }
+  })
+
   it("refuses to overwrite without --resume, and refuses a resume with other options", async () => {
     await expect(collect(options())).rejects.toSatisfy((e: unknown) => e instanceof TrainError && e.reason === "InvalidInput")
     await expect(collect({ ...options(), resume: true, seed: 4 })).rejects.toSatisfy((e: unknown) => e instanceof TrainError && /different options/.test(e.message))
