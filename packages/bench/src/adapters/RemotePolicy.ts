@@ -58,6 +58,16 @@ const metadataFrom = (wire: WireMeta | undefined, fallbackName: string): PolicyM
     }
 })
 
+/** A remote model: batches are concurrent calls (the server batches them if it can). */
+const remoteModel = (metadata: PolicyMetadata, policy: PolicyModel["policy"], close: () => Promise<void>): MadePolicy => ({
+  model: {
+    metadata,
+    policy,
+    actBatch: (items) => Effect.forEach(items, (item) => item.policy.act(item.observation, item.instruction), { concurrency: "unbounded" })
+  },
+  close
+})
+
 /**
  * A policy served by the robovla gateway over REST.
  *
@@ -90,17 +100,9 @@ export const makeHttpPolicy = async (options: { readonly url: string; readonly p
         }
       })
     )
-  const model: PolicyModel = {
-    metadata,
-    policy,
-    actBatch: (items) => Effect.forEach(items, (item) => item.policy.act(item.observation, item.instruction), { concurrency: "unbounded" })
-  }
-  return {
-    model,
-    close: async () => {
-      await Promise.allSettled(sessions.map((sid) => client.deleteSession(options.policy, sid)))
-    }
-  }
+  return remoteModel(metadata, policy, async () => {
+    await Promise.allSettled(sessions.map((sid) => client.deleteSession(options.policy, sid)))
+  })
 }
 
 /**
@@ -160,15 +162,7 @@ export const makeWebSocketPolicy = async (options: { readonly url: string; reado
           })
       } satisfies PolicyService
     })
-  const model: PolicyModel = {
-    metadata,
-    policy,
-    actBatch: (items) => Effect.forEach(items, (item) => item.policy.act(item.observation, item.instruction), { concurrency: "unbounded" })
-  }
-  return {
-    model,
-    close: async () => {
-      await Promise.allSettled([...connections].map((c) => c.close()))
-    }
-  }
+  return remoteModel(metadata, policy, async () => {
+    await Promise.allSettled([...connections].map((c) => c.close()))
+  })
 }
