@@ -82,9 +82,15 @@ export const parsePolicyArg = (text: string, options: { readonly apiKey?: string
   }
   if (text.startsWith("ws://") || text.startsWith("wss://")) return { kind: "ws", url: text, ...extra }
   if (text.startsWith("vla:")) {
-    const match = /^vla:([^+@]+)\+([^@]+)(?:@(.+))?$/.exec(text)
-    if (!match) throw new BenchError({ reason: "InvalidOptions", message: `--policy ${text}: expected vla:<backbone-package>+<head-package>[@checkpoint]` })
-    return { kind: "vla", backbone: match[1]!, head: match[2]!, ...(match[3] ? { checkpoint: match[3] } : {}) }
+    // Package names may be scoped (@scope/name), so the checkpoint is after the first "@" that does not start a name.
+    const [backbone, rest] = [text.slice(4, text.indexOf("+")), text.slice(text.indexOf("+") + 1)]
+    const at = rest.indexOf("@", 1)
+    const head = at < 0 ? rest : rest.slice(0, at)
+    const checkpoint = at < 0 ? undefined : rest.slice(at + 1)
+    if (!text.includes("+") || backbone === "" || head === "" || checkpoint === "") {
+      throw new BenchError({ reason: "InvalidOptions", message: `--policy ${text}: expected vla:<backbone-package>+<head-package>[@checkpoint-folder]` })
+    }
+    return { kind: "vla", backbone, head, ...(checkpoint === undefined ? {} : { checkpoint }) }
   }
   throw new BenchError({ reason: "InvalidOptions", message: `unknown --policy ${JSON.stringify(text)}: use oracle, random[:seed], http://…/v1/policies/<id>, ws://…, or vla:<backbone>+<head>` })
 }

@@ -95,3 +95,21 @@ describe("rollout videos", () => {
     expect(view.getUint16(8, true)).toBeGreaterThan(size) // caption bar under the image
   })
 })
+
+describe("--policy parsing", async () => {
+  const { parsePolicyArg } = await import("../src/PolicySpec.ts")
+  it("reads every policy kind, scoped package names included", () => {
+    expect(parsePolicyArg("oracle")).toEqual({ kind: "oracle" })
+    expect(parsePolicyArg("random:7")).toEqual({ kind: "random", seed: 7 })
+    expect(parsePolicyArg("http://127.0.0.1:8000/v1/policies/expert", { apiKey: "k" })).toEqual({ kind: "http", url: "http://127.0.0.1:8000", policy: "expert", apiKey: "k" })
+    expect(parsePolicyArg("ws://127.0.0.1:8000/")).toEqual({ kind: "ws", url: "ws://127.0.0.1:8000/" })
+    expect(parsePolicyArg("vla:@robovla/backbone-tiny-vlm+@robovla/head-lstm")).toEqual({ kind: "vla", backbone: "@robovla/backbone-tiny-vlm", head: "@robovla/head-lstm" })
+    expect(parsePolicyArg("vla:@robovla/backbone-onnx+@robovla/head-mlp@./ckpt/run-3")).toEqual({ kind: "vla", backbone: "@robovla/backbone-onnx", head: "@robovla/head-mlp", checkpoint: "./ckpt/run-3" })
+    expect(parsePolicyArg("vla:my-backbone+my-head@/abs/ckpt")).toEqual({ kind: "vla", backbone: "my-backbone", head: "my-head", checkpoint: "/abs/ckpt" })
+  })
+  it("says what it expected for a bad value", () => {
+    expect(() => parsePolicyArg("vla:only-one")).toThrowError(/vla:<backbone-package>\+<head-package>/)
+    expect(() => parsePolicyArg("http://host/other")).toThrowError(/v1\/policies/)
+    expect(() => parsePolicyArg("banana")).toThrowError(/unknown --policy/)
+  })
+})
