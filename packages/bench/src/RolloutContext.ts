@@ -1,7 +1,6 @@
 /**
- * What one worker (or the main thread, with `--workers 0`) holds: a simulator, a policy model and one policy
- * instance, plus the recording of video frames. Shared by the worker entry and the in-process path so both run
- * chains identically.
+ * What one benchmark worker holds: a simulator and a policy model, a fresh policy instance per chain, and the
+ * recording of video frames for the chains that get one.
  *
  * @since 0.1.0
  */
