@@ -14,6 +14,9 @@ export const NORM_MIN = -0.65
 export const NORM_MAX = 0.65
 
 const clip = (x: number, lo: number, hi: number) => (x < lo ? lo : x > hi ? hi : x)
+/** The two per-value maps; every function below applies them to all dims but the gripper (the last). */
+const toUnit = (a: number, min: number, max: number) => (2 * (clip(a, min, max) - min)) / (max - min) - 1
+const fromUnit = (a: number, min: number, max: number) => 0.5 * (a + 1) * (max - min) + min
 
 /**
  * a' = 2·(clip(a, min, max) − min)/(max − min) − 1 for every dim but the last.
@@ -23,7 +26,7 @@ const clip = (x: number, lo: number, hi: number) => (x < lo ? lo : x > hi ? hi :
  */
 export const normalizeAction = (action: ArrayLike<number>, min = NORM_MIN, max = NORM_MAX): Array<number> => {
   const out = Array.from(action)
-  for (let i = 0; i < out.length - 1; i++) out[i] = (2 * (clip(out[i]!, min, max) - min)) / (max - min) - 1
+  for (let i = 0; i < out.length - 1; i++) out[i] = toUnit(out[i]!, min, max)
   return out
 }
 
@@ -35,7 +38,7 @@ export const normalizeAction = (action: ArrayLike<number>, min = NORM_MIN, max =
  */
 export const denormalizeAction = (action: ArrayLike<number>, min = NORM_MIN, max = NORM_MAX): Array<number> => {
   const out = Array.from(action)
-  for (let i = 0; i < out.length - 1; i++) out[i] = 0.5 * (out[i]! + 1) * (max - min) + min
+  for (let i = 0; i < out.length - 1; i++) out[i] = fromUnit(out[i]!, min, max)
   return out
 }
 
@@ -76,7 +79,7 @@ export const normalizeFlatInPlace = (
   max = NORM_MAX
 ): void => {
   for (let base = 0; base < data.length; base += dim) {
-    for (let i = base; i < base + dim - 1; i++) data[i] = (2 * (clip(data[i]!, min, max) - min)) / (max - min) - 1
+    for (let i = base; i < base + dim - 1; i++) data[i] = toUnit(data[i]!, min, max)
   }
 }
 
@@ -93,6 +96,6 @@ export const denormalizeFlatInPlace = (
   max = NORM_MAX
 ): void => {
   for (let base = 0; base < data.length; base += dim) {
-    for (let i = base; i < base + dim - 1; i++) data[i] = 0.5 * (data[i]! + 1) * (max - min) + min
+    for (let i = base; i < base + dim - 1; i++) data[i] = fromUnit(data[i]!, min, max)
   }
 }

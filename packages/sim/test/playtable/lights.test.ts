@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { moveTo as moveToPose } from "../moveTo.ts"
 import { defaultSceneObs, PlayTable } from "../../src/PlayTable.ts"
 import { buttonTopPosition } from "../../src/scene/SceneLayout.ts"
 
@@ -9,14 +10,7 @@ describe("light logic (§1.6)", () => {
   })
   afterAll(() => t.dispose())
 
-  const moveTo = (x: number, y: number, z: number, grip: number): void => {
-    for (let k = 0; k < 80; k++) {
-      const tp = t.targetPose().position
-      if (Math.hypot(x - tp[0], y - tp[1], z - tp[2]) < 1e-5) break
-      const d = [x - tp[0], y - tp[1], z - tp[2]].map((v) => Math.max(-1, Math.min(1, v / 0.02)))
-      t.step([d[0]!, d[1]!, d[2]!, 0, 0, 0, grip])
-    }
-  }
+  const moveTo = (x: number, y: number, z: number, grip: number): void => moveToPose(t, x, y, z, grip)
   const hold = (n: number): void => {
     for (let k = 0; k < n; k++) t.step([0, 0, 0, 0, 0, 0, -1])
   }
