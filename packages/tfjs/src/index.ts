@@ -1,0 +1,6 @@
+/**
+ * @robovla/tfjs: the tfjs kit of robovla plugins.
+ *
+ * @since 0.1.0
+ */
+export {}
