@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
-import { routes } from "./Routes.ts"
+import type { Route } from "./Route.ts"
 
 const jsonSchema = (schema: Schema.Top): unknown => {
   const doc = Schema.toJsonSchemaDocument(schema)
@@ -13,7 +13,7 @@ const jsonSchema = (schema: Schema.Top): unknown => {
   return JSON.parse(text)
 }
 
-const definitions = (): Record<string, unknown> => {
+const definitions = (routes: ReadonlyArray<Route>): Record<string, unknown> => {
   const out: Record<string, unknown> = {}
   for (const route of routes) {
     for (const schema of [route.body, ...Object.values(route.responses).map((r) => r.schema)]) {
@@ -25,13 +25,14 @@ const definitions = (): Record<string, unknown> => {
   return out
 }
 
-let cached: Record<string, unknown> | undefined
+const cache = new WeakMap<ReadonlyArray<Route>, Record<string, unknown>>()
 
 /**
  * @since 0.1.0
  * @category constructors
  */
-export const openApiDocument = (): Record<string, unknown> => {
+export const openApiDocument = (routes: ReadonlyArray<Route>): Record<string, unknown> => {
+  const cached = cache.get(routes)
   if (cached !== undefined) return cached
   const paths: Record<string, Record<string, unknown>> = {}
   for (const route of routes) {
@@ -55,7 +56,7 @@ export const openApiDocument = (): Record<string, unknown> => {
       responses
     }
   }
-  cached = {
+  const document = {
     openapi: "3.1.0",
     info: {
       title: "robovla gateway",
@@ -65,12 +66,13 @@ export const openApiDocument = (): Record<string, unknown> => {
     servers: [{ url: "http://127.0.0.1:8000" }],
     paths,
     components: {
-      schemas: definitions(),
+      schemas: definitions(routes),
       securitySchemes: {
         bearer: { type: "http", scheme: "bearer" },
         apiKey: { type: "apiKey", in: "header", name: "x-api-key" }
       }
     }
   }
-  return cached
+  cache.set(routes, document)
+  return document
 }

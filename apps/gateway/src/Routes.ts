@@ -5,58 +5,13 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
-import type { Context } from "hono"
 import * as Api from "./Api.ts"
 import { DeploymentSpec } from "./Config.ts"
-import type { Gateway } from "./Gateway.ts"
+import { openApiDocument } from "./OpenApi.ts"
+import type { Route, RouteContext } from "./Route.ts"
 import { GatewayError } from "./GatewayError.ts"
 
-/**
- * What a handler receives: path parameters, the decoded body, the gateway, and when the request arrived.
- *
- * @since 0.1.0
- * @category models
- */
-export interface RouteContext {
-  readonly params: Readonly<Record<string, string>>
-  readonly body: any
-  readonly gateway: Gateway
-  readonly startedAt: number
-  readonly c: Context
-}
-
-/**
- * @since 0.1.0
- * @category models
- */
-export interface RouteResponse {
-  readonly description: string
-  readonly schema?: Schema.Top
-  /** Defaults to application/json. */
-  readonly contentType?: string
-}
-
-/**
- * @since 0.1.0
- * @category models
- */
-export interface Route {
-  readonly method: "get" | "post" | "delete"
-  /** OpenAPI template, e.g. `/v1/policies/{id}`. */
-  readonly path: string
-  readonly operationId: string
-  readonly summary: string
-  readonly tag: "policies" | "sessions" | "admin" | "operations" | "websocket"
-  /** Needs an API key when the gateway has any. */
-  readonly auth: boolean
-  /** Counted for graceful drain and refused while draining. */
-  readonly drains: boolean
-  readonly body?: Schema.Top
-  /** The body may be empty (then decoded as `{}`). */
-  readonly bodyOptional?: boolean
-  readonly responses: Readonly<Record<number, RouteResponse>>
-  readonly handler: (ctx: RouteContext) => Promise<Response>
-}
+export type { Route, RouteContext, RouteResponse } from "./Route.ts"
 
 const json = (ctx: RouteContext, body: unknown, status = 200): Response => ctx.c.json(body as object, status as 200)
 
@@ -107,7 +62,7 @@ export const routes: ReadonlyArray<Route> = [
     auth: false,
     drains: false,
     responses: { 200: { description: "OpenAPI document" } },
-    handler: async (ctx) => json(ctx, (await import("./OpenApi.ts")).openApiDocument())
+    handler: async (ctx) => json(ctx, openApiDocument(routes))
   },
   {
     method: "get",
