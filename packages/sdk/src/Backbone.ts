@@ -89,4 +89,10 @@ export interface Backbone {
   ) => Effect.Effect<FloatTensor<"B L D">, SdkError>
   /** Parameter groups and their trainability; empty for inference-only backbones (e.g. ONNX). */
   readonly parameterGroups: () => ReadonlyArray<ParameterGroup>
+  /**
+   * Optional, for trainable backbones: a copy of every weight by name (saved as `backbone.<name>` in a
+   * checkpoint's `model.safetensors`), and loading such a map back (all names, matching shapes, else an error).
+   */
+  readonly weights?: () => Record<string, FloatTensor>
+  readonly loadWeights?: (weights: Readonly<Record<string, FloatTensor>>) => Effect.Effect<void, SdkError>
 }

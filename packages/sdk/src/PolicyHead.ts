@@ -88,4 +88,7 @@ export interface PolicyHead {
   /** A fresh stepper with its own history; several may exist at once (one per session). */
   readonly stepper: () => HeadStepper
   readonly parameterGroups: () => ReadonlyArray<ParameterGroup>
+  /** Optional, for trainable heads: every weight by name (`head.<name>` in a checkpoint) and loading them back. */
+  readonly weights?: () => Record<string, FloatTensor>
+  readonly loadWeights?: (weights: Readonly<Record<string, FloatTensor>>) => Effect.Effect<void, SdkError>
 }

@@ -541,6 +541,25 @@ export const makeBackbone = (model: TinyVlmModel): TinyVlmBackbone => {
         )
       }),
     parameterGroups: () => model.parameterGroups(),
+    weights: () => Object.fromEntries(model.weights().map(([name, w]) => [name, { data: new Float32Array(w.data), shape: [...w.shape] }])),
+    loadWeights: (weights) =>
+      run(model, "loadWeights", () => {
+        // Check every tensor first, so a bad map changes nothing.
+        for (const spec of model.specs) {
+          const w = weights[spec.name]
+          if (w === undefined) throw new SdkError({ reason: "WeightsNotFound", message: `no weight named ${spec.name}`, subject: spec.name })
+          if (w.shape.length !== spec.shape.length || w.shape.some((n, i) => n !== spec.shape[i]) || w.data.length !== Tensor.sizeOf(spec.shape)) {
+            throw shapeError(`weight "${spec.name}" has shape [${w.shape.join(", ")}], the config needs [${spec.shape.join(", ")}]`, spec.name)
+          }
+          if (!Tensor.isAllFinite(w.data)) throw new SdkError({ reason: "NonFinite", message: `weight ${spec.name} has NaN or Infinity`, subject: spec.name })
+        }
+        const unknown = Object.keys(weights).filter((name) => !model.variables.has(name))
+        if (unknown.length > 0) throw new SdkError({ reason: "InvalidInput", message: `weights not used by tiny-vlm: ${unknown.slice(0, 5).join(", ")}`, subject: unknown[0]! })
+        for (const spec of model.specs) {
+          const w = weights[spec.name]!
+          tf.tidy(() => model.variables.get(spec.name)!.assign(tf.tensor(w.data, [...spec.shape], "float32")))
+        }
+      }),
     trainableVariables: () => model.trainableVariables(),
     saveWeights: () => model.toSafetensors()
   }
