@@ -14,7 +14,10 @@ export const BenchErrorReason = Schema.Literals([
   "PolicyError", // a policy call failed (server error, plugin failure)
   "MalformedAction", // a policy returned something that is not a finite N×7 chunk
   "CorruptResults", // the results file of a run cannot be read for --resume
-  "WorkerCrashed" // a worker thread died; its chain is retried once, then recorded as failed
+  "WorkerCrashed", // a worker thread died; its chain is retried once, then recorded as failed
+  "QueueUnavailable", // the Redis queue of a distributed run cannot be reached or was lost
+  "SuiteMismatch", // a queued chain comes from another version of the suite than the worker's
+  "UnknownPolicy" // a queued chain names a policy spec the worker does not know
 ])
 
 /** @since 0.1.0 @category errors */

@@ -26,7 +26,7 @@ export const progressPrinter = (stream: NodeJS.WriteStream = process.stderr, lab
     const filled = Math.round((p.done / Math.max(1, p.total)) * width)
     const newly = p.done - startDone
     const eta = newly > 0 ? ((p.total - p.done) * p.elapsedMs) / newly : undefined
-    const line = `${label} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${p.done}/${p.total} | ${formatRates(p.summary)} | ${duration(p.elapsedMs)}${eta !== undefined && !finished ? ` eta ${duration(eta)}` : ""}`
+    const line = `${label} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${p.done}/${p.total} | ${formatRates(p.summary)} | ${duration(p.elapsedMs)}${eta !== undefined && !finished ? ` eta ${duration(eta)}` : ""}${p.workers === undefined ? "" : ` | ${p.workers} worker(s) alive, ${newly > 0 ? ((newly * 60_000) / p.elapsedMs).toFixed(1) : "0"} chains/min`}`
     if (stream.isTTY) stream.write(`\r\x1b[2K${line}${finished ? "\n" : ""}`)
     else stream.write(`${line}\n`)
   }

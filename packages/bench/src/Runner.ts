@@ -54,6 +54,8 @@ export interface Progress {
   readonly summary: BenchSummary
   readonly elapsedMs: number
   readonly last?: ChainResult | undefined
+  /** Queue workers alive (distributed runs only). */
+  readonly workers?: number | undefined
 }
 
 /** @since 0.1.0 @category models */

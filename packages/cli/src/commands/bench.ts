@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { parsePolicyArg, progressPrinter, runBenchmark, suiteChains, SUITES } from "@robovla/bench"
+import { parsePolicyArg, progressPrinter, redact, redisOptions, runBenchmark, runQueuedBenchmark, suiteChains, SUITES } from "@robovla/bench"
 import type { CliCommand } from "../CliCommand.ts"
 import { parseFlags } from "../Flags.ts"
 
@@ -33,6 +33,14 @@ options:
   --api-key KEY         API key for remote policies (or ROBOVLA_API_KEY)
   --instructions FILE   JSON file of task -> instruction overrides (eval instructions)
   --quiet               no progress line
+
+distributed (chains sharded over a BullMQ queue in Redis; start workers with \`robovla worker\`):
+  --queue URL           redis://[user:password@]host:port[/db] or rediss://… (TLS); password also from
+                        ROBOVLA_REDIS_PASSWORD. --workers is then ignored: the workers do the work
+  --attempts N          tries per chain when a worker fails it (default 3)
+  --queue-ttl SECONDS   the run's Redis keys expire this long after last use (default 604800, 7 days)
+  --tls-ca FILE         CA certificate for rediss://
+  --tls-insecure        do not verify the server certificate (rediss://)
 `
 
 const integer = (name: string, value: string | undefined, fallback: number, min = 0): number => {
@@ -76,7 +84,12 @@ export const command: CliCommand = {
           "timeout-ms": { type: "string" },
           "api-key": { type: "string" },
           instructions: { type: "string" },
-          quiet: { type: "boolean", default: false }
+          quiet: { type: "boolean", default: false },
+          queue: { type: "string" },
+          attempts: { type: "string" },
+          "queue-ttl": { type: "string" },
+          "tls-ca": { type: "string" },
+          "tls-insecure": { type: "boolean", default: false }
     })
     if ("exit" in parsed) return parsed.exit
     const values = parsed.values
@@ -94,7 +107,17 @@ export const command: CliCommand = {
       })
       const label = values.policy!.replace(/[^a-zA-Z0-9._-]+/g, "_").slice(0, 40)
       const outDir = path.resolve(values.out ?? path.join("runs", `${values.suite}-${label}-${values.scene}`))
-      const outcome = await runBenchmark({
+      const run = values.queue === undefined
+        ? (options: Parameters<typeof runBenchmark>[0]) => runBenchmark(options)
+        : (options: Parameters<typeof runBenchmark>[0]) =>
+          runQueuedBenchmark({
+            ...options,
+            connection: redisOptions(values.queue!, { tlsCa: values["tls-ca"], tlsInsecure: values["tls-insecure"], password: process.env["ROBOVLA_REDIS_PASSWORD"] }),
+            queueLabel: redact(values.queue!),
+            attempts: integer("attempts", values.attempts, 3, 1),
+            ttlSeconds: integer("queue-ttl", values["queue-ttl"], 604_800, 1)
+          })
+      const outcome = await run({
         suite: values.suite!,
         scene: values.scene!,
         chains,
