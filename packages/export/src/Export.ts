@@ -170,7 +170,8 @@ export const exportPolicyModel = (model: VlaPolicyModel, source: ExportSource, o
       // Verify the staged folder in its own scope, so its sessions are released before the rename.
       const { maxAbsDiff } = yield* Effect.scoped(Effect.gen(function*() {
         const exported = yield* loadExportedPolicy(staging, { executionProvider: "cpu" })
-        return yield* compareRollouts(model, exported, { steps, ...(options.verify === undefined || options.verify.seed === undefined ? {} : { seed: options.verify.seed }) })
+        const seed = options.verify === undefined || options.verify === false ? undefined : options.verify.seed
+        return yield* compareRollouts(model, exported, { steps, ...(seed === undefined ? {} : { seed }) })
       })).pipe(Effect.tapError(() => Effect.sync(() => fs.rmSync(staging, { recursive: true, force: true }))))
       verification = { steps, maxAbsDiff, tolerance }
       if (!(maxAbsDiff <= tolerance)) {

@@ -41,7 +41,7 @@ const runSession = (session: ort.InferenceSession, graph: string, feeds: Record<
     catch: (cause) => new SdkError({ reason: "PluginFailure", message: `onnxruntime failed running ${graph}: ${cause instanceof Error ? cause.message : String(cause)}`, subject: graph, cause })
   })
 
-const floatOut = (out: ort.InferenceSession.ReturnType, name: string): FloatTensor => {
+const floatOut = <Dims extends string = string>(out: ort.InferenceSession.ReturnType, name: string): FloatTensor<Dims> => {
   const t = out[name]!
   return { data: new Float32Array(t.data as Float32Array), shape: t.dims.map(Number) }
 }
@@ -82,7 +82,7 @@ export const makeOrtBackbone = (options: OrtBackboneOptions): BackboneService =>
         if (pixels.shape[1] !== 3 || pixels.shape[2] !== size || pixels.shape[3] !== size) {
           return Effect.fail(shapeError(`pixels must be (B, 3, ${size}, ${size}), got [${pixels.shape.join(", ")}]`, "pixels"))
         }
-        return Effect.map(runSession(sessions.visionEncoder, "vision_encoder", { pixel_values: float32(pixels) }), (out) => floatOut(out, "image_features"))
+        return Effect.map(runSession(sessions.visionEncoder, "vision_encoder", { pixel_values: float32(pixels) }), (out) => floatOut<"B n D">(out, "image_features"))
       }).pipe(Effect.catchDefect((cause) => Effect.fail(cause instanceof SdkError ? cause : new SdkError({ reason: "PluginFailure", message: String(cause), cause })))),
     embedTokens: (ids) =>
       Effect.suspend(() => {
@@ -92,7 +92,7 @@ export const makeOrtBackbone = (options: OrtBackboneOptions): BackboneService =>
             return Effect.fail(new SdkError({ reason: "InvalidInput", message: `token id ${id} is outside the vocabulary [0, ${options.tokenizer.vocabSize})`, subject: "ids" }))
           }
         }
-        return Effect.map(runSession(sessions.embedTokens, "embed_tokens", { input_ids: int64(ids.data, ids.shape) }), (out) => floatOut(out, "inputs_embeds"))
+        return Effect.map(runSession(sessions.embedTokens, "embed_tokens", { input_ids: int64(ids.data, ids.shape) }), (out) => floatOut<"B L D">(out, "inputs_embeds"))
       }),
     forward: (inputsEmbeds, attentionMask) =>
       Effect.suspend(() => {
@@ -103,7 +103,7 @@ export const makeOrtBackbone = (options: OrtBackboneOptions): BackboneService =>
         if (l > options.maxPositions) return Effect.fail(shapeError(`sequence length ${l} exceeds maxPositions ${options.maxPositions}`, "inputsEmbeds"))
         return Effect.map(
           runSession(sessions.decoder, "decoder", { inputs_embeds: float32(inputsEmbeds), attention_mask: int64(attentionMask.data, attentionMask.shape) }),
-          (out) => floatOut(out, "last_hidden_state")
+          (out) => floatOut<"B L D">(out, "last_hidden_state")
         )
       }).pipe(Effect.catchDefect((cause) => Effect.fail(cause instanceof SdkError ? cause : new SdkError({ reason: "PluginFailure", message: String(cause), cause })))),
     parameterGroups: () => []
@@ -122,7 +122,7 @@ export interface OrtHeadOptions {
 }
 
 /** The last window position of (B, T, N, k) → (B, N, k). */
-const lastPosition = (t: FloatTensor): FloatTensor => {
+const lastPosition = <Dims extends string>(t: FloatTensor): FloatTensor<Dims> => {
   const [b, time, n, k] = t.shape as [number, number, number, number]
   const out = new Float32Array(b * n * k)
   for (let i = 0; i < b; i++) out.set(t.data.subarray(((i * time) + time - 1) * n * k, ((i * time) + time) * n * k), i * n * k)
@@ -168,8 +168,8 @@ export const makeOrtHead = (options: OrtHeadOptions): PolicyHeadService => {
     effect.pipe(Effect.catchDefect((cause) => Effect.fail(cause instanceof SdkError ? cause : new SdkError({ reason: "PluginFailure", message: String(cause), cause }))))
 
   const stepOutput = (out: ort.InferenceSession.ReturnType): HeadStepOutput => ({
-    arm: lastPosition(floatOut(out, "arm")),
-    gripperLogits: lastPosition(floatOut(out, "gripper_logits"))
+    arm: lastPosition<"B N 6">(floatOut(out, "arm")),
+    gripperLogits: lastPosition<"B N 1">(floatOut(out, "gripper_logits"))
   })
 
   /** The stored per-step features as a (B, T, latent, D) window, oldest first. */
@@ -236,9 +236,9 @@ export const makeOrtHead = (options: OrtHeadOptions): PolicyHeadService => {
       failDefects(Effect.suspend(() => {
         checkWindow(lrn)
         return Effect.map(run(lrn), (out) => ({
-          arm: floatOut(out, "arm"),
-          gripperLogits: floatOut(out, "gripper_logits"),
-          ...(options.kind === "discrete" ? { binLogits: floatOut(out, "bin_logits") } : {})
+          arm: floatOut<"B W N 6">(out, "arm"),
+          gripperLogits: floatOut<"B W N 1">(out, "gripper_logits"),
+          ...(options.kind === "discrete" ? { binLogits: floatOut<"B W N 7 bins">(out, "bin_logits") } : {})
         }))
       })),
     stepper,
