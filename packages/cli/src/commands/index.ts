@@ -17,6 +17,7 @@ export interface CommandEntry {
 export const commands: Readonly<Record<string, CommandEntry>> = {
   bench: { summary: "run a benchmark suite (CALVIN long-horizon chains) against a policy", load: async () => (await import("./bench.ts")).command },
   collect: { summary: "record a CALVIN-format dataset with the scripted experts (resumable, parallel)", load: async () => (await import("./collect.ts")).command },
+  export: { summary: "export a policy (checkpoint or plugins) to ONNX for onnxruntime-node (CUDA, WebGPU or CPU)", load: async () => (await import("./export.ts")).command },
   new: { summary: "scaffold a backbone or head plugin package", load: async () => (await import("./new.ts")).command },
   render: { summary: "render a play-table scene (static + gripper camera) to a PNG", load: async () => (await import("./render.ts")).command },
   serve: { summary: "serve policies over HTTP and the openpi WebSocket (the gateway)", load: async () => (await import("./serve.ts")).command },
