@@ -13,7 +13,7 @@ const HELP = `usage: robovla collect --scenes A,B,C --episodes N --out DIR [opti
 
 Runs the scripted experts through random valid task sequences (CALVIN's symbolic model, at most one task
 per category), records 30 Hz frames (CALVIN .npz keys, rgb_static 200x200, rgb_gripper 84x84) and annotates
-every subtask that succeeds with a training paraphrase. Writes DIR/training and DIR/validation with
+every subtask that succeeds with a training paraphrase, from its first frame to the frame where it succeeds. Writes DIR/training and DIR/validation with
 ep_start_end_ids.npy, ep_lens.npy, scene_info.npy, lang_annotations/auto_lang_ann.npy and statistics.yaml/json.
 
 options:
@@ -31,6 +31,11 @@ options:
   --max-steps N         expert step limit per subtask (default 360)
   --balance             episode e targets task e mod 34 (evens out rare tasks)
   --attempts N          candidate plays per episode, tried without cameras until one works (default 1)
+  --annotation-span N   annotate only the last N frames before each success (CALVIN: 64; default: the
+                        whole subtask)
+  --noise S             DART: add seeded Gaussian noise of std S to the executed arm action while the
+                        expert's clean action is recorded (relative-action units: 0.1 = 2 mm / 5 mrad per
+                        step; default 0, suggested 0.1-0.3)
   --seed N              (default 0)
   --quiet               no progress line
 `
@@ -46,6 +51,8 @@ const Flags = Schema.Struct({
   tasksPerEpisode: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
   maxStepsPerTask: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
   attempts: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
+  annotationSpan: Schema.optional(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
+  noise: Schema.Number.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThanOrEqualTo(1)),
   seed: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 })
 
@@ -77,6 +84,8 @@ export const command: CliCommand = {
           "max-steps": { type: "string" },
           balance: { type: "boolean", default: false },
           attempts: { type: "string" },
+          "annotation-span": { type: "string" },
+          noise: { type: "string" },
           seed: { type: "string" },
           quiet: { type: "boolean", default: false },
           help: { type: "boolean", short: "h", default: false }
@@ -102,6 +111,8 @@ export const command: CliCommand = {
         tasksPerEpisode: num(values["tasks-per-episode"], 5),
         maxStepsPerTask: num(values["max-steps"], 360),
         attempts: num(values.attempts, 1),
+        ...(values["annotation-span"] !== undefined ? { annotationSpan: Number(values["annotation-span"]) } : {}),
+        noise: num(values.noise, 0),
         seed: num(values.seed, 0)
       })
     } catch (error) {
@@ -133,6 +144,8 @@ export const command: CliCommand = {
         tasksPerEpisode: flags.tasksPerEpisode,
         maxStepsPerTask: flags.maxStepsPerTask,
         attempts: flags.attempts,
+        annotationSpan: flags.annotationSpan,
+        noise: flags.noise,
         balance: values.balance,
         tasks: tasks.length === 0 ? undefined : tasks,
         signal: controller.signal,

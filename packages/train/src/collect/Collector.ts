@@ -49,6 +49,16 @@ export interface CollectOptions {
   readonly tasks?: ReadonlyArray<string> | undefined
   /** Each episode targets the task least planned so far (see `planSplit`); default false (CALVIN-like play). */
   readonly balance?: boolean
+  /**
+   * Frames annotated before the frame where a subtask succeeds. Default: the whole subtask, from its first frame
+   * (CALVIN's own windows are 64 frames back, which drops the approach of long subtasks).
+   */
+  readonly annotationSpan?: number | undefined
+  /**
+   * σ of seeded Gaussian noise added to the executed arm action while the expert's clean action is recorded
+   * (DART; relative-action units, 0.1 = 2 mm / 5 mrad per step). Default 0.
+   */
+  readonly noise?: number | undefined
   readonly onProgress?: (progress: CollectProgress) => void
   /**
    * Stops the run early: no new episode starts, in-flight worker episodes are dropped, and the index files and
@@ -105,7 +115,7 @@ export type CollectResponse =
 
 /** The options that decide the episodes; a resumed run must match them. */
 interface Manifest {
-  readonly version: 1
+  readonly version: 2
   readonly seed: number
   readonly scenes: ReadonlyArray<SceneId>
   readonly episodes: number
@@ -119,7 +129,14 @@ interface Manifest {
   readonly attempts: number
   readonly cameras: boolean
   readonly depth: boolean
+  /** null: each subtask annotated from its first frame. */
+  readonly annotationSpan: number | null
+  readonly noise: number
 }
+
+/** Version 1 collections annotated the last 64 frames of a subtask and had no noise. */
+const upgradeManifest = (m: Omit<Manifest, "version" | "annotationSpan" | "noise"> & { readonly version: number }): Manifest =>
+  m.version === 1 ? { ...m, version: 2, annotationSpan: 64, noise: 0 } : (m as Manifest)
 
 const invalid = (message: string) => new TrainError({ reason: "InvalidInput", message })
 const recordFile = (dir: string, episode: number) => path.join(dir, ".collect", `episode_${String(episode).padStart(7, "0")}.json`)
@@ -145,7 +162,7 @@ interface SplitJob {
 }
 
 const manifestOf = (o: CollectOptions, valEpisodes: number): Manifest => ({
-  version: 1,
+  version: 2,
   seed: o.seed ?? 0,
   scenes: [...o.scenes],
   episodes: o.episodes,
@@ -157,7 +174,9 @@ const manifestOf = (o: CollectOptions, valEpisodes: number): Manifest => ({
   balance: o.balance === true ? "planned-counts" : false,
   attempts: o.attempts ?? 1,
   cameras: o.cameras ?? true,
-  depth: o.depth ?? false
+  depth: o.depth ?? false,
+  annotationSpan: o.annotationSpan ?? null,
+  noise: o.noise ?? 0
 })
 
 const validate = (o: CollectOptions): void => {
@@ -175,6 +194,8 @@ const validate = (o: CollectOptions): void => {
   positive("maxStepsPerTask", o.maxStepsPerTask, 1)
   positive("seed", o.seed, 0)
   positive("attempts", o.attempts, 1)
+  positive("annotationSpan", o.annotationSpan, 1)
+  if (o.noise !== undefined && !(Number.isFinite(o.noise) && o.noise >= 0 && o.noise <= 1)) throw invalid(`noise must be a number in [0, 1] (relative-action units), got ${o.noise}`)
   for (const t of o.tasks ?? []) if (!(TASK_NAMES as ReadonlyArray<string>).includes(t)) throw invalid(`unknown task ${JSON.stringify(t)}`)
 }
 
@@ -336,7 +357,7 @@ export const collect = async (options: CollectOptions): Promise<CollectSummary> 
   const manifestFile = path.join(options.out, "collect.json")
   if (fs.existsSync(manifestFile)) {
     if (options.resume !== true) throw invalid(`${options.out} already holds a collection; pass --resume to continue it or choose another --out`)
-    const previous = JSON.parse(fs.readFileSync(manifestFile, "utf8")) as Manifest
+    const previous = upgradeManifest(JSON.parse(fs.readFileSync(manifestFile, "utf8")))
     if (JSON.stringify(previous) !== JSON.stringify(manifest)) {
       throw invalid(`${options.out} was collected with different options (${JSON.stringify(previous)}); resume with the same scenes, episodes, seed, tasks and cameras`)
     }
@@ -359,7 +380,9 @@ export const collect = async (options: CollectOptions): Promise<CollectSummary> 
     balance: manifest.balance !== false,
     attempts: manifest.attempts,
     cameras: manifest.cameras,
-    depth: manifest.depth
+    depth: manifest.depth,
+    annotationSpan: manifest.annotationSpan ?? undefined,
+    noise: manifest.noise
   }
   const budget = frameBudget(planOptions)
   const jobs: Array<SplitJob> = []

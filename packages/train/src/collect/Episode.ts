@@ -5,9 +5,14 @@
  * Frame t holds the observation before step t and, as in CALVIN (reference/calvin.md §7.2), `actions[t]` = the
  * measured TCP pose of frame t + 1 plus the gripper command, `rel_actions[t]` = the SDK's `toRelativeAction` of that
  * target from `robot_obs[t]`. So frame t is written once step t has run. A language window ends at the first frame
- * where the task's predicate holds (checked against the snapshot taken when the subtask began) and starts
- * `annotationSpan` frames earlier, or where the subtask began if that is later. After the last success one hold
+ * where the task's predicate holds (checked against the snapshot taken when the subtask began) and starts where the
+ * subtask began (or `annotationSpan` frames before its end, if that is later). After the last success one hold
  * step is recorded so that the window's end frame exists; the episode's final observation has no file.
+ *
+ * With executed-action noise (`plan.noise` > 0, DART) the robot executes the perturbed action, while the frame is
+ * labelled with the expert's clean action at the visited state: `actions[t]` is the TCP pose that the clean action
+ * would have reached, found by a look-ahead step from a snapshot of the table that is then restored (the physics
+ * is deterministic, so the executed trajectory is unaffected).
  *
  * @since 0.1.0
  */
@@ -16,6 +21,7 @@ import * as path from "node:path"
 import { ActionMath } from "@robovla/sdk"
 import { encodeFrame, type FrameToWrite, frameFileName, type LanguageAnnotation } from "../data/CalvinDataset.ts"
 import { Rng } from "../windows/Random.ts"
+import { driverFor } from "./Noise.ts"
 import { checkTask, instructionFor, makeExpert, NEUTRAL_ROBOT_OBS, type PlayTable, sceneObsForState, type TaskName } from "./SimApi.ts"
 import type { EpisodeAttempt, EpisodePlan } from "./TaskPlan.ts"
 
@@ -72,9 +78,10 @@ export const writeFrameFile = (dir: string, id: number, frame: FrameToWrite): vo
   fs.renameSync(`${file}.tmp`, file)
 }
 
-const toFrame = (now: Observed, next: Observed, gripper: number): FrameToWrite => {
+/** `reached`: the robot_obs whose TCP pose is the frame's absolute action (the next frame's, without noise). */
+const toFrame = (now: Observed, reached: ArrayLike<number>, gripper: number): FrameToWrite => {
   const grip = gripper > 0 ? 1 : -1 // CALVIN rewrites a 0 gripper to −1
-  const actions = [next.robotObs[0]!, next.robotObs[1]!, next.robotObs[2]!, next.robotObs[3]!, next.robotObs[4]!, next.robotObs[5]!, grip]
+  const actions = [reached[0]!, reached[1]!, reached[2]!, reached[3]!, reached[4]!, reached[5]!, grip]
   const image = (img: Observed["rgbStatic"]) => (img === undefined ? undefined : { data: img.data, height: img.height, width: img.width })
   const depth = (data: Float32Array | undefined, img: Observed["rgbStatic"]) => (data === undefined || img === undefined ? undefined : { data, height: img.height, width: img.width })
   return {
@@ -107,11 +114,23 @@ const play = (table: PlayTable, plan: EpisodePlan, attempt: EpisodeAttempt, task
   const lastAllowed = plan.firstFrameId + plan.frameBudget - 1
   let now = observe(table, render)
   let frames = 0
-  const record = (action: ArrayLike<number>): void => {
+  const driver = driverFor(plan.noise, attempt.noiseSeed)
+  /** Executes `clean` (through the driver when `drive`) and writes frame `id` labelled with `clean`. */
+  const record = (action: ArrayLike<number>, drive = true): void => {
     if (id > lastAllowed) throw new RangeError(`episode ${plan.episode} exceeded its frame budget ${plan.frameBudget}`)
-    table.step(action, "relative")
+    const clean = Array.from(action)
+    const executed = drive ? driver.execute(clean) : clean
+    let reached: Array<number> | undefined
+    if (executed !== clean) {
+      // Label look-ahead: where the clean action would have taken the TCP from this very state.
+      const snapshot = table.saveState()
+      table.step(clean, "relative")
+      reached = table.robotObs()
+      table.restoreState(snapshot)
+    }
+    table.step(executed, "relative")
     const next = observe(table, render)
-    if (dir !== undefined) writeFrameFile(dir, id, toFrame(now, next, action[6]!))
+    if (dir !== undefined) writeFrameFile(dir, id, toFrame(now, reached ?? next.robotObs, clean[6]!))
     id++
     frames++
     now = next
@@ -139,8 +158,8 @@ const play = (table: PlayTable, plan: EpisodePlan, attempt: EpisodeAttempt, task
     // `id` is the frame whose observation first satisfies the predicate.
     annotations.push({ start: Math.max(taskStart, id - plan.annotationSpan), end: id, task, instruction: instructionFor(task, "train", () => rng.next()) })
   }
-  // The last window's end frame needs a file: record one hold step (no motion, same gripper).
-  if (annotations.length > 0 && annotations[annotations.length - 1]!.end === id) record([0, 0, 0, 0, 0, 0, now.robotObs[14]! > 0 ? 1 : -1])
+  // The last window's end frame needs a file: record one hold step (no motion, same gripper, never perturbed).
+  if (annotations.length > 0 && annotations[annotations.length - 1]!.end === id) record([0, 0, 0, 0, 0, 0, now.robotObs[14]! > 0 ? 1 : -1], false)
   return { frames, annotations, failedTask }
 }
 

@@ -17,6 +17,8 @@ export interface EpisodeAttempt {
   readonly state: SymbolicState
   /** Seed of the physical reset (block slot order and yaws). */
   readonly resetSeed: number
+  /** Seed of the executed-action noise (used only when the plan's `noise` > 0). */
+  readonly noiseSeed: number
   readonly tasks: ReadonlyArray<TaskName>
 }
 
@@ -39,8 +41,13 @@ export interface EpisodePlan {
   /** Seed of the instruction paraphrase choice. */
   readonly instructionSeed: number
   readonly maxStepsPerTask: number
-  /** Frames kept before a language window's end (CALVIN: 64, a 65-frame window). */
+  /**
+   * Frames kept before a language window's end: `Infinity` (the default) annotates the whole subtask, from the
+   * frame where it began to the frame where its predicate first holds; CALVIN's own windows use 64 (65 frames).
+   */
   readonly annotationSpan: number
+  /** σ of the Gaussian noise added to the executed arm action (DART; 0 = none). See `Noise.ts`. */
+  readonly noise: number
   readonly cameras: boolean
   readonly depth: boolean
 }
@@ -52,7 +59,10 @@ export interface PlanOptions {
   readonly maxStepsPerTask: number
   /** Restrict the tasks drawn (default: all 34). */
   readonly taskPool?: ReadonlyArray<TaskName> | undefined
-  readonly annotationSpan?: number
+  /** Frames kept before a language window's end (default: the whole subtask; see `EpisodePlan.annotationSpan`). */
+  readonly annotationSpan?: number | undefined
+  /** σ of the executed-action noise (default 0). */
+  readonly noise?: number | undefined
   /**
    * Balance tasks: episode e targets one task (`planSplit`: the least planned so far; `planEpisode` alone: e mod
    * 34) and its sequence is drawn among the valid ones that reach it, ending there. Without it, sequences are CALVIN-like play (uniform among applicable tasks),
@@ -132,7 +142,11 @@ export const planEpisode = (
       const state = INITIAL_STATES[rng.int(0, INITIAL_STATES.length - 1)]!
       return { state, tasks: randomTaskSequence(state, options.tasksPerEpisode, rng, options.taskPool) }
     })()
-    attempts.push({ ...best, resetSeed: deriveSeed(options.seed, splitKey(split), episode, attempt, 1) })
+    attempts.push({
+      ...best,
+      resetSeed: deriveSeed(options.seed, splitKey(split), episode, attempt, 1),
+      noiseSeed: deriveSeed(options.seed, splitKey(split), episode, attempt, 3)
+    })
   }
   return {
     split,
@@ -144,7 +158,8 @@ export const planEpisode = (
     attempts,
     instructionSeed: deriveSeed(options.seed, splitKey(split), episode, 2),
     maxStepsPerTask: options.maxStepsPerTask,
-    annotationSpan: options.annotationSpan ?? 64,
+    annotationSpan: options.annotationSpan ?? Number.POSITIVE_INFINITY,
+    noise: options.noise ?? 0,
     cameras: options.cameras,
     depth: options.depth
   }

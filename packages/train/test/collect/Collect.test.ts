@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { collect, type CollectOptions, type CollectSummary } from "../../src/collect/Collector.ts"
 import type { EpisodeRecord } from "../../src/collect/Episode.ts"
 import { formatProgress } from "../../src/collect/Progress.ts"
-import { checkTask, instructionFor, PlayTable, type TaskName } from "../../src/collect/SimApi.ts"
+import { DartNoise } from "../../src/collect/Noise.ts"
+import { checkTask, instructionFor, makeExpert, NEUTRAL_ROBOT_OBS, PlayTable, sceneObsForState, type TaskName } from "../../src/collect/SimApi.ts"
 import { planEpisode, planSplit, randomTaskSequence } from "../../src/collect/TaskPlan.ts"
 import { CalvinSplit, frameFileName } from "../../src/data/CalvinDataset.ts"
 import { TrainError } from "../../src/TrainError.ts"
@@ -130,7 +131,6 @@ describe("robovla collect (2 episodes × 2 tasks, cameras, 1 worker)", () => {
         const task = a.task as TaskName
         expect(TASKS).toContain(task)
         expect(a.instruction).not.toBe(instructionFor(task, "eval"))
-        expect(a.end - a.start).toBeLessThanOrEqual(64)
         expect(split.segments.some(([s, e]) => a.start >= s && a.end <= e)).toBe(true)
         const start = infoAt(a.start)
         expect(checkTask(task, start, infoAt(a.end))).toBe(true)
@@ -138,6 +138,18 @@ describe("robovla collect (2 episodes × 2 tasks, cameras, 1 worker)", () => {
       }
     } finally {
       table.dispose()
+    }
+  })
+
+  it("annotates each subtask from its first frame: a segment's windows tile it from its start", () => {
+    const split = CalvinSplit.open(path.join(out, "training"))
+    for (const [s, e] of split.segments) {
+      const inside = split.annotations.filter((a) => a.start >= s && a.end <= e).sort((a, b) => a.start - b.start)
+      expect(inside.length).toBeGreaterThan(0)
+      expect(inside[0]!.start).toBe(s)
+      // The next subtask begins at the frame where the previous one succeeded; the last success ends the recording.
+      for (let k = 1; k < inside.length; k++) expect(inside[k]!.start).toBe(inside[k - 1]!.end)
+      expect(inside.at(-1)!.end).toBe(e)
     }
   })
 
@@ -213,5 +225,129 @@ describe("robovla collect (2 episodes × 2 tasks, cameras, 1 worker)", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true })
     }
+  })
+})
+
+describe("robovla collect --noise (DART)", () => {
+  const NOISE = 0.3
+  const noisyOptions = (dir: string, noise: number): CollectOptions => ({
+    out: dir,
+    scenes: ["A"],
+    episodes: 1,
+    tasksPerEpisode: 2,
+    tasks: TASKS,
+    seed: 3,
+    cameras: false,
+    noise
+  })
+  const vectors = (split: CalvinSplit, key: "robot_obs" | "scene_obs" | "actions" | "rel_actions") => {
+    const [start, end] = split.segments[0]!
+    return [...split.frames(start, end, [key])].map((f) => Array.from(f[key]!.data as Float64Array))
+  }
+  let noisyDir: string
+  let cleanDir: string
+  beforeAll(async () => {
+    noisyDir = fs.mkdtempSync(path.join(os.tmpdir(), "robovla-collect-noise-"))
+    cleanDir = fs.mkdtempSync(path.join(os.tmpdir(), "robovla-collect-clean-"))
+    await collect(noisyOptions(noisyDir, NOISE))
+    await collect(noisyOptions(cleanDir, 0))
+  })
+  afterAll(() => {
+    fs.rmSync(noisyDir, { recursive: true, force: true })
+    fs.rmSync(cleanDir, { recursive: true, force: true })
+  })
+
+  it("labels every frame with the expert's clean action at the visited state (replayed), while the executed actions differ", async () => {
+    const split = CalvinSplit.open(path.join(noisyDir, "training"))
+    const record: EpisodeRecord = JSON.parse(fs.readFileSync(path.join(noisyDir, "training", ".collect", "episode_0000000.json"), "utf8"))
+    const plan = planEpisode("training", 0, "A", 0, { seed: 3, tasksPerEpisode: 2, maxStepsPerTask: 360, taskPool: TASKS, cameras: false, depth: false, noise: NOISE })
+    const attempt = plan.attempts[record.attempt]!
+    const robotObs = vectors(split, "robot_obs")
+    const sceneObs = vectors(split, "scene_obs")
+    const actions = vectors(split, "actions")
+    const relActions = vectors(split, "rel_actions")
+    const [first] = split.segments[0]!
+    const table = await PlayTable.load("A")
+    try {
+      // Replay independently: the same reset and the same seeded noise, the expert acting on what the table shows.
+      table.reset({ robotObs: NEUTRAL_ROBOT_OBS, sceneObs: sceneObsForState(attempt.state, "A", attempt.resetSeed) })
+      const noise = new DartNoise(NOISE, attempt.noiseSeed)
+      let executedDiffers = 0
+      let labelVsMotion = 0
+      const anns = [...split.annotations].sort((a, b) => a.start - b.start)
+      expect(anns.map((a) => a.task)).toEqual(attempt.tasks.slice(0, anns.length))
+      for (const a of anns) {
+        const expert = makeExpert(a.task as TaskName, "A")
+        expert.reset()
+        for (let id = a.start; id < a.end; id++) {
+          const t = id - first
+          const now = table.robotObs()
+          expect(robotObs[t]).toEqual(now) // the visited state is the recorded one
+          expect(sceneObs[t]).toEqual(table.sceneObs())
+          const clean = Array.from(expert.act(now, table.sceneObs()))
+          const snapshot = table.saveState()
+          table.step(clean, "relative")
+          const reached = table.robotObs()
+          table.restoreState(snapshot)
+          // The label: the pose the clean action reaches from here, and the clean gripper command.
+          expect(actions[t]!.slice(0, 6)).toEqual(reached.slice(0, 6))
+          expect(actions[t]![6]).toBe(clean[6]! > 0 ? 1 : -1)
+          expect(relActions[t]).toEqual(ActionMath.toRelativeAction(actions[t]!, robotObs[t]!))
+          const executed = noise.execute(clean)
+          if (executed.some((x, d) => x !== clean[d])) executedDiffers++
+          table.step(executed, "relative")
+          // What was executed is not what the label says: the next recorded pose is not the labelled pose.
+          if (Math.hypot(...[0, 1, 2].map((d) => robotObs[t + 1]![d]! - actions[t]![d]!)) > 1e-4) labelVsMotion++
+        }
+      }
+      const steps = anns.at(-1)!.end - anns[0]!.start
+      expect(executedDiffers).toBe(steps)
+      expect(labelVsMotion).toBeGreaterThan(steps / 2)
+    } finally {
+      table.dispose()
+    }
+  })
+
+  it("the noisy trajectory leaves the clean one; without noise the label is the next frame's pose", () => {
+    const noisy = vectors(CalvinSplit.open(path.join(noisyDir, "training")), "robot_obs")
+    const clean = vectors(CalvinSplit.open(path.join(cleanDir, "training")), "robot_obs")
+    const cleanActions = vectors(CalvinSplit.open(path.join(cleanDir, "training")), "actions")
+    expect(noisy[0]).toEqual(clean[0]) // same plan, same reset
+    const n = Math.min(noisy.length, clean.length)
+    const gap = Math.max(...Array.from({ length: n }, (_, t) => Math.hypot(...[0, 1, 2].map((d) => noisy[t]![d]! - clean[t]![d]!))))
+    expect(gap).toBeGreaterThan(0.005)
+    for (let t = 0; t + 1 < clean.length; t++) expect(cleanActions[t]!.slice(0, 6)).toEqual(clean[t + 1]!.slice(0, 6))
+  })
+
+  it("noise options are checked and recorded: a resume with another scale is refused; a v1 collection resumes as span 64, no noise", async () => {
+    await expect(collect({ ...noisyOptions(noisyDir, 0.1), resume: true })).rejects.toSatisfy((e: unknown) => e instanceof TrainError && /different options/.test(e.message))
+    await expect(collect({ ...noisyOptions(cleanDir, 2), out: path.join(cleanDir, "x") })).rejects.toSatisfy((e: unknown) => e instanceof TrainError && e.reason === "InvalidInput")
+    const manifest = JSON.parse(fs.readFileSync(path.join(cleanDir, "collect.json"), "utf8"))
+    expect(manifest).toMatchObject({ version: 2, annotationSpan: null, noise: 0 })
+    const { annotationSpan: _span, noise: _noise, ...v1 } = manifest
+    fs.writeFileSync(path.join(cleanDir, "collect.json"), JSON.stringify({ ...v1, version: 1 }))
+    await expect(collect({ ...noisyOptions(cleanDir, 0), resume: true })).rejects.toSatisfy((e: unknown) => e instanceof TrainError && /different options/.test(e.message))
+    const resumed = await collect({ ...noisyOptions(cleanDir, 0), annotationSpan: 64, resume: true })
+    expect(resumed.episodesRun).toBe(0)
+  })
+
+  it("DartNoise: seeded, zero-mean, σ as asked, gripper untouched, clipped to [−1, 1]", () => {
+    const a = new DartNoise(0.2, 7)
+    const b = new DartNoise(0.2, 7)
+    const draws: Array<number> = []
+    for (let i = 0; i < 2000; i++) {
+      const x = a.execute([0, 0, 0, 0, 0, 0.95, -1])
+      expect(x).toEqual(b.execute([0, 0, 0, 0, 0, 0.95, -1]))
+      expect(x[6]).toBe(-1)
+      expect(x[5]).toBeLessThanOrEqual(1)
+      draws.push(...x.slice(0, 5))
+    }
+    const mean = draws.reduce((s, x) => s + x, 0) / draws.length
+    const std = Math.sqrt(draws.reduce((s, x) => s + (x - mean) ** 2, 0) / draws.length)
+    expect(Math.abs(mean)).toBeLessThan(0.01)
+    expect(std).toBeGreaterThan(0.19)
+    expect(std).toBeLessThan(0.21)
+    expect(new DartNoise(0, 1).execute([0.5, 0, 0, 0, 0, 0, 1])).toEqual([0.5, 0, 0, 0, 0, 0, 1])
+    expect(() => new DartNoise(-1, 1)).toThrow(RangeError)
   })
 })

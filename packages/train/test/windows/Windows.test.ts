@@ -205,3 +205,62 @@ describe("augmentation and randomness primitives", () => {
     expect(permutation(100, deriveSeed(1, 3))).not.toEqual(p)
   })
 })
+
+describe("whole-subtask segments (collector spans of any length)", () => {
+  // Adjacent subtask spans as `robovla collect` writes them: each begins where the previous one succeeded.
+  const lengths = [5, 12, 65, 143, 361]
+  const W = 8
+  const N = 10
+  let longDir: string
+  let longSplit: CalvinSplit
+  beforeAll(async () => {
+    longDir = fs.mkdtempSync(path.join(os.tmpdir(), "robovla-windows-long-"))
+    const writer = new CalvinSplitWriter(longDir)
+    let start = 100
+    const total = lengths.reduce((n, l) => n + l - 1, 1)
+    for (let id = 100; id < 100 + total; id++) await writer.writeFrame(id, valueOfFrame(id % 20))
+    writer.endSegment()
+    lengths.forEach((length, k) => {
+      writer.annotate({ start, end: start + length - 1, task: `task_${k}`, instruction: `do ${k}` })
+      start += length - 1
+    })
+    writer.finish()
+    longSplit = CalvinSplit.open(longDir)
+  })
+  afterAll(() => fs.rmSync(longDir, { recursive: true, force: true }))
+
+  it("every start from the subtask's first frame to end − W is an item; frames stay inside the span; the end is never supervised", () => {
+    const index = new WindowIndex(longSplit.annotations, { windowSize: W, fwdPredNextN: N })
+    // A span of L frames gives max(0, L − W) items: the 5-frame one none, the 361-frame one 353.
+    expect(index.size).toBe(lengths.reduce((n, l) => n + Math.max(0, l - W), 0))
+    const starts = new Map<number, Array<number>>()
+    for (let i = 0; i < index.size; i++) {
+      const item = index.item(i)
+      const a = longSplit.annotations[item.annotation]!
+      expect(item.frames.length).toBe(W + N)
+      for (let j = 0; j < W + N; j++) {
+        expect(item.frames[j]).toBeGreaterThanOrEqual(a.start)
+        expect(item.frames[j]).toBeLessThanOrEqual(a.end)
+        expect(item.mask[j]).toBe(item.frames[0]! + j < a.end ? 1 : 0)
+      }
+      starts.set(item.annotation, [...(starts.get(item.annotation) ?? []), item.frames[0]!])
+    }
+    for (const [k, s] of starts) {
+      const a = longSplit.annotations[k]!
+      expect(s).toEqual(Array.from({ length: a.end - a.start + 1 - W }, (_, i) => a.start + i))
+    }
+  })
+
+  it("batches windows from the approach and the end of a 361-frame span", () => {
+    const index = new WindowIndex(longSplit.annotations, { windowSize: W, fwdPredNextN: N })
+    const last = index.size - 1
+    const first = last - (361 - W) + 1
+    expect(index.item(first).frames[0]).toBe(longSplit.annotations[4]!.start)
+    const batch = buildBatch(longSplit, index, [first, last], { images: "none" })
+    expect(batch.actions.shape).toEqual([2, W, N, 7])
+    expect(batch.instructions).toEqual(["do 4", "do 4"])
+    // The first window is fully supervised; the last one only up to the span's end.
+    expect(Array.from(batch.chunkMask.data.slice(0, W * N)).every((m) => m === 1)).toBe(true)
+    expect(Array.from(batch.frameMask.data)).toEqual(new Array(2 * W).fill(1))
+  })
+})
