@@ -1,0 +1,69 @@
+/**
+ * `BatchMatMul` on a native GEMM: every transpose pair, 2-D and batched operands, numpy-style broadcasting of
+ * the batch dims (a rank-2 operand against a batched one, or batch dims of size 1). Float32 only; other dtypes
+ * and shapes that do not broadcast go to the stock kernel (which throws tfjs' own error for the latter).
+ *
+ * @since 0.1.0
+ */
+import type * as tf from "@tensorflow/tfjs-core"
+import type { MatMulEngine } from "./MlasEngine.ts"
+import { storageOf } from "./Storage.ts"
+
+/**
+ * The output shape of `op(a) · op(b)`, or undefined when the batch dims do not broadcast or the inner dims differ.
+ *
+ * @since 0.1.0
+ * @category shapes
+ */
+export const matMulOutShape = (
+  aShape: ReadonlyArray<number>,
+  bShape: ReadonlyArray<number>,
+  transposeA: boolean,
+  transposeB: boolean
+): Array<number> | undefined => {
+  if (aShape.length < 2 || bShape.length < 2) return undefined
+  const m = transposeA ? aShape.at(-1)! : aShape.at(-2)!
+  const kA = transposeA ? aShape.at(-2)! : aShape.at(-1)!
+  const kB = transposeB ? bShape.at(-1)! : bShape.at(-2)!
+  const n = transposeB ? bShape.at(-2)! : bShape.at(-1)!
+  if (kA !== kB) return undefined
+  const batchA = aShape.slice(0, -2)
+  const batchB = bShape.slice(0, -2)
+  const rank = Math.max(batchA.length, batchB.length)
+  const batch: Array<number> = []
+  for (let i = 0; i < rank; i++) {
+    const x = batchA[batchA.length - rank + i] ?? 1
+    const y = batchB[batchB.length - rank + i] ?? 1
+    if (x !== y && x !== 1 && y !== 1) return undefined
+    batch.push(x === 1 ? y : x)
+  }
+  return [...batch, m, n]
+}
+
+const size = (shape: ReadonlyArray<number>) => shape.reduce((n, d) => n * d, 1)
+
+/**
+ * The kernel function; `stock` runs what we do not handle.
+ *
+ * @since 0.1.0
+ * @category kernels
+ */
+export const makeBatchMatMul =
+  (engine: MatMulEngine, backendName: string, stock: tf.KernelFunc): tf.KernelFunc =>
+  (args) => {
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo }
+    const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean }
+    const storage = storageOf(backendName, args.backend)
+    const outShape = matMulOutShape(a.shape, b.shape, transposeA, transposeB)
+    if (storage === undefined || a.dtype !== "float32" || b.dtype !== "float32" || outShape === undefined) {
+      return stock(args)
+    }
+    const out = storage.output(outShape)
+    const y = storage.view(out) as Float32Array
+    if (size(a.shape) === 0 || size(b.shape) === 0) {
+      y.fill(0)
+      return out
+    }
+    engine.matMul(storage.view(a) as Float32Array, a.shape, storage.view(b) as Float32Array, b.shape, transposeA, transposeB, y, outShape)
+    return out
+  }

@@ -1,0 +1,149 @@
+/**
+ * Native matrix products through onnxruntime-node's MLAS, called synchronously.
+ *
+ * tfjs kernels are synchronous, and onnxruntime's public `InferenceSession.run` is a Promise; but underneath,
+ * the package's native session `run` is synchronous (its JS wraps it in `setImmediate`). We call that handle
+ * directly, with pre-allocated outputs, so inputs and outputs are views of the tfjs backend's own memory (the
+ * wasm heap, or the cpu backend's arrays): no copies either way.
+ *
+ * One session per (rank of A, rank of B, transposeA, transposeB), each a single `com.microsoft::FusedMatMul` node
+ * (MatMul with transpose flags and numpy batch broadcasting) over symbolic dims, so a handful of sessions serve
+ * every shape a model uses.
+ *
+ * @since 0.1.0
+ */
+import { createRequire } from "node:module"
+import * as os from "node:os"
+import { onnxModel } from "./OnnxGraph.ts"
+
+/** The part of onnxruntime-node's native `InferenceSession` used here. */
+interface NativeSession {
+  loadModel(buffer: ArrayBufferLike, byteOffset: number, byteLength: number, options: object): void
+  run(feeds: Record<string, unknown>, fetches: Record<string, unknown>, options: object): unknown
+}
+
+interface NativeBinding {
+  readonly InferenceSession: new () => NativeSession
+}
+
+type TensorClass = new (type: "float32", data: Float32Array, dims: ReadonlyArray<number>) => unknown
+
+/**
+ * A synchronous GEMM over float32 views: `out = op(a) · op(b)`, batch dims broadcast numpy-style.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface MatMulEngine {
+  /** One line for logs: engine, threads. */
+  readonly description: string
+  readonly threads: number
+  readonly matMul: (
+    a: Float32Array,
+    aShape: ReadonlyArray<number>,
+    b: Float32Array,
+    bShape: ReadonlyArray<number>,
+    transposeA: boolean,
+    transposeB: boolean,
+    out: Float32Array,
+    outShape: ReadonlyArray<number>
+  ) => void
+}
+
+/**
+ * Threads per product: `ROBOVLA_KERNEL_THREADS` when set, else every available core.
+ *
+ * @since 0.1.0
+ * @category engines
+ */
+export const kernelThreads = (env: NodeJS.ProcessEnv = process.env): number => {
+  const raw = env["ROBOVLA_KERNEL_THREADS"]?.trim()
+  const parsed = raw === undefined || raw === "" ? NaN : Number(raw)
+  return Number.isInteger(parsed) && parsed >= 1 ? parsed : Math.max(1, os.availableParallelism())
+}
+
+const symbolic = (rank: number, prefix: string) => Array.from({ length: rank }, (_, i) => `${prefix}${i}`)
+
+/**
+ * Loads onnxruntime-node's native binding and returns the engine, or a sentence saying why it cannot.
+ *
+ * @since 0.1.0
+ * @category engines
+ */
+export const loadMlasEngine = (threads: number = kernelThreads()): MatMulEngine | string => {
+  let binding: NativeBinding
+  let Tensor: TensorClass
+  try {
+    const require = createRequire(import.meta.url)
+    // The package entry registers the public backend and re-exports onnxruntime-common's Tensor, the class the
+    // native binding was initialised with; `dist/binding.js` exposes the native module (`initOrt` is idempotent).
+    const ort = require("onnxruntime-node") as { Tensor: TensorClass }
+    const native = require("onnxruntime-node/dist/binding.js") as { binding: NativeBinding; initOrt: () => void }
+    native.initOrt()
+    binding = native.binding
+    Tensor = ort.Tensor
+    if (typeof binding.InferenceSession !== "function") return "onnxruntime-node's native binding has no InferenceSession"
+  } catch (cause) {
+    const message = cause instanceof Error ? cause.message.split("\n")[0]! : String(cause)
+    return `onnxruntime-node could not be loaded (${message}); run npm install`
+  }
+
+  const sessionOptions = {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: "all",
+    executionMode: "sequential",
+    enableCpuMemArena: false,
+    enableMemPattern: false,
+    // Pool threads that spin between calls would steal the core the JS thread (and other workers) need.
+    extra: { session: { intra_op: { allow_spinning: "0" } } }
+  }
+  const sessions = new Map<string, NativeSession>()
+  const session = (rankA: number, rankB: number, transposeA: boolean, transposeB: boolean): NativeSession => {
+    const key = `${rankA} ${rankB} ${transposeA ? 1 : 0} ${transposeB ? 1 : 0}`
+    let found = sessions.get(key)
+    if (found === undefined) {
+      const model = onnxModel(
+        [
+          {
+            op: "FusedMatMul",
+            domain: "com.microsoft",
+            inputs: ["A", "B"],
+            outputs: ["Y"],
+            attributes: { transA: { int: transposeA ? 1 : 0 }, transB: { int: transposeB ? 1 : 0 }, alpha: { float: 1 } }
+          }
+        ],
+        [
+          { name: "A", dims: symbolic(rankA, "a") },
+          { name: "B", dims: symbolic(rankB, "b") }
+        ],
+        [{ name: "Y", dims: symbolic(Math.max(rankA, rankB), "y") }]
+      )
+      found = new binding.InferenceSession()
+      found.loadModel(model.buffer, model.byteOffset, model.byteLength, sessionOptions)
+      sessions.set(key, found)
+    }
+    return found
+  }
+
+  return {
+    description: `onnxruntime-node ${onnxruntimeVersion()} MLAS, ${threads} thread${threads === 1 ? "" : "s"}`,
+    threads,
+    matMul: (a, aShape, b, bShape, transposeA, transposeB, out, outShape) => {
+      session(aShape.length, bShape.length, transposeA, transposeB).run(
+        { A: new Tensor("float32", a, aShape), B: new Tensor("float32", b, bShape) },
+        { Y: new Tensor("float32", out, outShape) },
+        {}
+      )
+    }
+  }
+}
+
+const onnxruntimeVersion = (): string => {
+  try {
+    const require = createRequire(import.meta.url)
+    return (require("onnxruntime-node/package.json") as { version: string }).version
+  } catch {
+    return "?"
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Serialises one-node ONNX models (protobuf `ModelProto`) in memory, so the native kernels can build the MLAS
+ * sessions they run without shipping `.onnx` files or a protobuf library. Only the fields onnxruntime reads are
+ * written: IR 8, opsets `""` 17 and `com.microsoft` 1, float32 inputs/outputs with symbolic dims (so one session
+ * serves every shape of a given rank and transpose form).
+ *
+ * @since 0.1.0
+ */
+
+const varint = (value: number): Array<number> => {
+  const out: Array<number> = []
+  let v = value
+  while (v > 0x7f) {
+    out.push((v & 0x7f) | 0x80)
+    v = Math.floor(v / 128)
+  }
+  out.push(v)
+  return out
+}
+const key = (field: number, wire: 0 | 2 | 5) => varint((field << 3) | wire)
+const int = (field: number, value: number) => [...key(field, 0), ...varint(value)]
+const bytes = (field: number, payload: ReadonlyArray<number>) => [...key(field, 2), ...varint(payload.length), ...payload]
+const str = (field: number, text: string) => bytes(field, [...new TextEncoder().encode(text)])
+const float = (field: number, value: number) => {
+  const b = new Uint8Array(4)
+  new DataView(b.buffer).setFloat32(0, value, true)
+  return [...key(field, 5), ...b]
+}
+
+/** A node attribute: an integer (`AttributeProto.INT`) or a float (`FLOAT`). */
+export type OnnxAttribute = { readonly int: number } | { readonly float: number }
+
+/** One graph node. */
+export interface OnnxNode {
+  readonly op: string
+  readonly domain?: string
+  readonly inputs: ReadonlyArray<string>
+  readonly outputs: ReadonlyArray<string>
+  readonly attributes?: Readonly<Record<string, OnnxAttribute>>
+}
+
+/** A float32 graph input or output; a string dim is symbolic. */
+export interface OnnxValue {
+  readonly name: string
+  readonly dims: ReadonlyArray<number | string>
+}
+
+const FLOAT_ELEMENT = 1
+const ATTRIBUTE_FLOAT = 1
+const ATTRIBUTE_INT = 2
+
+const attribute = (name: string, value: OnnxAttribute) =>
+  bytes(
+    5,
+    "int" in value
+      ? [...str(1, name), ...int(3, value.int), ...int(20, ATTRIBUTE_INT)]
+      : [...str(1, name), ...float(2, value.float), ...int(20, ATTRIBUTE_FLOAT)]
+  )
+
+const valueInfo = (value: OnnxValue) => {
+  const dims = value.dims.flatMap((d) => bytes(1, typeof d === "number" ? int(1, d) : str(2, d)))
+  return [...str(1, value.name), ...bytes(2, bytes(1, [...int(1, FLOAT_ELEMENT), ...bytes(2, dims)]))]
+}
+
+/**
+ * The serialised model.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const onnxModel = (
+  nodes: ReadonlyArray<OnnxNode>,
+  inputs: ReadonlyArray<OnnxValue>,
+  outputs: ReadonlyArray<OnnxValue>
+): Uint8Array => {
+  const graph = [
+    ...nodes.flatMap((node, i) =>
+      bytes(1, [
+        ...node.inputs.flatMap((name) => str(1, name)),
+        ...node.outputs.flatMap((name) => str(2, name)),
+        ...str(3, `node${i}`),
+        ...str(4, node.op),
+        ...Object.entries(node.attributes ?? {}).flatMap(([name, value]) => attribute(name, value)),
+        ...(node.domain === undefined ? [] : str(7, node.domain))
+      ])
+    ),
+    ...str(2, "robovla_kernel"),
+    ...inputs.flatMap((value) => bytes(11, valueInfo(value))),
+    ...outputs.flatMap((value) => bytes(12, valueInfo(value)))
+  ]
+  const opsets = [...bytes(8, [...str(1, ""), ...int(2, 17)]), ...bytes(8, [...str(1, "com.microsoft"), ...int(2, 1)])]
+  return Uint8Array.from([...int(1, 8), ...opsets, ...bytes(7, graph)])
+}
