@@ -16,7 +16,6 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { Effect, Schema, type Scope } from "effect"
 import { ACTION_TOKEN_TENSOR_NAME, assemblyConfigFromVla, makeVlaPolicyModel, type VlaPolicyModel } from "./assembly/VlaPolicyModel.ts"
-import { selectBackend } from "./ComputeEngine.ts"
 import { decodeEffect } from "./internal/schemaDecode.ts"
 import { loadBackbonePlugin, loadHeadPlugin, makePlugin } from "./PluginLoader.ts"
 import * as crypto from "node:crypto"
@@ -259,11 +258,7 @@ export const loadPolicyModel = (input: unknown): Effect.Effect<VlaPolicyModel, S
     const backbonePlugin = yield* loadBackbonePlugin(backboneName, from)
     const headPlugin = yield* loadHeadPlugin(spec.head, from)
     const backboneConfig = spec.backboneConfig ?? (spec.onnx !== undefined ? { modelDir: spec.onnx } : undefined)
-    // tfjs plugins need an engine before they make tensors; selecting one is idempotent.
-    yield* Effect.tryPromise({
-      try: () => selectBackend(),
-      catch: (cause) => (cause instanceof SdkError ? cause : new SdkError({ reason: "EngineUnavailable", message: `no tfjs backend: ${String(cause)}`, cause }))
-    })
+    // Each plugin initialises its own engine in `make` (tfjs plugins through @robovla/tfjs): the SDK loads none.
     const backbone = yield* makePlugin(backbonePlugin, backboneConfig)
     const assembly = { ...assemblyConfigFromVla(vla), name: spec.name ?? `${backbonePlugin.name}+${headPlugin.name}` }
     const head = yield* makePlugin(headPlugin, spec.headConfig, {

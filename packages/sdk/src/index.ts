@@ -1,5 +1,5 @@
 /**
- * @robovla/sdk: schemas, plugin contracts, action math, VLA assembly, compute engines.
+ * @robovla/sdk: schemas, plugin contracts, action math, VLA assembly, plugin loading (no compute engine).
  *
  * Modules are re-exported as namespaces (`Backbone.BACKBONE_CONTRACT_VERSION`), plus the most used types flat.
  *

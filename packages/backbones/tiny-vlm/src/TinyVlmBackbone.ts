@@ -24,51 +24,10 @@ import {
   type FloatTensor,
   type ParameterGroup
 } from "@robovla/sdk"
+import { ensureTfjsEffect } from "@robovla/tfjs"
 import { Effect, type Scope } from "effect"
 import type { TinyVlmConfig, TrainSetup } from "./TinyVlmConfig.ts"
 import { makeTokenizer, type TinyVlmTokenizer } from "./TinyVlmTokenizer.ts"
-
-// ---------------------------------------------------------------------------------------------------------------
-// gradients (training only)
-// ---------------------------------------------------------------------------------------------------------------
-
-/**
- * Resolves the extensionless relative imports inside tfjs-core's ESM `dist/` (which plain Node refuses), only
- * for modules under `@tensorflow/tfjs-core/dist/`. The registries are process globals, so gradients loaded
- * from the ESM files serve the CommonJS build Node loads for `@tensorflow/tfjs-core`.
- */
-const TFJS_DIST_RESOLVE_HOOK = `
-export async function resolve(specifier, context, next) {
-  try { return await next(specifier, context) } catch (error) {
-    const parent = context.parentURL ?? ""
-    if (specifier.startsWith(".") && parent.includes("/@tensorflow/tfjs-core/dist/")) {
-      try { return await next(specifier + ".js", context) } catch { return next(specifier + "/index.js", context) }
-    }
-    throw error
-  }
-}`
-
-let gradientsRegistered: Promise<void> | undefined
-
-/**
- * tfjs-core registers no gradient functions by itself (the `@tensorflow/tfjs` union package does), so call
- * this once before training with the pure-tensor path. Inference never needs it. Works under vitest / bundlers
- * (plain import) and in plain Node (with a narrow module-resolution hook, Node ≥ 20.6).
- *
- * @since 0.1.0
- * @category training
- */
-export const registerGradients = (): Promise<void> => {
-  gradientsRegistered ??= (async () => {
-    // Register the hook before the first attempt: a failed ESM import stays failed in the module map.
-    const nodeModule = await import("node:module").catch(() => undefined)
-    if (typeof nodeModule?.register === "function") {
-      nodeModule.register("data:text/javascript," + encodeURIComponent(TFJS_DIST_RESOLVE_HOOK), import.meta.url)
-    }
-    await import("@tensorflow/tfjs-core/dist/register_all_gradients.js")
-  })()
-  return gradientsRegistered
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // seeded initialisation
@@ -567,16 +526,17 @@ export const makeBackbone = (model: TinyVlmModel): TinyVlmBackbone => {
 
 /**
  * Builds the model (from `config.weights` when set) in the Scope; closing the Scope frees its variables.
+ * Initialises the tfjs kit first (backend, gradients, fast kernels) unless that was done already.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const make = (config: TinyVlmConfig): Effect.Effect<TinyVlmBackbone, SdkError, Scope.Scope> =>
-  Effect.acquireRelease(
+  Effect.andThen(ensureTfjsEffect, Effect.acquireRelease(
     Effect.try({
       try: () => makeBackbone(TinyVlmModel.create(config, config.weights === undefined ? undefined : readWeights(config.weights))),
       catch: (cause) =>
         cause instanceof SdkError ? cause : new SdkError({ reason: "PluginFailure", message: `tiny-vlm: ${String(cause)}`, subject: "tiny-vlm", cause })
     }),
     (backbone) => Effect.sync(() => backbone.model.dispose())
-  )
+  ))

@@ -7,7 +7,9 @@ import { Backbone, type BackbonePlugin } from "@robovla/sdk"
 import { make } from "./TinyVlmBackbone.ts"
 import { TinyVlmConfig, defaultConfig } from "./TinyVlmConfig.ts"
 
-export { make, makeBackbone, readWeights, registerGradients, TinyVlmModel, weightSpecs } from "./TinyVlmBackbone.ts"
+export { make, makeBackbone, readWeights, TinyVlmModel, weightSpecs } from "./TinyVlmBackbone.ts"
+// Gradient registration lives in the tfjs kit; re-exported for callers of the pure-tensor path.
+export { registerGradients } from "@robovla/tfjs"
 export type { TinyVlmBackbone } from "./TinyVlmBackbone.ts"
 export { defaultConfig, TinyVlmConfig as Config, TrainSetup } from "./TinyVlmConfig.ts"
 export type { TinyVlmConfig } from "./TinyVlmConfig.ts"

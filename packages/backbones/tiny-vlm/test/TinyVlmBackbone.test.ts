@@ -2,7 +2,8 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import * as tf from "@tensorflow/tfjs-core"
-import { Backbone, ComputeEngine, SdkError, type FloatTensor, type IntTensor } from "@robovla/sdk"
+import { Backbone, SdkError, type FloatTensor, type IntTensor } from "@robovla/sdk"
+import { initTfjs } from "@robovla/tfjs"
 import { Effect, Exit, Schema, Scope } from "effect"
 import { conformanceSuite } from "@robovla/sdk/testing"
 import { describe, expect, it } from "vitest"
@@ -329,7 +330,7 @@ conformanceSuite(plugin, { liveResources: () => tf.memory().numTensors })
 // Last in the file: it switches the process-wide tfjs backend (and switches back).
 describe("training on the wasm backend (the project machines' engine)", () => {
   it("takes Adam steps with every part trainable: no conv, and no gather gradient (UnsortedSegmentSum is not in wasm)", async () => {
-    const selection = await ComputeEngine.selectBackend({ backend: "wasm" })
+    const { selection } = await initTfjs({ backend: "wasm" })
     try {
       expect(tf.getBackend()).toBe("wasm")
       await registerGradients()

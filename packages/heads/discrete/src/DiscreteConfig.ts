@@ -3,7 +3,7 @@
  *
  * @since 0.1.0
  */
-import { PositiveInt, withDefault } from "@robovla/head-mlp/shared"
+import { PositiveInt, withDefault } from "@robovla/tfjs"
 import { Schema } from "effect"
 
 /**

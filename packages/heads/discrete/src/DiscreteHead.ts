@@ -18,7 +18,7 @@
 import * as tf from "@tensorflow/tfjs-core"
 import type { HeadDimensions, SdkError } from "@robovla/sdk"
 import { ActionTokenizer } from "@robovla/sdk"
-import type { HeadLabels, HeadLoss, HeadTensors, TfPolicyHead } from "@robovla/head-mlp/shared"
+import type { HeadLabels, HeadLoss, HeadTensors, TfPolicyHead } from "@robovla/tfjs"
 import {
   acquireParameters,
   checkDimensions,
@@ -27,7 +27,7 @@ import {
   makeRng,
   makeTfHead,
   statelessStepper
-} from "@robovla/head-mlp/shared"
+} from "@robovla/tfjs"
 import { Effect } from "effect"
 import type { Scope } from "effect"
 import type { DiscreteConfig } from "./DiscreteConfig.ts"

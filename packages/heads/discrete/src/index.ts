@@ -11,7 +11,7 @@ import { make } from "./DiscreteHead.ts"
 
 export { classValues, make, tokenizerFor, valuesToClasses } from "./DiscreteHead.ts"
 export { DiscreteConfig as Config, defaultDiscreteConfig as defaultConfig } from "./DiscreteConfig.ts"
-export type { TfPolicyHead } from "@robovla/head-mlp/shared"
+export type { TfPolicyHead } from "@robovla/tfjs"
 
 /**
  * The manifest the plugin loader reads.

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core"
 import { ActionTokenizer } from "@robovla/sdk"
-import { headContractTests, maxAbsDiff, randomTensor, useBackend, withHead } from "@robovla/head-mlp/testing"
+import { headContractTests, maxAbsDiff, randomTensor, useBackend, withHead } from "@robovla/tfjs/testing"
 import { Effect, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { classValues, Config, make, plugin, tokenizerFor, valuesToClasses } from "../src/index.ts"

@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core"
 import { conformanceSuite } from "@robovla/sdk/testing"
 import { Schema } from "effect"
 import { beforeAll, describe } from "vitest"
-import { useBackend } from "@robovla/head-mlp/testing"
+import { useBackend } from "@robovla/tfjs/testing"
 import { Config, plugin } from "../src/index.ts"
 
 describe("discrete head: SDK conformance", () => {

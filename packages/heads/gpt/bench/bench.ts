@@ -1,5 +1,5 @@
 /** Inference latency of the GPT head at the RoboVLMs CALVIN size and a small size. Run: `npm run bench`. */
-import { runBench } from "@robovla/head-mlp/bench"
+import { runBench } from "@robovla/tfjs/bench"
 import { Schema } from "effect"
 import { Config, make } from "../src/index.ts"
 

@@ -1,5 +1,5 @@
-/** One Adam training step of the GPT head (`npm run bench`, second half; vitest registers tfjs gradients). */
-import { benchTrainStep } from "@robovla/head-mlp/testing"
+/** One Adam training step of the GPT head (`npm run bench`, second half). */
+import { benchTrainStep } from "@robovla/tfjs/testing"
 import { Schema } from "effect"
 import { describe } from "vitest"
 import { Config, make } from "../src/index.ts"

@@ -18,7 +18,7 @@
 import * as tf from "@tensorflow/tfjs-core"
 import type { HeadDimensions } from "@robovla/sdk"
 import { SdkError } from "@robovla/sdk"
-import type { Linear, Parameters, TfPolicyHead } from "@robovla/head-mlp/shared"
+import type { Linear, Parameters, TfPolicyHead } from "@robovla/tfjs"
 import {
   acquireParameters,
   checkDimensions,
@@ -30,8 +30,8 @@ import {
   matMul,
   normal,
   windowStepper
-} from "@robovla/head-mlp/shared"
-import type { Rng } from "@robovla/head-mlp/shared"
+} from "@robovla/tfjs"
+import type { Rng } from "@robovla/tfjs"
 import { Effect } from "effect"
 import type { Scope } from "effect"
 import type { GptConfig } from "./GptConfig.ts"

@@ -10,7 +10,7 @@ import { make } from "./GptHead.ts"
 
 export { make } from "./GptHead.ts"
 export { GptConfig as Config, defaultGptConfig as defaultConfig } from "./GptConfig.ts"
-export type { TfPolicyHead } from "@robovla/head-mlp/shared"
+export type { TfPolicyHead } from "@robovla/tfjs"
 
 /**
  * The manifest the plugin loader reads.

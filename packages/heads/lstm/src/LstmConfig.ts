@@ -3,7 +3,7 @@
  *
  * @since 0.1.0
  */
-import { continuousHeadFields, PositiveInt, withDefault } from "@robovla/head-mlp/shared"
+import { continuousHeadFields, PositiveInt, withDefault } from "@robovla/tfjs"
 import { Schema } from "effect"
 
 /**

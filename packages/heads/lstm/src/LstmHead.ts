@@ -16,7 +16,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core"
 import type { HeadDimensions, HeadStepper, SdkError } from "@robovla/sdk"
-import type { Parameters, TfPolicyHead } from "@robovla/head-mlp/shared"
+import type { Parameters, TfPolicyHead } from "@robovla/tfjs"
 import {
   acquireParameters,
   checkDimensions,
@@ -31,7 +31,7 @@ import {
   runTf,
   tidyRead,
   uniform
-} from "@robovla/head-mlp/shared"
+} from "@robovla/tfjs"
 import { Effect } from "effect"
 import type { Scope } from "effect"
 import type { LstmConfig } from "./LstmConfig.ts"

@@ -10,7 +10,7 @@ import { make } from "./LstmHead.ts"
 
 export { make } from "./LstmHead.ts"
 export { LstmConfig as Config, defaultLstmConfig as defaultConfig } from "./LstmConfig.ts"
-export type { TfPolicyHead } from "@robovla/head-mlp/shared"
+export type { TfPolicyHead } from "@robovla/tfjs"
 
 /**
  * The manifest the plugin loader reads.

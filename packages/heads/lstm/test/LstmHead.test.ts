@@ -1,5 +1,5 @@
 import type { FloatTensor } from "@robovla/sdk"
-import { headContractTests, maxAbsDiff, randomTensor, useBackend, withHead } from "@robovla/head-mlp/testing"
+import { headContractTests, maxAbsDiff, randomTensor, useBackend, withHead } from "@robovla/tfjs/testing"
 import { Effect, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { Config, make, plugin } from "../src/index.ts"

@@ -1,6 +1,6 @@
 /** Inference latency of the MLP head at the RoboVLMs CALVIN size and a small size. Run: `npm run bench`. */
 import { Schema } from "effect"
-import { runBench } from "../src/testing/Bench.ts"
+import { runBench } from "@robovla/tfjs/bench"
 import { Config, make } from "../src/index.ts"
 
 const reference = Schema.decodeUnknownSync(Config)({})

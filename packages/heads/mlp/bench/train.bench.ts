@@ -1,7 +1,7 @@
-/** One Adam training step of the MLP head (`npm run bench`, second half; vitest registers tfjs gradients). */
+/** One Adam training step of the MLP head (`npm run bench`, second half). */
 import { Schema } from "effect"
 import { describe } from "vitest"
-import { benchTrainStep } from "../src/testing/index.ts"
+import { benchTrainStep } from "@robovla/tfjs/testing"
 import { Config, make } from "../src/index.ts"
 
 const calvin = { inputSize: 2048, latent: 1, windowSize: 8, chunkSize: 10 }

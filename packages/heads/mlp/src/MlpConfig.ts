@@ -4,7 +4,7 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
-import { continuousHeadFields } from "./shared/Config.ts"
+import { continuousHeadFields } from "@robovla/tfjs"
 
 /**
  * @since 0.1.0

@@ -14,15 +14,8 @@ import type { SdkError } from "@robovla/sdk"
 import { Effect } from "effect"
 import type { Scope } from "effect"
 import type { MlpConfig } from "./MlpConfig.ts"
-import { makeActionMlps } from "./shared/ActionMlp.ts"
-import { checkDimensions } from "./shared/Config.ts"
-import { makeReluStack } from "./shared/Linear.ts"
-import { continuousLoss } from "./shared/Loss.ts"
-import { acquireParameters } from "./shared/Parameters.ts"
-import { makeRng } from "./shared/Rng.ts"
-import { statelessStepper } from "./shared/Stepper.ts"
-import type { TfPolicyHead } from "./shared/TfHead.ts"
-import { makeTfHead } from "./shared/TfHead.ts"
+import type { TfPolicyHead } from "@robovla/tfjs"
+import { acquireParameters, checkDimensions, continuousLoss, makeActionMlps, makeReluStack, makeRng, makeTfHead, statelessStepper } from "@robovla/tfjs"
 
 /**
  * Builds the head's variables in the Scope (disposed when it closes).

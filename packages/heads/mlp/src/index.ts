@@ -1,7 +1,7 @@
 /**
  * `@robovla/head-mlp`: RoboVLMs' MLP policy head (`FCDecoder`) as a robovla head plugin, on tfjs.
  *
- * The building blocks shared with the other heads are exported from `@robovla/head-mlp/shared`.
+ * Its building blocks (and those of every tfjs head) live in `@robovla/tfjs`.
  *
  * @since 0.1.0
  */
@@ -12,7 +12,7 @@ import { make } from "./MlpHead.ts"
 
 export { make } from "./MlpHead.ts"
 export { MlpConfig as Config, defaultMlpConfig as defaultConfig } from "./MlpConfig.ts"
-export type { TfPolicyHead } from "./shared/TfHead.ts"
+export type { TfPolicyHead } from "@robovla/tfjs"
 
 /**
  * The manifest the plugin loader reads.

@@ -3,7 +3,7 @@ import { Effect, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { Config, make, plugin } from "../src/index.ts"
 import type { MlpConfig } from "../src/MlpConfig.ts"
-import { headContractTests, maxAbsDiff, randomTensor, useBackend, withHead } from "../src/testing/index.ts"
+import { headContractTests, maxAbsDiff, randomTensor, useBackend, withHead } from "@robovla/tfjs/testing"
 
 const dimensions = { inputSize: 12, windowSize: 3, chunkSize: 2, latent: 2 }
 const tiny: MlpConfig = Schema.decodeUnknownSync(Config)({ hidden_size: 5, mlp_widths: [16, 8], seed: 7 })

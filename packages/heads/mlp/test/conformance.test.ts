@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core"
 import { conformanceSuite } from "@robovla/sdk/testing"
 import { Schema } from "effect"
 import { beforeAll, describe } from "vitest"
-import { useBackend } from "../src/testing/index.ts"
+import { useBackend } from "@robovla/tfjs/testing"
 import { Config, plugin } from "../src/index.ts"
 
 describe("mlp head: SDK conformance", () => {

@@ -1,7 +1,7 @@
 /**
- * A small benchmark harness for tfjs heads (`@robovla/head-mlp/bench`), used by each head package's `bench`
+ * A small benchmark harness for tfjs heads (`@robovla/tfjs/bench`), used by each head package's `bench`
  * script: make time, parameter count, whole-window `predict` and one stepper `step` latency (median of runs)
- * on the active tfjs backend. Inference only, so it runs under plain `tsx` (no gradient registration needed).
+ * on the kit's tfjs backend (`initTfjs`), under plain `tsx`.
  *
  * @since 0.1.0
  */
@@ -9,11 +9,11 @@ import * as os from "node:os"
 import { performance } from "node:perf_hooks"
 import * as tf from "@tensorflow/tfjs-core"
 import type { HeadDimensions } from "@robovla/sdk"
-import { ComputeEngine } from "@robovla/sdk"
 import { Effect, Exit, Scope } from "effect"
 import type { SdkError } from "@robovla/sdk"
-import type { TfPolicyHead } from "../shared/TfHead.ts"
-import { makeRng } from "../shared/Rng.ts"
+import type { TfPolicyHead } from "../TfHead.ts"
+import { makeRng } from "../Rng.ts"
+import { initTfjs } from "../TfjsEngine.ts"
 
 /**
  * @since 0.1.0
@@ -85,9 +85,9 @@ export const benchCase = async <C>(bench: BenchCase<C>): Promise<string> => {
  * @category bench
  */
 export const runBench = async (title: string, cases: ReadonlyArray<BenchCase<any>>): Promise<void> => {
-  const engine = await ComputeEngine.selectBackend()
+  const engine = await initTfjs()
   console.log(`## ${title}`)
-  console.log(`tfjs ${tf.version_core} backend ${engine.backend}; ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}; Node ${process.version}\n`)
+  console.log(`tfjs ${tf.version_core} backend ${engine.selection.backend}${engine.kernels === undefined ? "" : ` (${engine.kernels})`}; ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}; Node ${process.version}\n`)
   console.log("| case | dims | params | make | predict (median) | step (median, full history) | live tensors |")
   console.log("|---|---|---|---|---|---|---|")
   for (const bench of cases) console.log(await benchCase(bench))

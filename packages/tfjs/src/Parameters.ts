@@ -11,6 +11,7 @@ import { SdkError, Tensor } from "@robovla/sdk"
 import type { FloatTensor } from "@robovla/sdk"
 import { Effect } from "effect"
 import type { Scope } from "effect"
+import { ensureTfjsEffect } from "./TfjsEngine.ts"
 
 /**
  * An ordered set of named `tf.Variable`s. Names follow PyTorch state-dict style (`arm.0.weight`); tfjs'
@@ -198,7 +199,8 @@ export const pluginFailure = (subject: string) => (cause: unknown): SdkError =>
 
 /**
  * Creates a head's variables with `build` inside the Scope and disposes them when it closes. If `build`
- * throws, the variables made so far are disposed at once and the failure is a `"PluginFailure"`.
+ * throws, the variables made so far are disposed at once and the failure is a `"PluginFailure"`. Initialises
+ * the kit first (`ensureTfjs`: backend, gradients, fast kernels) unless that was done already.
  *
  * @since 0.1.0
  * @category constructors
@@ -207,7 +209,7 @@ export const acquireParameters = <A>(
   subject: string,
   build: (parameters: Parameters) => A
 ): Effect.Effect<{ readonly parameters: Parameters; readonly built: A }, SdkError, Scope.Scope> =>
-  Effect.acquireRelease(
+  Effect.andThen(ensureTfjsEffect, Effect.acquireRelease(
     Effect.try({
       try: () => {
         const parameters = new Parameters()
@@ -221,4 +223,4 @@ export const acquireParameters = <A>(
       catch: pluginFailure(subject)
     }),
     ({ parameters }) => Effect.sync(() => parameters.dispose())
-  )
+  ))

@@ -1,7 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core"
-import "@tensorflow/tfjs-core/dist/register_all_gradients.js"
 import { describe, expect, it } from "vitest"
-import { matMul } from "../src/shared/MatMul.ts"
+import { matMul } from "../src/MatMul.ts"
 import { maxAbsDiff, randomTensor, useBackend } from "../src/testing/index.ts"
 
 describe("matMul (wasm-friendly gradient)", () => {

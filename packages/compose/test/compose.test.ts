@@ -18,9 +18,9 @@ import {
 } from "@robovla/sdk"
 import { Effect, Exit, Schema, Scope } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
-import { defaultConfig as tinyDefault, plugin as tinyPlugin } from "../src/index.ts"
+import { defaultConfig as tinyDefault, plugin as tinyPlugin } from "@robovla/backbone-tiny-vlm"
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..")
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
 const fixtureDir = path.resolve(repoRoot, "../shared/fixtures/tiny-paligemma-onnx")
 
 /** Imports a workspace plugin package, or explains why it cannot be used yet. */

@@ -10,8 +10,8 @@
  * A second table repeats it with a small LSTM (hidden 64 × 2 layers, MLP 64-32) to show what the backbone and the
  * assembly cost without RoboVLMs' 1024-wide head.
  *
- * The tfjs backend is chosen as deployments choose it (`ComputeEngine.selectBackend`: tensorflow > wasm > cpu,
- * `ROBOVLA_TFJS_BACKEND` forces one).
+ * The tfjs backend and kernels are chosen as deployments choose them (`initTfjs` of `@robovla/tfjs`: tensorflow >
+ * wasm > cpu, `ROBOVLA_TFJS_BACKEND` forces one).
  *
  * Run: `npm run bench` in this package (ROBOVLA_BENCH_ITERATIONS to change the iteration count).
  */
@@ -20,14 +20,15 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import * as tf from "@tensorflow/tfjs-core"
-import { ComputeEngine, headDimensionsFor, makeVlaPolicyModel, type BackbonePlugin, type ObservationFrame, type VlaAssemblyConfig } from "@robovla/sdk"
+import { headDimensionsFor, makeVlaPolicyModel, type BackbonePlugin, type ObservationFrame, type VlaAssemblyConfig } from "@robovla/sdk"
 import { plugin as lstm } from "@robovla/head-lstm"
+import { initTfjs } from "@robovla/tfjs"
 import { Effect, Exit, Schema, Scope } from "effect"
-import { defaultConfig as tinyDefault, plugin as tiny } from "../src/index.ts"
+import { defaultConfig as tinyDefault, plugin as tiny } from "@robovla/backbone-tiny-vlm"
 
 const iterations = Number(process.env["ROBOVLA_BENCH_ITERATIONS"] ?? 30)
 const warmup = 5
-const fixtureDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../../../shared/fixtures/tiny-paligemma-onnx")
+const fixtureDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../../shared/fixtures/tiny-paligemma-onnx")
 const config: VlaAssemblyConfig = { historyType: "post", windowSize: 8, chunkSize: 10, latent: 1, useGripperCamera: false }
 
 const observation = (seed: number): ObservationFrame => {
@@ -85,14 +86,14 @@ const measure = async (name: string, backbonePlugin: BackbonePlugin<unknown>, ba
   }
 }
 
-const selection = await ComputeEngine.selectBackend()
+const { selection, kernels } = await initTfjs()
 const onnx = fs.existsSync(path.join(fixtureDir, "config.json"))
   ? ((await import("@robovla/backbone-onnx")).plugin as BackbonePlugin<unknown>)
   : undefined
 if (onnx === undefined) console.warn(`skipping onnx: fixture ${fixtureDir} is absent`)
 
 const fmt = (ms: number) => ms.toFixed(2).padStart(8)
-console.log(`act() latency, ${os.cpus().length} cores ${os.arch()}, Node ${process.version}, tfjs backend ${tf.getBackend()} (${selection.reason}), ${iterations} iterations (batch 8: ${Math.max(10, Math.round(iterations / 3))}) after ${warmup} warm-up`)
+console.log(`act() latency, ${os.cpus().length} cores ${os.arch()}, Node ${process.version}, tfjs backend ${tf.getBackend()} (${selection.reason}${kernels === undefined ? "" : `; ${kernels}`}), ${iterations} iterations (batch 8: ${Math.max(10, Math.round(iterations / 3))}) after ${warmup} warm-up`)
 for (const [label, headConfig] of [["RoboVLMs CALVIN size: hidden 1024 × 4 layers", lstm.defaultConfig], ["small: hidden 64 × 2 layers", smallLstm]] as const) {
   const rows: Array<Row> = []
   rows.push(...(await measure("tiny-vlm + lstm", tiny as BackbonePlugin<unknown>, tinyDefault, headConfig)))

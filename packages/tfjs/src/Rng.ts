@@ -1,9 +1,10 @@
 /**
- * A small seeded random generator (mulberry32) so that head initialisation is reproducible from the `seed`
- * config field alone, on every backend, without touching tfjs' global random state.
+ * The SDK's seeded generator (`mulberry32`) with a normal draw on top, so that every weight init in the kit is
+ * reproducible from the `seed` config field alone, on every backend, without touching tfjs' global random state.
  *
  * @since 0.1.0
  */
+import { mulberry32 } from "@robovla/sdk"
 
 /**
  * @since 0.1.0
@@ -23,14 +24,7 @@ export interface Rng {
  * @category constructors
  */
 export const makeRng = (seed: number): Rng => {
-  let state = seed >>> 0
-  const uniform = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  const uniform = mulberry32(seed)
   let spare: number | undefined
   const normal = (): number => {
     if (spare !== undefined) {

@@ -1,5 +1,5 @@
 /**
- * Test kit for tfjs policy heads (`@robovla/head-mlp/testing`): helpers to open a head in a Scope, seeded random
+ * Test kit for tfjs policy heads (`@robovla/tfjs/testing`): helpers to open a head in a Scope, seeded random
  * inputs, and `headContractTests`, the vitest suite every head package runs (shapes, ranges, determinism,
  * leaks, bad input, weights round-trip through safetensors, trainability, stepper semantics of §5.3).
  *
@@ -12,14 +12,13 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import * as tf from "@tensorflow/tfjs-core"
-// tfjs-core registers no gradients by itself; the trainability checks need them (vitest resolves this file).
-import "@tensorflow/tfjs-core/dist/register_all_gradients.js"
 import type { FloatTensor, HeadDimensions } from "@robovla/sdk"
-import { ComputeEngine, Safetensors, SdkError } from "@robovla/sdk"
+import { Safetensors, SdkError } from "@robovla/sdk"
 import { Effect, Exit, Scope } from "effect"
 import { bench, describe, expect, it } from "vitest"
-import { makeRng } from "../shared/Rng.ts"
-import type { TfPolicyHead } from "../shared/TfHead.ts"
+import { makeRng } from "../Rng.ts"
+import type { TfPolicyHead } from "../TfHead.ts"
+import { initTfjs } from "../TfjsEngine.ts"
 
 /**
  * A head constructor as every head package exports it.
@@ -34,12 +33,13 @@ export type MakeHead<C> = (config: C, dimensions: HeadDimensions) => Effect.Effe
 type AnyTensor = FloatTensor<any>
 
 /**
- * Activates the project's tfjs backend (wasm on the project machines) via the SDK's engine selection.
+ * Initialises the kit (`initTfjs`: the project's backend, wasm on the project machines, gradients and fast
+ * kernels) and returns the backend's name.
  *
  * @since 0.1.0
  * @category setup
  */
-export const useBackend = async (): Promise<string> => (await ComputeEngine.selectBackend()).backend
+export const useBackend = async (): Promise<string> => (await initTfjs()).selection.backend
 
 /**
  * Uniform values in [−scale, scale) from a seed.
@@ -378,7 +378,7 @@ export const headContractTests = <C>(options: HeadContractOptions<C>): void => {
 
 /**
  * Registers a vitest `bench` of one Adam step (forward, loss, backward, update) on a (batch, W) window, for a
- * head's `bench/train.bench.ts` (`vitest bench --run`; vitest resolves the gradient registration tfjs needs).
+ * head's `bench/train.bench.ts` (`vitest bench --run`).
  *
  * @since 0.1.0
  * @category bench
