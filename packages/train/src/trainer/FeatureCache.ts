@@ -147,7 +147,9 @@ export const openFeatureCache = async (
     if (bytes.length !== meta.files[name]) throw new TrainError({ reason: "CorruptFile", message: `feature cache ${file} has ${bytes.length} bytes, meta.json says ${meta.files[name]}`, file })
     return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length))
   }
-  const frames = new Int32Array(fs.readFileSync(path.join(dir, "frames.i32")).buffer.slice(0))
+  // Small files come back as views into Node's shared buffer pool: copy exactly the file's bytes.
+  const frameBytes = fs.readFileSync(path.join(dir, "frames.i32"))
+  const frames = new Int32Array(frameBytes.buffer.slice(frameBytes.byteOffset, frameBytes.byteOffset + frameBytes.length))
   const annotationRows = Int32Array.from(split.annotations.reduce<Array<number>>((acc, a, k) => {
     acc.push(k === 0 ? 0 : acc[k - 1]! + (split.annotations[k - 1]!.end - split.annotations[k - 1]!.start + 1))
     return acc

@@ -1,0 +1,219 @@
+import { spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { loadPolicyModel, Safetensors } from "@robovla/sdk"
+import { Effect } from "effect"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { collect } from "../../src/collect/Collector.ts"
+import { TrainError } from "../../src/TrainError.ts"
+import { latestCheckpoint, readCheckpoint } from "../../src/trainer/Checkpoint.ts"
+import { learningRateAt } from "../../src/trainer/Optimizer.ts"
+import { intendedClip, train, type TrainOptions } from "../../src/trainer/Trainer.ts"
+
+// A tiny split collected for real (scene A, 3 episodes × 2 short tasks; scene D for validation), and tiny models:
+// tiny-vlm's default (32 px, D 64) and heads of width 32.
+let root: string
+let data: string
+const repo = path.resolve(__dirname, "../../../..")
+
+beforeAll(async () => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), "robovla-train-"))
+  data = path.join(root, "data")
+  await collect({
+    out: data,
+    scenes: ["A"],
+    episodes: 3,
+    valScene: "D",
+    valEpisodes: 1,
+    tasksPerEpisode: 2,
+    tasks: ["open_drawer", "close_drawer", "turn_on_led", "turn_off_led", "move_slider_left", "move_slider_right"],
+    workers: 1,
+    seed: 5,
+    cameras: true
+  })
+}, 180_000)
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }))
+
+const options = (name: string, head: string, history: "post" | "pre" | "one_step", extra: Partial<TrainOptions> = {}, vla: Record<string, unknown> = {}): TrainOptions => ({
+  data,
+  out: path.join(root, "runs", name),
+  backbone: "@robovla/backbone-tiny-vlm",
+  head: `@robovla/head-${head}`,
+  headConfig: head === "discrete" ? {} : { mlp_widths: [64, 32] },
+  vla: {
+    window_size: history === "one_step" ? 1 : 3,
+    fwd_pred_next_n: 3,
+    act_head: { type: head, hidden_size: 32, num_layers: 1, history_type: history },
+    learning_rate: 1e-3,
+    warmup_steps: 2,
+    warmup_epochs: 0,
+    ...vla
+  },
+  batchSize: 4,
+  maxSteps: 24,
+  valEvery: 24,
+  valBatches: 3,
+  from: repo,
+  ...extra
+})
+
+describe("train: tiny-vlm + each head, each structure, on a collected split", () => {
+  const cases = [
+    ["lstm", "post"],
+    ["gpt", "post"],
+    ["mlp", "one_step"],
+    ["mlp", "pre"],
+    ["discrete", "one_step"]
+  ] as const
+  for (const [head, history] of cases) {
+    it(`${head} (${history}): the validation loss falls`, async () => {
+      const summary = await train(options(`${head}-${history}`, head, history))
+      expect(summary.steps).toBe(24)
+      expect(summary.firstVal!.loss).toBeGreaterThan(0)
+      expect(summary.lastVal!.loss).toBeLessThan(summary.firstVal!.loss)
+      const out = path.join(root, "runs", `${head}-${history}`)
+      const log = fs.readFileSync(path.join(out, "log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l))
+      expect(log.filter((e) => e.type === "train").length).toBe(24)
+      expect(log.filter((e) => e.type === "val").map((e) => e.step)).toEqual([0, 24])
+      expect(fs.readFileSync(path.join(out, "loss.html"), "utf8")).toContain("<svg")
+      expect(fs.readFileSync(path.join(out, "loss.png")).subarray(1, 4).toString()).toBe("PNG")
+    }, 120_000)
+  }
+
+  it("the checkpoint loads with loadPolicyModel alone and acts", async () => {
+    const dir = latestCheckpoint(path.join(root, "runs", "lstm-post", "checkpoints"))!
+    const chunk = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+      const model = yield* loadPolicyModel({ checkpoint: dir, from: repo })
+      expect(model.metadata.windowSize).toBe(3)
+      const policy = yield* model.policy()
+      const image = (s: number) => ({ data: new Uint8Array(s * s * 3).fill(90), height: s, width: s })
+      return yield* policy.act({ rgbStatic: image(200), rgbGripper: image(84) } as never, "open the drawer")
+    })))
+    expect(chunk.length).toBe(3)
+    for (const action of chunk) {
+      expect(action.length).toBe(7)
+      expect([-1, 1]).toContain(action[6])
+    }
+  }, 60_000)
+})
+
+describe("checkpoints", () => {
+  it("a run SIGKILLed and resumed ends with the same weights as an uninterrupted one (bit-exact)", async () => {
+    const base = options("full", "lstm", "post", { maxSteps: 12, valEvery: 0, checkpointEvery: 4, validateAtStart: false })
+    const full = await train(base)
+    const killed = { ...base, out: path.join(root, "runs", "killed") }
+    const checkpoints = path.join(killed.out, "checkpoints")
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(__dirname, "train-child.ts"), JSON.stringify(killed)], { stdio: "ignore" })
+    // Kill it as soon as a checkpoint past step 4 exists (mid-run, between two checkpoints).
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        const latest = fs.existsSync(path.join(checkpoints, "latest.json")) ? JSON.parse(fs.readFileSync(path.join(checkpoints, "latest.json"), "utf8")) : undefined
+        if (latest !== undefined && latest.step >= 4) {
+          clearInterval(timer)
+          child.kill("SIGKILL")
+          resolve()
+        }
+      }, 20)
+      child.on("exit", () => {
+        clearInterval(timer)
+        reject(new Error("the child finished before it could be killed"))
+      })
+    })
+    await new Promise((resolve) => child.on("exit", resolve))
+    const interruptedAt = readCheckpoint(latestCheckpoint(checkpoints)!).state.step
+    expect(interruptedAt).toBeLessThan(12)
+    const resumed = await train({ ...killed, resume: true })
+    expect(resumed.resumedFrom).toBe(interruptedAt)
+    expect(resumed.steps).toBe(12)
+    const a = Safetensors.readSafetensorsSync(path.join(full.checkpoint!, "model.safetensors"))
+    const b = Safetensors.readSafetensorsSync(path.join(resumed.checkpoint!, "model.safetensors"))
+    expect([...b.tensors.keys()]).toEqual([...a.tensors.keys()])
+    let maxDiff = 0
+    for (const [name, t] of a.tensors) {
+      const u = b.tensors.get(name)!.data as Float32Array
+      for (let i = 0; i < t.data.length; i++) maxDiff = Math.max(maxDiff, Math.abs((t.data as Float32Array)[i]! - u[i]!))
+    }
+    expect(maxDiff).toBe(0)
+  }, 180_000)
+
+  it("a truncated or altered checkpoint is a named error, for resume and for loadPolicyModel", async () => {
+    const out = path.join(root, "runs", "corrupt")
+    const base = options("corrupt", "mlp", "one_step", { maxSteps: 2, validateAtStart: false, valEvery: 0 })
+    const summary = await train(base)
+    const file = path.join(summary.checkpoint!, "model.safetensors")
+    const bytes = fs.readFileSync(file)
+    fs.writeFileSync(file, bytes.subarray(0, bytes.length - 100))
+    const error = await train({ ...base, maxSteps: 4, resume: true }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(TrainError)
+    expect((error as TrainError).reason).toBe("CorruptFile")
+    expect((error as TrainError).message).toContain("model.safetensors")
+    const sdkError = await Effect.runPromise(Effect.scoped(loadPolicyModel({ checkpoint: summary.checkpoint!, from: repo })).pipe(Effect.flip))
+    expect(sdkError.reason).toBe("CorruptFile")
+    bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0xff
+    fs.writeFileSync(file, bytes)
+    const altered = await Effect.runPromise(Effect.scoped(loadPolicyModel({ checkpoint: summary.checkpoint!, from: repo })).pipe(Effect.flip))
+    expect(altered.message).toContain("SHA-256")
+    expect(fs.existsSync(out)).toBe(true)
+  }, 60_000)
+
+  it("an abort writes a checkpoint at the current step and resolves as interrupted", async () => {
+    const controller = new AbortController()
+    const summary = await train(options("abort", "mlp", "one_step", {
+      maxSteps: 50,
+      validateAtStart: false,
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.step === 3) controller.abort()
+      }
+    }))
+    expect(summary.interrupted).toBe(true)
+    expect(summary.steps).toBe(3)
+    expect(readCheckpoint(summary.checkpoint!).state.step).toBe(3)
+  }, 60_000)
+})
+
+describe("feature cache", () => {
+  it("frozen vision trains from cached image tokens; the cached forward equals the live one", async () => {
+    const vla = { train_setup: { train_vision: false, train_decoder_layers: 2 } }
+    const live = await train(options("vision-live", "lstm", "post", { maxSteps: 1, cache: "off" }, vla))
+    const cached = await train(options("vision-cached", "lstm", "post", { maxSteps: 1 }, vla))
+    expect(live.cache).toBe("none")
+    expect(cached.cache).toBe("images")
+    expect(Math.abs(cached.firstVal!.loss - live.firstVal!.loss)).toBeLessThan(1e-5)
+    expect(fs.readdirSync(path.join(data, "training", ".features")).some((f) => f.startsWith("images-"))).toBe(true)
+  }, 120_000)
+
+  it("head-only trains from cached [LRN] features and the validation loss falls", async () => {
+    const vla = { train_setup: { freeze_backbone: true, train_vision: false, train_text_embedding: false } }
+    const summary = await train(options("head-only", "lstm", "post", { trainActionToken: false, cacheViews: 2 }, vla))
+    expect(summary.cache).toBe("lrn")
+    expect(summary.lastVal!.loss).toBeLessThan(summary.firstVal!.loss)
+  }, 120_000)
+})
+
+describe("optimiser pieces", () => {
+  it("schedules: linear warm-up from 0, then constant / cosine / half-cosine", () => {
+    const o = { learningRate: 1, warmupSteps: 4, totalSteps: 14, minLrScale: 0.01 }
+    expect(learningRateAt(0, { ...o, schedule: "constant" })).toBe(0)
+    expect(learningRateAt(2, { ...o, schedule: "constant" })).toBe(0.5)
+    expect(learningRateAt(9, { ...o, schedule: "constant" })).toBe(1)
+    expect(learningRateAt(9, { ...o, schedule: "cosine" })).toBeCloseTo(0.5, 9)
+    expect(learningRateAt(14, { ...o, schedule: "cosine" })).toBeCloseTo(0, 9)
+    expect(learningRateAt(14, { ...o, schedule: "half-cosine" })).toBeCloseTo(0.01, 9)
+  })
+
+  it("gradient clipping follows the config's intent: top-level key, else trainer.gradient_clip_val, else 1.0", () => {
+    expect(intendedClip({ gradient_clip_val: 0.5 })).toBe(0.5)
+    expect(intendedClip({ gradient_clip_val: 0 })).toBe(0)
+    expect(intendedClip({ trainer: { gradient_clip_val: 1.0 } })).toBe(1)
+    expect(intendedClip({})).toBe(1)
+  })
+
+  it("clipping really applies: with a tiny clip every step reports clipped and the log holds the pre-clip norm", async () => {
+    const out = path.join(root, "runs", "clip")
+    await train(options("clip", "mlp", "one_step", { maxSteps: 3, validateAtStart: false, valEvery: 0 }, { gradient_clip_val: 1e-4 }))
+    const log = fs.readFileSync(path.join(out, "log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.type === "train")
+    expect(log.every((e) => e.clipped === true && e.gradNorm > 1e-4)).toBe(true)
+  }, 60_000)
+})
