@@ -1,7 +1,8 @@
 /**
  * Gateway and deployment configuration: a JSON file (or an admin call) decoded with Schema, then filled
  * with defaults. A deployment is either built in (`expert`, `mock`), a trusted module that exports a
- * `PolicyModel` factory (`module`, config file only), or assembled from plugins (`plugins`).
+ * `PolicyModel` factory (`module`, config file only), assembled from plugins (`plugins`), or an exported ONNX
+ * policy folder (`onnx`, made by `robovla export`, run on onnxruntime-node).
  *
  * @since 0.1.0
  */
@@ -29,7 +30,7 @@ const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
  */
 export const DeploymentSpec = Schema.Struct({
   id: Schema.String.check(Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/)),
-  kind: Schema.Literals(["expert", "mock", "module", "plugins"]),
+  kind: Schema.Literals(["expert", "mock", "module", "plugins", "onnx"]),
   /** expert: the CALVIN scene the privileged policy acts in. */
   scene: Schema.optionalKey(Schema.Literals(["A", "B", "C", "D"])),
   /** mock: actions per call and a simulated inference delay. */
@@ -44,6 +45,10 @@ export const DeploymentSpec = Schema.Struct({
   head: Schema.optionalKey(Schema.String),
   checkpoint: Schema.optionalKey(Schema.String),
   onnx: Schema.optionalKey(Schema.String),
+  /** onnx: the export folder (`export.json` + graphs) written by `robovla export`. */
+  dir: Schema.optionalKey(Schema.String),
+  /** onnx: `auto` (default: CUDA, then WebGPU, then CPU, whichever loads), or exactly one of them. */
+  executionProvider: Schema.optionalKey(Schema.Literals(["auto", "cuda", "webgpu", "cpu"])),
   /** plugins: the rest of the SDK's PolicyModelSpec (backboneConfig, headConfig, vla, from, name). */
   config: Schema.optionalKey(Schema.Record(Schema.String, Schema.Unknown)),
   /** WebSocket observation keys → SDK fields, merged over the openpi defaults. */
@@ -171,6 +176,7 @@ export const resolveDeployment = (spec: DeploymentSpec): ResolvedDeployment => {
     }
   }
   if (spec.kind === "module") need("module")
+  if (spec.kind === "onnx") need("dir")
   if (spec.kind === "plugins" && spec.backbone === undefined && spec.onnx === undefined && spec.checkpoint === undefined) {
     throw new GatewayError({ reason: "InvalidField", field: "backbone", message: "a 'plugins' deployment needs backbone + head, an onnx folder + head, or a checkpoint" })
   }

@@ -123,6 +123,8 @@ export class Deployment {
           this.metadata = message.metadata
           this.state = "warm"
           this.metrics.coldStart(this.id, (performance.now() - startedAt) / 1000)
+          const provider = message.metadata.details?.["executionProvider"]
+          if (typeof provider === "string") this.metrics.provider(this.id, provider)
           this.touch()
           resolve(handle)
         } else if (message.type === "loadFailed") {

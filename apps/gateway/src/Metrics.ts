@@ -80,6 +80,7 @@ export class Metrics {
   readonly errors = new Counter("robovla_gateway_errors_total", "Errors by kind")
   readonly wsConnections = new Counter("robovla_gateway_websocket_connections", "Open WebSocket connections", "gauge")
   readonly inflight = new Counter("robovla_gateway_inflight_requests", "Requests being handled", "gauge")
+  readonly executionProvider = new Counter("robovla_gateway_execution_provider", "1 for the execution provider a loaded deployment runs on (onnx exports)", "gauge")
 
   request(route: string, method: string, status: number, seconds: number): void {
     this.requests.inc({ route, method, status: String(status) })
@@ -93,6 +94,11 @@ export class Metrics {
     this.coldStarts.inc({ deployment })
     this.coldStartSeconds.observe({ deployment }, seconds)
   }
+  /** Records which execution provider a deployment loaded on (one series per deployment). */
+  provider(deployment: string, provider: string): void {
+    for (const [key, entry] of this.executionProvider.values) if (entry.labels["deployment"] === deployment) this.executionProvider.values.delete(key)
+    this.executionProvider.set({ deployment, provider }, 1)
+  }
   unload(deployment: string): void {
     this.unloads.inc({ deployment })
   }
@@ -104,7 +110,7 @@ export class Metrics {
   render(): string {
     return [
       this.requests, this.requestSeconds, this.batchSize, this.inferSeconds, this.coldStarts, this.coldStartSeconds,
-      this.unloads, this.errors, this.wsConnections, this.inflight
+      this.unloads, this.errors, this.wsConnections, this.inflight, this.executionProvider
     ].map((m) => m.render()).join("\n") + "\n"
   }
 }

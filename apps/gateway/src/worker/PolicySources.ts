@@ -96,6 +96,13 @@ export const loadPolicyModel = async (spec: DeploymentSpec): Promise<LoadedModel
     }
     case "plugins":
       return loadFromPlugins(spec)
+    case "onnx": {
+      // An exported policy folder on onnxruntime-node; the chosen execution provider lands in the metadata.
+      const exported = await importModule("@robovla/export")
+      const make = exported["makePolicyModel"]
+      if (typeof make !== "function") throw new Error("@robovla/export has no makePolicyModel")
+      return resolveModel(make({ dir: spec.dir!, executionProvider: spec.executionProvider ?? "auto" }), `onnx export '${spec.dir}'`)
+    }
   }
 }
 
