@@ -1,7 +1,9 @@
 /**
- * Simulator throughput: control steps/s with and without cameras, and ms per rendered frame per camera, each as a
- * ratio against a baseline of raw physics (8 × mj_step = one control step's physics, no IK, no servo logic) measured
- * in the same process on the same scene. Run: `npm run bench -w @robovla/sim` (or `npx tsx bench/bench.ts`).
+ * Simulator throughput: control steps/s with and without cameras, and ms per rendered frame per camera for the
+ * rasteriser (the default renderer) and the ray-cast reference, each as a ratio against a baseline of raw physics
+ * (8 × mj_step = one control step's physics, no IK, no servo logic) measured in the same process on the same scene.
+ * Ends with the camera targets of issue 11 (one core: both RGB cameras ≤ 10 ms per step, static ≤ 6 ms, with depth
+ * ≤ 12 ms). Run: `npm run bench -w @robovla/sim` (or `npx tsx bench/bench.ts [scene]`).
  */
 import * as os from "node:os"
 import { loadMujocoModule } from "../src/internal/mujocoModule.ts"
@@ -54,7 +56,8 @@ Q0.forEach((q, i) => {
 ctrl[7] = ctrl[8] = 0.04
 mj.mj_forward(model, data)
 
-const table = await PlayTable.load(scene)
+const table = await PlayTable.load(scene, { renderer: "raster" })
+const reference = await PlayTable.load(scene, { renderer: "raycast" })
 // A wandering action pattern so IK and contacts do real work; reset every 200 steps to stay in the workspace.
 let k = 0
 const act = (): void => {
@@ -72,15 +75,23 @@ const rows = measure([
     act()
     table.info()
   }, 300],
-  ["control step + both RGB cameras", () => {
+  ["ray-cast reference: static RGB 200×200", () => reference.observe({ rgbStatic: true }), 500],
+  ["ray-cast reference: gripper RGB 84×84", () => reference.observe({ rgbGripper: true }), 300],
+  ["raster: static RGB 200×200", () => table.observe({ rgbStatic: true }), 300],
+  ["raster: gripper RGB 84×84", () => table.observe({ rgbGripper: true }), 300],
+  ["raster: both RGB", () => table.observe({ rgbStatic: true, rgbGripper: true }), 300],
+  ["raster: both RGB + both depth", () => table.observe({ rgbStatic: true, rgbGripper: true, depth: true }), 300],
+  ["control step + both RGB (raster)", () => {
     act()
     table.observe({ rgbStatic: true, rgbGripper: true })
-  }, 600],
-  ["frame: static RGB 200×200", () => table.observe({ rgbStatic: true }), 500],
-  ["frame: gripper RGB 84×84", () => table.observe({ rgbGripper: true }), 300],
-  ["frame: both RGB + both depth", () => table.observe({ rgbStatic: true, rgbGripper: true, depth: true }), 600]
+  }, 400],
+  ["control step + both RGB + both depth (raster)", () => {
+    act()
+    table.observe({ rgbStatic: true, rgbGripper: true, depth: true })
+  }, 400]
 ])
 table.dispose()
+reference.dispose()
 data.delete()
 model.delete()
 const physicsMs = rows[0]![1]
@@ -91,3 +102,12 @@ console.log("|---|---:|---:|---:|")
 for (const [name, ms] of rows) {
   console.log(`| ${name} | ${ms.toFixed(3)} | ${(1000 / ms).toFixed(1)} | ${(ms / physicsMs).toFixed(2)} |`)
 }
+
+const ms = (name: string): number => rows.find(([n]) => n === name)![1]
+const check = (label: string, value: number, limit: number): string => `${value <= limit ? "PASS" : "FAIL"} ${label}: ${value.toFixed(2)} ms (target ≤ ${limit} ms)`
+const stepMs = ms("control step (IK + 8 substeps + lights)")
+console.log("\nCamera targets (one core; per-step figures are the timed step with cameras minus the step without):")
+console.log(check("static RGB frame", ms("raster: static RGB 200×200"), 6))
+console.log(check("both RGB cameras per step", ms("control step + both RGB (raster)") - stepMs, 10))
+console.log(check("both RGB + depth per step", ms("control step + both RGB + both depth (raster)") - stepMs, 12))
+console.log(`raster vs ray-cast reference: static ×${(ms("ray-cast reference: static RGB 200×200") / ms("raster: static RGB 200×200")).toFixed(1)}, gripper ×${(ms("ray-cast reference: gripper RGB 84×84") / ms("raster: gripper RGB 84×84")).toFixed(1)} faster`)

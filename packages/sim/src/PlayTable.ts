@@ -14,7 +14,10 @@
 import type { Action7, ObservationFrame } from "@robovla/sdk"
 import type { MainModule, MjData, MjModel } from "@mujoco/mujoco"
 import { loadMujocoModule } from "./internal/mujocoModule.ts"
-import { GRIPPER_CAMERA, lookAt, RayCamera, STATIC_CAMERA, STATIC_POSE, Surface } from "./render/RayCamera.ts"
+import { RasterCamera } from "./render/RasterCamera.ts"
+import { type CameraSpec, GRIPPER_CAMERA, lookAt, RayCamera, STATIC_CAMERA, STATIC_POSE, Surface } from "./render/RayCamera.ts"
+import { type FrameRenderer, type RendererKind, resolveRenderer } from "./render/Renderer.ts"
+import { buildSceneMesh, type SceneMesh } from "./render/SceneMesh.ts"
 import { DEFAULT_IK, eulerToMat, eulerToQuat, makeIkWorkspace, matToEuler, quatToMat, solveIk, type IkWorkspace } from "./robot/PandaKinematics.ts"
 import {
   BLOCK_SLOTS_D,
@@ -84,10 +87,17 @@ export interface CameraRequest {
   readonly rgbGripper?: boolean
   /** Also return depth (m) for each camera rendered. */
   readonly depth?: boolean
+  /** Also return the geom id seen at each pixel (−1: background) for each camera rendered. */
+  readonly geomIds?: boolean
 }
 
 /** @since 0.1.0 @category models */
-export type SimObservation = ObservationFrame & { readonly depthStatic?: Float32Array; readonly depthGripper?: Float32Array }
+export type SimObservation = ObservationFrame & {
+  readonly depthStatic?: Float32Array
+  readonly depthGripper?: Float32Array
+  readonly geomIdsStatic?: Int32Array
+  readonly geomIdsGripper?: Int32Array
+}
 
 /**
  * A complete, immutable snapshot of a PlayTable: MuJoCo's integration state (qpos, qvel, ctrl, warm start, …) plus
@@ -114,6 +124,11 @@ export interface PlayTableState {
 export interface LoadOptions {
   /** When true, `observe()` without arguments renders both RGB cameras. Default false. */
   readonly cameras?: boolean
+  /**
+   * `raster` (default): the rasteriser; `raycast`: the ray-cast reference (one `mj_multiRay` per frame, ~10×
+   * slower). Without this option the `ROBOVLA_RENDERER` environment variable decides.
+   */
+  readonly renderer?: RendererKind
 }
 
 /** Metres / radians per unit of relative action (§2.2). @since 0.1.0 @category constants */
@@ -184,12 +199,14 @@ export class PlayTable {
    */
   static async load(scene: SceneId, options: LoadOptions = {}): Promise<PlayTable> {
     if (!Object.hasOwn(SCENES, scene)) throw new SimError({ reason: "ModelLoad", message: `unknown scene ${JSON.stringify(scene)} (expected A, B, C or D)` })
+    const renderer = resolveRenderer(options.renderer)
+    if (typeof renderer !== "string") throw new SimError({ reason: "ModelLoad", message: renderer.invalid })
     const mj = await loadMujocoModule()
     let model: MjModel | undefined
     try {
       model = mj.MjModel.from_xml_string(sceneXml(scene))
       const data = new mj.MjData(model)
-      const table = new PlayTable(mj, model, data, scene, options.cameras === true)
+      const table = new PlayTable(mj, model, data, scene, options.cameras === true, renderer)
       table.reset()
       return table
     } catch (cause) {
@@ -222,8 +239,9 @@ export class PlayTable {
   private bulb: 0 | 1 = 0
   private lastButton = 0
   private disposed = false
-  private staticCam: RayCamera | undefined
-  private gripperCam: RayCamera | undefined
+  private staticCam: FrameRenderer | undefined
+  private gripperCam: FrameRenderer | undefined
+  private sceneMesh: SceneMesh | undefined
   /** Number of control steps since the last reset. */
   stepCount = 0
 
@@ -232,7 +250,9 @@ export class PlayTable {
     private readonly model: MjModel,
     private readonly data: MjData,
     scene: SceneId,
-    private readonly camerasByDefault: boolean
+    private readonly camerasByDefault: boolean,
+    /** Which renderer draws this table's cameras. */
+    readonly renderer: RendererKind
   ) {
     this.scene = scene
     const m = model
@@ -577,30 +597,57 @@ export class PlayTable {
     this.assertLive()
     const req: CameraRequest = cameras ?? (this.camerasByDefault ? { rgbStatic: true, rgbGripper: true } : {})
     const wantDepth = req.depth === true
+    const wantIds = req.geomIds === true
     let rgbStatic: Uint8Array | undefined
     let rgbGripper: Uint8Array | undefined
     let depthStatic: Float32Array | undefined
     let depthGripper: Float32Array | undefined
-    if (req.rgbStatic === true || (wantDepth && req.rgbGripper !== true && req.rgbStatic !== false)) {
-      const cam = (this.staticCam ??= new RayCamera(this.mj, this.model, this.data, STATIC_CAMERA, this.surfaces))
-      rgbStatic = req.rgbStatic === true ? new Uint8Array(STATIC_CAMERA.width * STATIC_CAMERA.height * 3) : undefined
-      depthStatic = wantDepth ? new Float32Array(STATIC_CAMERA.width * STATIC_CAMERA.height) : undefined
+    let idsStatic: Int32Array | undefined
+    let idsGripper: Int32Array | undefined
+    if (req.rgbStatic === true || ((wantDepth || wantIds) && req.rgbGripper !== true && req.rgbStatic !== false)) {
+      const cam = (this.staticCam ??= this.makeCamera(STATIC_CAMERA))
+      const n = STATIC_CAMERA.width * STATIC_CAMERA.height
+      rgbStatic = req.rgbStatic === true ? new Uint8Array(n * 3) : undefined
+      depthStatic = wantDepth ? new Float32Array(n) : undefined
+      idsStatic = wantIds ? new Int32Array(n) : undefined
       const axes = STATIC_AXES
-      cam.render(STATIC_POSE.eye, axes.right, axes.up, axes.forward, rgbStatic, depthStatic)
+      cam.render(STATIC_POSE.eye, axes.right, axes.up, axes.forward, rgbStatic, depthStatic, idsStatic)
     }
     if (req.rgbGripper === true) {
-      const cam = (this.gripperCam ??= new RayCamera(this.mj, this.model, this.data, GRIPPER_CAMERA, this.surfaces))
-      rgbGripper = new Uint8Array(GRIPPER_CAMERA.width * GRIPPER_CAMERA.height * 3)
-      depthGripper = wantDepth ? new Float32Array(GRIPPER_CAMERA.width * GRIPPER_CAMERA.height) : undefined
+      const cam = (this.gripperCam ??= this.makeCamera(GRIPPER_CAMERA))
+      const n = GRIPPER_CAMERA.width * GRIPPER_CAMERA.height
+      rgbGripper = new Uint8Array(n * 3)
+      depthGripper = wantDepth ? new Float32Array(n) : undefined
+      idsGripper = wantIds ? new Int32Array(n) : undefined
       const { eye, right, up, forward } = this.gripperCameraPose()
-      cam.render(eye, right, up, forward, rgbGripper, depthGripper)
+      cam.render(eye, right, up, forward, rgbGripper, depthGripper, idsGripper)
     }
     const obs: { -readonly [K in keyof SimObservation]: SimObservation[K] } = { robotObs: this.robotObs(), sceneObs: this.sceneObs() }
     if (rgbStatic !== undefined) obs.rgbStatic = { data: rgbStatic, height: STATIC_CAMERA.height, width: STATIC_CAMERA.width }
     if (rgbGripper !== undefined) obs.rgbGripper = { data: rgbGripper, height: GRIPPER_CAMERA.height, width: GRIPPER_CAMERA.width }
     if (depthStatic !== undefined) obs.depthStatic = depthStatic
     if (depthGripper !== undefined) obs.depthGripper = depthGripper
+    if (idsStatic !== undefined) obs.geomIdsStatic = idsStatic
+    if (idsGripper !== undefined) obs.geomIdsGripper = idsGripper
     return obs
+  }
+
+  /** A camera of the chosen renderer; the rasteriser's triangles are built once per table and shared. */
+  private makeCamera(spec: CameraSpec): FrameRenderer {
+    if (this.renderer === "raycast") return new RayCamera(this.mj, this.model, this.data, spec, this.surfaces)
+    const mesh = (this.sceneMesh ??= buildSceneMesh(this.model))
+    return new RasterCamera(this.model, this.data, spec, this.surfaces, mesh)
+  }
+
+  /**
+   * The geom name of a geom id (as in `geomIds` images), or undefined for −1 / out of range.
+   *
+   * @since 0.1.0
+   */
+  geomName(id: number): string | undefined {
+    this.assertLive()
+    if (!Number.isInteger(id) || id < 0 || id >= this.model.ngeom) return undefined
+    return this.mj.mj_id2name(this.model, this.mj.mjtObj.mjOBJ_GEOM.value, id) ?? undefined
   }
 
   /** The gripper camera's eye and axes from the `gripper_cam` site: looks along site +y, image-up is site −z. */

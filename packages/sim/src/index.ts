@@ -15,6 +15,7 @@ export { randomSceneObs, type RandomSceneOptions } from "./scene/RandomScene.ts"
 export * as PandaKinematics from "./robot/PandaKinematics.ts"
 export { encodePng, sideBySide } from "./render/Png.ts"
 export { GRIPPER_CAMERA, STATIC_CAMERA, STATIC_POSE } from "./render/RayCamera.ts"
+export { RENDERER_ENV, type RendererKind } from "./render/Renderer.ts"
 export type { SceneId } from "./scene/SceneLayout.ts"
 
 export * from "./tasks/Tasks.ts"

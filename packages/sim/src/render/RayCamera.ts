@@ -9,6 +9,7 @@
  * @since 0.1.0
  */
 import type { DoubleBuffer, IntBuffer, MainModule, MjData, MjModel } from "@mujoco/mujoco"
+import { AMBIENT, BACKGROUND, DIFFUSE, LIGHT, Surface, surfaceFactor, type SurfaceTable } from "./Shading.ts"
 
 /** Camera intrinsics. @since 0.1.0 @category models */
 export interface CameraSpec {
@@ -32,25 +33,7 @@ export const STATIC_POSE = {
   up: [0.40414, 0.226298, 0.886262] as const
 }
 
-/** How a hit is coloured beyond its rgba: plain, checker floor, or wood grain. @since 0.1.0 @category models */
-export const enum Surface {
-  Plain = 0,
-  Floor = 1,
-  Wood = 2
-}
-
-/** Per-geom surface kinds, indexed by geom id (set by the PlayTable from geom names). @since 0.1.0 @category models */
-export type SurfaceTable = Uint8Array
-
-/** Direction toward the key light (unit) and the ambient share. */
-const LIGHT = (() => {
-  const l = [0.35, -0.55, 1]
-  const n = Math.hypot(l[0]!, l[1]!, l[2]!)
-  return [l[0]! / n, l[1]! / n, l[2]! / n] as const
-})()
-const AMBIENT = 0.42
-const DIFFUSE = 0.62
-const BACKGROUND = [178, 190, 204] as const
+export { Surface, type SurfaceTable } from "./Shading.ts"
 
 /**
  * One camera bound to a model/data pair.
@@ -68,6 +51,7 @@ export class RayCamera {
   private readonly geomId: IntBuffer
   private readonly dist: DoubleBuffer
   private readonly normal: DoubleBuffer
+  private readonly bvhSaved: Int32Array
   private disposed = false
 
   constructor(
@@ -99,10 +83,12 @@ export class RayCamera {
     this.geomId = new mj.IntBuffer(this.n)
     this.dist = new mj.DoubleBuffer(this.n)
     this.normal = new mj.DoubleBuffer(this.n * 3)
+    this.bvhSaved = new Int32Array(model.nbody)
   }
 
   /**
-   * Render from `eye` with orthonormal `right`, `up`, `forward` (world). Writes RGB (H×W×3) and/or depth (H×W, m).
+   * Render from `eye` with orthonormal `right`, `up`, `forward` (world). Writes RGB (H×W×3), depth (H×W, m) and/or
+   * the hit geom id per pixel (−1 where nothing is hit), each when given.
    *
    * @since 0.1.0
    */
@@ -112,7 +98,8 @@ export class RayCamera {
     up: ArrayLike<number>,
     forward: ArrayLike<number>,
     rgb: Uint8Array | undefined,
-    depth: Float32Array | undefined
+    depth: Float32Array | undefined,
+    ids?: Int32Array
   ): void {
     const { n, camDirs, worldDirs } = this
     const rx = right[0]!, ry = right[1]!, rz = right[2]!
@@ -127,28 +114,28 @@ export class RayCamera {
     this.eye[0] = eye[0]!
     this.eye[1] = eye[1]!
     this.eye[2] = eye[2]!
-    this.mj.mj_multiRay(
-      this.model,
-      this.data,
-      this.eye,
-      worldDirs as unknown as Array<number>,
-      null as unknown as Array<number>,
-      true,
-      -1,
-      this.geomId,
-      this.dist,
-      this.normal,
-      n,
-      this.spec.far
-    )
-    const ids = this.geomId.GetView() as Int32Array
+    // mj_multiRay culls bodies with a bounding sphere centred at xipos plus the body AABB's centre offset without
+    // rotating that offset, so rays miss parts of rotated links (the arm showed holes). Without body BVHs it tests
+    // every geom per ray; the addresses are restored right after (collision uses them).
+    this.bvhSaved.set(this.model.body_bvhadr as Int32Array)
+    ;(this.model.body_bvhadr as Int32Array).fill(-1)
+    try {
+      this.castRays(worldDirs)
+    } finally {
+      // a fresh view: the call may have grown WASM memory, which detaches older views
+      ;(this.model.body_bvhadr as Int32Array).set(this.bvhSaved)
+    }
+    const hitIds = this.geomId.GetView() as Int32Array
     const dist = this.dist.GetView() as Float64Array
     const nrm = this.normal.GetView() as Float64Array
     const far = this.spec.far
+    if (ids !== undefined) {
+      for (let k = 0; k < n; k++) ids[k] = dist[k]! < 0 ? -1 : hitIds[k]!
+    }
     if (depth !== undefined) {
       const cos = this.cosToAxis
       for (let k = 0; k < n; k++) {
-        const g = ids[k]!
+        const g = hitIds[k]!
         depth[k] = g < 0 || dist[k]! < 0 ? far : Math.min(far, dist[k]! * cos[k]!)
       }
     }
@@ -157,7 +144,7 @@ export class RayCamera {
     const surfaces = this.surfaces
     const ex = eye[0]!, ey = eye[1]!, ez = eye[2]!
     for (let k = 0; k < n; k++) {
-      const g = ids[k]!
+      const g = hitIds[k]!
       const o = k * 3
       if (g < 0 || dist[k]! < 0) {
         rgb[o] = BACKGROUND[0]
@@ -178,15 +165,7 @@ export class RayCamera {
       const surface = surfaces[g]!
       if (surface !== Surface.Plain) {
         const t = dist[k]!
-        const px = ex + t * dx, py = ey + t * dy
-        if (surface === Surface.Floor) {
-          const cell = (Math.floor(px * 2) + Math.floor(py * 2)) & 1
-          shade *= cell === 0 ? 1 : 0.82
-        } else {
-          const pz = ez + t * dz
-          const grain = 0.95 + 0.05 * Math.sin(px * 260 + Math.sin(py * 35 + pz * 20) * 2.5)
-          shade *= grain
-        }
+        shade *= surfaceFactor(surface, ex + t * dx, ey + t * dy, ez + t * dz)
       }
       r = Math.min(1, r * shade)
       gg = Math.min(1, gg * shade)
@@ -195,6 +174,24 @@ export class RayCamera {
       rgb[o + 1] = Math.round(gg * 255)
       rgb[o + 2] = Math.round(b * 255)
     }
+  }
+
+  /** One `mj_multiRay` over all pixels (no group filter, static geoms included, no body excluded). */
+  private castRays(dirs: Float64Array): void {
+    this.mj.mj_multiRay(
+      this.model,
+      this.data,
+      this.eye,
+      dirs as unknown as Array<number>,
+      null as unknown as Array<number>,
+      true,
+      -1,
+      this.geomId,
+      this.dist,
+      this.normal,
+      this.n,
+      this.spec.far
+    )
   }
 
   /** Frees the WASM buffers; safe to call twice. @since 0.1.0 */
