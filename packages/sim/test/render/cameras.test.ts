@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { defaultSceneObs, PlayTable } from "../../src/PlayTable.ts"
 import { encodePng, sideBySide } from "../../src/render/Png.ts"
 import { lookAt, STATIC_CAMERA, STATIC_POSE } from "../../src/render/RayCamera.ts"
+import { RENDERER_ENV } from "../../src/render/Renderer.ts"
+import { SimError } from "../../src/SimError.ts"
 
 /** Pixel (row, col) of a world point in the static camera. */
 const project = (p: readonly [number, number, number]): [number, number] => {
@@ -13,10 +15,11 @@ const project = (p: readonly [number, number, number]): [number, number] => {
   return [Math.floor(STATIC_CAMERA.height / 2 - (f * dot(up)) / dot(forward)), Math.floor(STATIC_CAMERA.width / 2 + (f * dot(right)) / dot(forward))]
 }
 
-describe("ray-cast cameras", () => {
+describe.each(["raster", "raycast"] as const)("%s cameras", (renderer) => {
   let t: PlayTable
   beforeAll(async () => {
-    t = await PlayTable.load("D")
+    t = await PlayTable.load("D", { renderer })
+    expect(t.renderer).toBe(renderer)
   })
   afterAll(() => t.dispose())
 
@@ -89,5 +92,42 @@ describe("ray-cast cameras", () => {
     const raw = inflateSync(png.subarray(41, 41 + idatLen))
     expect(raw.length).toBe(img.height * (img.width * 3 + 1))
     expect(Array.from(raw.subarray(1, 4))).toEqual(Array.from(img.data.subarray(0, 3)))
+  })
+})
+
+describe("renderer choice", () => {
+  it("defaults to the rasteriser, follows ROBOVLA_RENDERER, and rejects unknown renderers with a SimError", async () => {
+    const saved = process.env[RENDERER_ENV]
+    try {
+      delete process.env[RENDERER_ENV]
+      const a = await PlayTable.load("D")
+      expect(a.renderer).toBe("raster")
+      a.dispose()
+      process.env[RENDERER_ENV] = "raycast"
+      const b = await PlayTable.load("D")
+      expect(b.renderer).toBe("raycast")
+      b.dispose()
+      const c = await PlayTable.load("D", { renderer: "raster" }) // the option wins over the environment
+      expect(c.renderer).toBe("raster")
+      c.dispose()
+      process.env[RENDERER_ENV] = "opengl"
+      const error = await PlayTable.load("D").catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(SimError)
+      expect((error as SimError).reason).toBe("ModelLoad")
+      expect((error as SimError).message).toContain("opengl")
+    } finally {
+      if (saved === undefined) delete process.env[RENDERER_ENV]
+      else process.env[RENDERER_ENV] = saved
+    }
+  })
+
+  it("reports geom ids per pixel, named by geomName", async () => {
+    const t = await PlayTable.load("D")
+    const o = t.observe({ rgbStatic: true, geomIds: true })
+    const names = new Set([...o.geomIdsStatic!].map((g) => t.geomName(g)))
+    expect(names).toContain("block_red/base/box")
+    expect(names).toContain("table/base_link/desk")
+    expect(t.geomName(-1)).toBeUndefined() // the background's id
+    t.dispose()
   })
 })
