@@ -55,7 +55,7 @@ const fill = (template: string, slots: Record<string, string>): string => templa
 /** Caption value of a block: its place, with the side for blocks on the table (`table:left`). */
 const blockValue = (f: SceneFacts, c: BlockColor): string | undefined => {
   const place = f.blocks[c]
-  if (place === "unknown") return undefined
+  if (place === "unknown" || f.hidden[c]) return undefined
   return place === "table" ? `table:${f.tableSide[c]}` : place
 }
 
@@ -234,6 +234,7 @@ const PLACE_QUESTION_FORM: Readonly<Record<(typeof PLACES_ASKED)[number], string
   gripper: "in the gripper"
 }
 const known = (f: SceneFacts) => BLOCK_COLORS.every((c) => f.blocks[c] !== "unknown")
+const visible = (f: SceneFacts, c: BlockColor) => f.blocks[c] !== "unknown" && !f.hidden[c]
 const colorList = (cs: ReadonlyArray<BlockColor>) => (cs.length === 0 ? "none" : cs.length === 1 ? cs[0]! : `${cs.slice(0, -1).join(", ")} and ${cs.at(-1)}`)
 const COUNT_WORDS = ["zero", "one", "two", "three"]
 
@@ -241,14 +242,14 @@ const QUESTION_KINDS: ReadonlyArray<QuestionKind> = [
   ...BLOCK_COLORS.map((c): QuestionKind => ({
     attribute: `where.${c}`,
     make: (f) =>
-      f.blocks[c] === "unknown"
+      !visible(f, c)
         ? undefined
         : { forms: [`where is the ${c} block?`, `where can the ${c} block be found?`, `in which place is the ${c} block?`, `what is the location of the ${c} block?`], answer: PLACE_ANSWER[f.blocks[c] as Exclude<BlockPlace, "unknown">] }
   })),
   ...BLOCK_COLORS.map((c): QuestionKind => ({
     attribute: `is_at.${c}`,
     make: (f, u) => {
-      if (f.blocks[c] === "unknown") return undefined
+      if (!visible(f, c)) return undefined
       // Half the time ask about the true place (when it is one of the asked places), else about another.
       const truth = (PLACES_ASKED as ReadonlyArray<string>).includes(f.blocks[c]) ? (f.blocks[c] as (typeof PLACES_ASKED)[number]) : undefined
       const place = truth !== undefined && u() < 0.5 ? truth : pick(PLACES_ASKED.filter((p) => p !== truth), u)
@@ -277,7 +278,7 @@ const QUESTION_KINDS: ReadonlyArray<QuestionKind> = [
   { attribute: "arm_height", make: (f) => ({ forms: ["is the gripper high or low?", "is the arm raised high or low near the table?", "how high is the hand: high or low?", "is the gripper up high or down low?"], answer: f.armHeight }) },
   { attribute: "count_table", make: (f) => (known(f) ? { forms: ["how many blocks are on the table?", "count the blocks on the table.", "what number of blocks stand on the table?", "how many blocks lie on the desk?"], answer: COUNT_WORDS[BLOCK_COLORS.filter((c) => f.blocks[c] === "table").length]! } : undefined) },
   { attribute: "which_drawer", make: (f) => (known(f) ? { forms: ["which blocks are in the drawer?", "what is inside the drawer?", "name the blocks in the drawer.", "which colours lie in the drawer?"], answer: colorList(BLOCK_COLORS.filter((c) => f.blocks[c] === "drawer")) } : undefined) },
-  { attribute: "which_cabinet", make: (f) => (known(f) ? { forms: ["which blocks are in the cabinet?", "what is on the cabinet's shelf?", "name the blocks in the cabinet.", "which colours sit in the cabinet?"], answer: colorList(BLOCK_COLORS.filter((c) => f.blocks[c] === "cabinet_left" || f.blocks[c] === "cabinet_right")) } : undefined) }
+  { attribute: "which_cabinet", make: (f) => (known(f) && BLOCK_COLORS.every((c) => !f.hidden[c]) ? { forms: ["which blocks are in the cabinet?", "what is on the cabinet's shelf?", "name the blocks in the cabinet.", "which colours sit in the cabinet?"], answer: colorList(BLOCK_COLORS.filter((c) => f.blocks[c] === "cabinet_left" || f.blocks[c] === "cabinet_right")) } : undefined) }
 ]
 
 /** Names of every question attribute, for reports. @since 0.1.0 @category constants */

@@ -5,8 +5,10 @@
  * of an expert's motion, not only at the symbolic states between tasks. A value the snapshot cannot decide (a
  * block in the air after a release, a door half way) is reported as such and never stated in a caption or asked.
  *
- * Left/right are the image's: the static camera looks at the table from the robot's side, so world −x is the left
- * of the picture (the direction of CALVIN's "push left" and "move the slider left").
+ * Left/right are the desk's: world −x is left, the direction of CALVIN's "push left" and "move the slider left",
+ * and the left of the static camera's picture at the desk's depth (the camera looks from the front left, so the
+ * arm, nearer to it, appears further left in the picture than the spot of the desk it is over). A block in the
+ * cabinet behind the sliding door is marked hidden: true, but not visible, so nothing is said or asked about it.
  *
  * @since 0.1.0
  */
@@ -29,6 +31,8 @@ export type BlockPlace =
 export interface SceneFacts {
   readonly scene: SceneId
   readonly blocks: Readonly<Record<BlockColor, BlockPlace>>
+  /** Blocks in the cabinet behind the sliding door: not visible in the static camera. */
+  readonly hidden: Readonly<Record<BlockColor, boolean>>
   /** Where across the desk a block on the table stands (image left / middle / right); undefined off the table. */
   readonly tableSide: Readonly<Record<BlockColor, "left" | "middle" | "right" | undefined>>
   readonly drawer: "open" | "closed" | "half_open"
@@ -93,10 +97,14 @@ export const sceneFacts = (info: SimInfo, scene: SceneId): SceneFacts => {
   const layout = SceneLayout.SCENES[scene]
   const side = (x: number) => (x < -SIDE_BEYOND ? "left" : x > SIDE_BEYOND ? "right" : "middle")
   const blocks = {} as Record<BlockColor, BlockPlace>
+  const hidden = {} as Record<BlockColor, boolean>
   const tableSide = {} as Record<BlockColor, "left" | "middle" | "right" | undefined>
+  const [doorX0, doorX1] = SceneLayout.doorSpanX(scene, info.doors.slider)
   for (const c of BLOCK_COLORS) {
     blocks[c] = placeOf(info, c, scene)
-    tableSide[c] = blocks[c] === "table" ? side(info.blocks[c].position[0]) : undefined
+    const x = info.blocks[c].position[0]
+    hidden[c] = (blocks[c] === "cabinet_left" || blocks[c] === "cabinet_right") && x > doorX0 && x < doorX1
+    tableSide[c] = blocks[c] === "table" ? side(x) : undefined
   }
   const q = info.doors
   const robot = info.robotObs
@@ -106,6 +114,7 @@ export const sceneFacts = (info: SimInfo, scene: SceneId): SceneFacts => {
   return {
     scene,
     blocks,
+    hidden,
     tableSide,
     drawer: q.drawer < DRAWER_CLOSED_BELOW ? "closed" : q.drawer > DRAWER_OPEN_ABOVE ? "open" : "half_open",
     slider: q.slider < 0.25 * layout.doorTravel ? "right" : q.slider > 0.75 * layout.doorTravel ? "left" : "middle",

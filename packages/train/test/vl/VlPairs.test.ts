@@ -19,6 +19,7 @@ const randomFacts = (rng: Rng): SceneFacts => {
   return {
     scene: pick(["A", "B", "C", "D"] as const),
     blocks,
+    hidden: { red: blocks.red.startsWith("cabinet") && rng.next() < 0.5, blue: blocks.blue.startsWith("cabinet") && rng.next() < 0.5, pink: blocks.pink.startsWith("cabinet") && rng.next() < 0.5 },
     tableSide: { red: blocks.red === "table" ? side() : undefined, blue: blocks.blue === "table" ? side() : undefined, pink: blocks.pink === "table" ? side() : undefined },
     drawer: pick(["open", "closed", "half_open"] as const),
     slider: pick(["left", "right", "middle"] as const),
@@ -45,8 +46,10 @@ describe("captions and questions", () => {
       if (i % 3 === 0) expect(caption.stated).toEqual(captionFacts(f))
     }
     // Unknown places and moving fingers are never stated.
-    const f = { ...randomFacts(rng), blocks: { red: "unknown", blue: "table", pink: "drawer" }, tableSide: { red: undefined, blue: "left", pink: undefined }, gripper: "moving" } as SceneFacts
+    const f = { ...randomFacts(rng), blocks: { red: "unknown", blue: "table", pink: "cabinet_left" }, hidden: { red: false, blue: false, pink: true }, tableSide: { red: undefined, blue: "left", pink: undefined }, gripper: "moving" } as SceneFacts
     expect(captionFacts(f)).not.toHaveProperty("block.red")
+    expect(captionFacts(f)).not.toHaveProperty("block.pink")
+    for (let i = 0; i < 50; i++) for (const q of makeQuestions(f, 30, true, u)) expect(q.attribute).not.toMatch(/red|pink|which_cabinet/)
     expect(captionFacts(f)).not.toHaveProperty("gripper")
     expect(captionFacts(f)["block.blue"]).toBe("table:left")
   })
@@ -64,7 +67,7 @@ describe("captions and questions", () => {
           attributes.add(q.attribute)
           if (q.attribute === "drawer") expect(q.answer).toBe(f.drawer === "half_open" ? "half open" : f.drawer)
           if (q.attribute === "holding") expect(q.answer).toBe(f.holding === "nothing" ? "nothing" : `${f.holding} block`)
-          if (q.attribute === "where.red") expect(f.blocks.red).not.toBe("unknown")
+          if (q.attribute === "where.red") expect(f.blocks.red !== "unknown" && !f.hidden.red).toBe(true)
           if (q.attribute === "count_table") expect(q.answer).toBe(["zero", "one", "two", "three"][Object.values(f.blocks).filter((p) => p === "table").length])
         }
         phrasings[split].add(makeCaption(f, heldOut, u, 4).phrasing)
@@ -108,6 +111,8 @@ describe("scene facts from the simulator", () => {
         for (let i = 0; i < 3; i++) table.step([0, 0, 0, 0, 0, 0, 1], "relative")
         const f = sceneFacts(table.info(), "B")
         expect(f.blocks).toEqual({ red: expected[state.red_block], blue: expected[state.blue_block], pink: expected[state.pink_block] })
+        // The door covers the compartment on its side: slider "right" hides cabinet_right, "left" cabinet_left.
+        for (const c of ["red", "blue", "pink"] as const) expect(f.hidden[c]).toBe(f.blocks[c] === `cabinet_${state.slider}`)
         expect(f).toMatchObject({ drawer: state.drawer, slider: state.slider, led: state.led === 1 ? "on" : "off", lightbulb: state.lightbulb === 1 ? "on" : "off", switch: state.lightbulb === 1 ? "up" : "down", button: "released", gripper: "open", holding: "nothing", armHeight: "high", armSide: "middle" })
         expect(arrangementKey(f)).not.toContain("B")
       }
