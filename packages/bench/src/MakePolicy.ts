@@ -48,5 +48,19 @@ export const makePolicy = async (spec: PolicySpec, context: { readonly scene: st
       }
       return { model: exit.value, close: () => Effect.runPromise(Scope.close(scope, Exit.void)) }
     }
+    case "onnx": {
+      const { loadExportedPolicy } = await import("@robovla/export")
+      const scope = Scope.makeUnsafe()
+      const exit = await Effect.runPromiseExit(Scope.provide(scope)(loadExportedPolicy(spec.dir, { executionProvider: spec.executionProvider ?? "auto" })))
+      if (Exit.isFailure(exit)) {
+        await Effect.runPromise(Scope.close(scope, Exit.void))
+        const error = Cause.findErrorOption(exit.cause)
+        throw new BenchError({
+          reason: "PolicyUnavailable",
+          message: `cannot load the export ${spec.dir}: ${error._tag === "Some" ? (error.value as Error).message : Cause.pretty(exit.cause)}`
+        })
+      }
+      return { model: exit.value, close: () => Effect.runPromise(Scope.close(scope, Exit.void)) }
+    }
   }
 }

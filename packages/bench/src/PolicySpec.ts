@@ -38,6 +38,12 @@ export const PolicySpecSchema = Schema.Union([
     headConfig: Schema.optional(Schema.Unknown),
     vlaConfig: Schema.optional(Schema.Unknown),
     checkpoint: Schema.optional(Schema.String)
+  }),
+  /** An exported policy folder (`robovla export`) on onnxruntime-node, in-process. */
+  Schema.Struct({
+    kind: Schema.Literal("onnx"),
+    dir: Schema.String,
+    executionProvider: Schema.optional(Schema.Literals(["auto", "cuda", "webgpu", "cpu"]))
   })
 ])
 
@@ -57,12 +63,15 @@ export const describePolicy = (spec: PolicySpec): string => {
       return `ws ${spec.url}`
     case "vla":
       return `vla ${spec.backbone} + ${spec.head}${spec.checkpoint ? ` @ ${spec.checkpoint}` : ""}`
+    case "onnx":
+      return `onnx ${spec.dir}${spec.executionProvider && spec.executionProvider !== "auto" ? ` on ${spec.executionProvider}` : ""}`
   }
 }
 
 /**
  * Parses the CLI's `--policy` value: `oracle`, `random[:seed]`, `http://host:port/v1/policies/<id>`,
- * `ws://host:port[/path]`, or `vla:<backbone-package>+<head-package>[@checkpoint]`.
+ * `ws://host:port[/path]`, `vla:<backbone-package>+<head-package>[@checkpoint]`, or `onnx:<export-folder>[@provider]`
+ * (provider `auto` | `cuda` | `webgpu` | `cpu`).
  *
  * @since 0.1.0
  * @category constructors
@@ -92,7 +101,12 @@ export const parsePolicyArg = (text: string, options: { readonly apiKey?: string
     }
     return { kind: "vla", backbone, head, ...(checkpoint === undefined ? {} : { checkpoint }) }
   }
-  throw new BenchError({ reason: "InvalidOptions", message: `unknown --policy ${JSON.stringify(text)}: use oracle, random[:seed], http://…/v1/policies/<id>, ws://…, or vla:<backbone>+<head>` })
+  if (text.startsWith("onnx:")) {
+    const match = /^onnx:(.+?)(?:@(auto|cuda|webgpu|cpu))?$/.exec(text)
+    if (!match || match[1]!.trim() === "") throw new BenchError({ reason: "InvalidOptions", message: `--policy ${text}: expected onnx:<export-folder>[@auto|cuda|webgpu|cpu]` })
+    return { kind: "onnx", dir: match[1]!, ...(match[2] === undefined ? {} : { executionProvider: match[2] as "auto" }) }
+  }
+  throw new BenchError({ reason: "InvalidOptions", message: `unknown --policy ${JSON.stringify(text)}: use oracle, random[:seed], http://…/v1/policies/<id>, ws://…, vla:<backbone>+<head>, or onnx:<export-folder>` })
 }
 
 /** A made policy model and how to release it. @since 0.1.0 @category models */

@@ -17,7 +17,8 @@ chains.jsonl (one line per finished chain) into --out.
 options:
   --suite NAME          ${SUITES.join(" | ")} (default calvin)
   --policy SPEC         oracle | random[:seed] | http://host:port/v1/policies/<id> | ws://host:port
-                        | vla:<backbone-package>+<head-package>[@checkpoint]   (default oracle)
+                        | vla:<backbone-package>+<head-package>[@checkpoint]
+                        | onnx:<export-folder>[@auto|cuda|webgpu|cpu]         (default oracle)
   --scene A|B|C|D       simulator scene (default D)
   --chains N            run the first N chains of the suite
   --only I,J,...        run only these chain indices
