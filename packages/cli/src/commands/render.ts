@@ -14,11 +14,12 @@ import { parseFlags } from "../Flags.ts"
 
 const HELP = `robovla render: render a play-table scene to a PNG (both cameras side by side)
 
-Usage: robovla render [--scene A|B|C|D] [--state-json JSON] [--steps N] [--out frames.png]
+Usage: robovla render [--scene A|B|C|D] [--state-json JSON] [--steps N] [--renderer raster|raycast] [--out frames.png]
 
   --scene        scene A, B, C or D (default D)
   --state-json   {"robotObs": [15 numbers], "sceneObs": [24 numbers]} (either optional; CALVIN layouts)
   --steps        no-op control steps to run before rendering (default 0)
+  --renderer     raster (the fast default) or raycast (the mj_multiRay reference); default: $ROBOVLA_RENDERER or raster
   --out          output PNG path (default frames.png)`
 
 /** The --state-json flag: CALVIN robot_obs / scene_obs, decoded at this boundary. */
@@ -29,6 +30,8 @@ const StateJson = Schema.Struct({
 const decodeState = Schema.decodeUnknownSync(Schema.fromJsonString(StateJson))
 const SceneFlag = Schema.Literals(["A", "B", "C", "D"])
 const decodeScene = Schema.decodeUnknownSync(SceneFlag)
+const RendererFlag = Schema.Literals(["raster", "raycast"])
+const decodeRenderer = Schema.decodeUnknownSync(RendererFlag)
 
 export const command: CliCommand = {
   name: "render",
@@ -38,16 +41,19 @@ export const command: CliCommand = {
           scene: { type: "string", default: "D" },
           "state-json": { type: "string" },
           steps: { type: "string", default: "0" },
+          renderer: { type: "string" },
           out: { type: "string", default: "frames.png" }
     })
     if ("exit" in parsed) return parsed.exit
     const values = parsed.values
     let scene: typeof SceneFlag.Type
     let state: typeof StateJson.Type
+    let renderer: typeof RendererFlag.Type | undefined
     const steps = Number(values.steps)
     try {
       scene = decodeScene(values.scene)
       state = values["state-json"] === undefined ? {} : decodeState(values["state-json"])
+      renderer = values.renderer === undefined ? undefined : decodeRenderer(values.renderer)
       if (!Number.isInteger(steps) || steps < 0) throw new Error(`--steps must be an integer ≥ 0, got ${values.steps}`)
     } catch (error) {
       console.error(`robovla render: invalid flag: ${(error as Error).message}\n\n${HELP}`)
@@ -55,7 +61,7 @@ export const command: CliCommand = {
     }
     let table: PlayTable | undefined
     try {
-      table = await PlayTable.load(scene)
+      table = await PlayTable.load(scene, renderer === undefined ? {} : { renderer })
       table.reset({ ...(state.robotObs ? { robotObs: state.robotObs } : {}), ...(state.sceneObs ? { sceneObs: state.sceneObs } : {}) })
       const gripper = table.info().robotObs[14]!
       for (let i = 0; i < steps; i++) table.step([0, 0, 0, 0, 0, 0, gripper])
@@ -67,7 +73,7 @@ export const command: CliCommand = {
       const out = path.resolve(values.out!)
       fs.mkdirSync(path.dirname(out), { recursive: true })
       fs.writeFileSync(out, encodePng(image.data, image.width, image.height))
-      console.log(`wrote ${out} (${image.width}×${image.height}, scene ${scene})`)
+      console.log(`wrote ${out} (${image.width}×${image.height}, scene ${scene}, ${table.renderer} renderer)`)
       return 0
     } catch (error) {
       console.error(`robovla render: ${(error as Error).message}`)
