@@ -13,11 +13,11 @@ import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import { createRequire } from "node:module"
 import { pathToFileURL } from "node:url"
+import { generateEvalSequences, TASK_NAMES } from "@robovla/sim"
 import { Schema } from "effect"
 import { BenchError } from "../BenchError.ts"
 import { ChainResultSchema, SymbolicStateSchema } from "../Chain.ts"
 import { PolicySpecSchema } from "../PolicySpec.ts"
-import { suiteChains } from "../Suites.ts"
 
 /** Bumped when the job or result shape changes. @since 0.1.0 @category constants */
 export const QUEUE_PROTOCOL = 1
@@ -110,8 +110,8 @@ const packageVersion = (url: URL): string => (JSON.parse(fs.readFileSync(url, "u
 
 /**
  * The suite's version as this code base produces it: the bench and simulator package versions and a hash of
- * CALVIN's 1000 generated chains. Coordinator and workers must agree on it, or a chain's index would not mean
- * the same chain on both sides.
+ * the chain generator's output and the task set. Coordinator and workers must agree on it, or a chain's index
+ * would not mean the same chain on both sides.
  *
  * @since 0.1.0
  * @category constructors
@@ -124,7 +124,10 @@ export const suiteVersion = (): string => {
     protocol: QUEUE_PROTOCOL,
     bench: packageVersion(new URL("../../package.json", import.meta.url)),
     sim: packageVersion(simPackage),
-    chains: suiteChains("calvin")
+    // A fingerprint of the chain generator and task set: generating 50 sequences takes a fraction of the
+    // 1000-chain set's seconds and changes whenever the generator does.
+    generator: generateEvalSequences(50),
+    tasks: TASK_NAMES
   }))
   return (versionCache = hash.digest("hex").slice(0, 16))
 }

@@ -60,7 +60,7 @@ export const redisOptions = (text: string, options: RedisConnectOptions = {}): R
 }
 
 /** The URL without its password, for logs and run files. @since 0.1.0 @category formatting */
-export const redact = (text: string): string => text.replace(/^(rediss?:\/\/[^:@/]*:)[^@]*@/, "$1***@")
+export const redact = (text: string): string => text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*:)[^@/]*@/i, "$1***@")
 
 /**
  * A plain ioredis client for the coordinator's and workers' own commands (BullMQ makes its own from the same
