@@ -37,6 +37,13 @@ for (const split of ["training", "validation"]) {
   console.log(`## ${split}: ${records.length} episodes, ${frames} frames (${(frames / 30 / 60).toFixed(1)} min at 30 Hz), ${segments} annotated segments, ${(frames / Math.max(segments, 1)).toFixed(1)} frames/segment, ${du} on disk (${(kib / Math.max(frames, 1)).toFixed(1)} KiB/frame)`)
   console.log(`   per-episode wall time (one simulator, dry + camera pass): mean ${(wallMs / Math.max(records.length, 1) / 1000).toFixed(1)} s → ${((frames / wallMs) * 1000).toFixed(1)} recorded frames/s per simulator; diverged episodes: ${diverged}`)
   const rows = TASK_NAMES.map((t) => ({ task: t, segments: perTask.get(t)!, failures: failures.get(t)! }))
+  // Annotated window lengths (frames, both ends inclusive): whole subtasks since manifest v2, ≤ 65 before.
+  const lengths = records.flatMap((r) => r.annotations.map((a) => a.end - a.start + 1)).sort((a, b) => a - b)
+  if (lengths.length > 0) {
+    const q = (p: number) => lengths[Math.min(lengths.length - 1, Math.floor(p * lengths.length))]!
+    const mean = lengths.reduce((a, b) => a + b, 0) / lengths.length
+    console.log(`   annotated window frames: mean ${mean.toFixed(1)}, min ${lengths[0]}, p10 ${q(0.1)}, median ${q(0.5)}, p90 ${q(0.9)}, max ${lengths.at(-1)}; longer than CALVIN's 65: ${((100 * lengths.filter((l) => l > 65).length) / lengths.length).toFixed(1)} %; shorter than W + 1 = 9 (no window): ${lengths.filter((l) => l < 9).length}`)
+  }
   console.log("   task | segments | expert failures (all attempts)")
   for (const r of rows) console.log(`   ${r.task} | ${r.segments} | ${r.failures}`)
   const short = rows.filter((r) => r.segments < target)
