@@ -15,6 +15,8 @@ import type { NdArray, ObjectArray } from "./NdArray.ts"
 import { ndarray, toNumbers } from "./NdArray.ts"
 import { objectScalar, parseNpy, parseNpz, writeNpy, writeNpz } from "./Npy.ts"
 import { PyTuple } from "./Pickle.ts"
+import { DEFAULT_INSTRUCTIONS } from "@robovla/sim"
+import { encodeSentence, encodeSentences, EMBEDDING_SIZE } from "./SentenceEncoder.ts"
 
 /** Keys a frame may hold. @since 0.1.0 @category models */
 export type FrameKey =
@@ -250,8 +252,17 @@ export class CalvinSplitWriter {
     this.annotations.push(annotation)
   }
 
-  /** Writes `ep_start_end_ids.npy`, `ep_lens.npy`, `scene_info.npy` and `lang_annotations/auto_lang_ann.npy`. */
-  finish(options: { readonly sceneInfo?: Readonly<Record<string, readonly [number, number]>>; readonly languageEmbeddings?: NdArray } = {}): void {
+  /**
+   * Writes `ep_start_end_ids.npy`, `ep_lens.npy`, `scene_info.npy`, `lang_annotations/auto_lang_ann.npy` (with
+   * `language.emb` (N, 1, 384): given, else the project's sentence encoder, `SentenceEncoder.ts`) and
+   * `lang_annotations/embeddings.npy` (task → {emb (1, 1, 384), ann [instruction]}) for the evaluation
+   * instructions (given, else the simulator's built-in ones).
+   */
+  finish(options: {
+    readonly sceneInfo?: Readonly<Record<string, readonly [number, number]>>
+    readonly languageEmbeddings?: NdArray
+    readonly evalInstructions?: Readonly<Record<string, string>>
+  } = {}): void {
     this.endSegment()
     const segments = [...this.segments].sort((a, b) => a[0] - b[0])
     fs.writeFileSync(path.join(this.dir, "ep_start_end_ids.npy"), writeNpy(ndarray(BigInt64Array.from(segments.flat().map(BigInt)), [segments.length, 2])))
@@ -266,7 +277,14 @@ export class CalvinSplitWriter {
       ann: annotations.map((a) => a.instruction),
       task: annotations.map((a) => a.task)
     }
-    if (options.languageEmbeddings) language["emb"] = options.languageEmbeddings
+    // CALVIN's language-conditioned loaders read `emb`; one embedding per annotation, as its files have.
+    language["emb"] = options.languageEmbeddings ?? encodeSentences(annotations.map((a) => a.instruction))
+    const evalInstructions = options.evalInstructions ?? Object.fromEntries(Object.entries(DEFAULT_INSTRUCTIONS).map(([task, i]) => [task, i.eval]))
+    const evalEmbeddings: Record<string, unknown> = {}
+    for (const [task, instruction] of Object.entries(evalInstructions)) {
+      evalEmbeddings[task] = { emb: ndarray(encodeSentence(instruction), [1, 1, EMBEDDING_SIZE]), ann: [instruction] }
+    }
+    fs.writeFileSync(path.join(this.dir, "lang_annotations", "embeddings.npy"), writeNpy(objectScalar(evalEmbeddings)))
     fs.writeFileSync(
       path.join(this.dir, "lang_annotations", "auto_lang_ann.npy"),
       writeNpy(objectScalar({ language, info: { indx: annotations.map((a) => new PyTuple(a.start, a.end)), episodes: [] } }))
