@@ -6,7 +6,8 @@
  * - `BatchMatMul` (every transpose pair, 2-D / batched / broadcast batch): onnxruntime-node's MLAS GEMM, called
  *   synchronously (see `MlasEngine.ts`). onnxruntime-node is an npm dependency with prebuilt binaries, so a
  *   fresh `npm install` has it; where it cannot load, the stock kernel runs and this says so once.
- * - `Transpose` (wasm): a strided copy in JavaScript (the stock wasm kernel is ~150 ns/element at rank 4–5).
+ * - `Transpose`, `Sum` (contiguous axes), `Identity` (wasm): JavaScript over the wasm heap, where the stock
+ *   kernels transpose or copy (see `Transpose.ts`, `Reduce.ts`).
  *
  * The README's "Native kernels" section has the spike behind the engine choice and the measured figures.
  *
@@ -16,6 +17,7 @@ import * as tf from "@tensorflow/tfjs-core"
 import { makeBatchMatMul } from "./BatchMatMul.ts"
 import type { MatMulEngine } from "./MlasEngine.ts"
 import { loadMlasEngine } from "./MlasEngine.ts"
+import { makeIdentity, makeSum } from "./Reduce.ts"
 import { makeTranspose } from "./Transpose.ts"
 
 /**
@@ -81,10 +83,17 @@ export const useFastKernels = (backendName: string): { readonly registered: bool
   } else if (batchMatMul !== undefined) {
     configs.push({ ...batchMatMul, kernelFunc: makeBatchMatMul(matMulEngine, backendName, batchMatMul.kernelFunc) })
   }
-  const transpose = stock(tf.Transpose)
-  // The cpu backend's Transpose is already JavaScript.
-  if (backendName === "wasm" && transpose !== undefined) {
-    configs.push({ ...transpose, kernelFunc: makeTranspose(backendName, transpose.kernelFunc) })
+  // The cpu backend's own Transpose, Sum and Identity are already JavaScript (and its Identity shares data).
+  if (backendName === "wasm") {
+    const javascript: Array<[string, (stock: tf.KernelFunc) => tf.KernelFunc]> = [
+      [tf.Transpose, (f) => makeTranspose(backendName, f)],
+      [tf.Sum, (f) => makeSum(backendName, f)],
+      [tf.Identity, makeIdentity]
+    ]
+    for (const [name, make] of javascript) {
+      const config = stock(name)
+      if (config !== undefined) configs.push({ ...config, kernelFunc: make(config.kernelFunc) })
+    }
   }
   if (configs.length === 0) return { registered: false, description: `no fast kernels for ${backendName}` }
   replaced.set(

@@ -149,6 +149,40 @@ describe.each(["wasm", "cpu"])("fast kernels on %s", (backend) => {
     })
   }
 
+  const sums: ReadonlyArray<readonly [Array<number>, number | Array<number> | null, boolean]> = [
+    [[300, 70], 0, false],
+    [[300, 70], 1, true],
+    [[300, 70], -1, false],
+    [[4, 20, 8], [0, 1], false],
+    [[4, 20, 8], [1, 2], true],
+    [[4, 20, 8], 1, false],
+    [[4, 20, 8], [0, 2], false],
+    [[4, 20, 8], [0, 1, 2], false],
+    [[4, 20, 8], null, true]
+  ]
+  for (const [shape, axis, keepDims] of sums) {
+    it(`Sum ${JSON.stringify(shape)} over ${JSON.stringify(axis)}${keepDims ? ", keepDims" : ""}: forward and gradient`, () => {
+      const x = random(shape)
+      const w = random(tf.tidy(() => tf.sum(x, axis ?? undefined, keepDims).shape))
+      const { stock, fast } = both(backend, () => {
+        const y = tf.sum(x, axis ?? undefined, keepDims)
+        return [y, tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.sum(v, axis ?? undefined, keepDims), w)))(x)]
+      })
+      expect(fast[0]!.length).toBe(stock[0]!.length)
+      for (const i of [0, 1]) expect(scaledError(fast[i]!, stock[i]!)).toBeLessThanOrEqual(TOLERANCE)
+    })
+  }
+
+  it("Identity (tf.clone) keeps values and survives disposing the original", () => {
+    useFastKernels(backend)
+    const x = random([5, 6])
+    const values = x.dataSync().slice()
+    const y = tf.clone(x)
+    x.dispose()
+    expect(Array.from(y.dataSync())).toEqual(Array.from(values))
+    y.dispose()
+  })
+
   it("an Adam run of a small transformer gives the stock loss curve (20 steps, ≤ 1e-4 relative per step)", () => {
     const config = { layers: 2, dModel: 32, heads: 4, feedForward: 64, batch: 4, sequence: 12, learningRate: 3e-3, seed: 3 }
     const run = () => {
