@@ -52,8 +52,7 @@ export class RasterCamera {
   /** Scratch polygon for near-plane clipping: up to 4 vertices × (x, y, z). */
   private readonly clip = new Float64Array(12)
   private readonly clipScreen = new Float64Array(8)
-  /** Lambert shade per pixel, and the normal of the last exact hit. */
-  private readonly shadeAt: Float64Array
+  /** The normal of the last exact hit. */
   private readonly hit = new Float64Array(3)
   /** Geoms welded to the world (drawn once per camera pose) and the others (drawn every frame). */
   private readonly staticGeoms: Int32Array
@@ -65,6 +64,11 @@ export class RasterCamera {
   private readonly visibleScratch: Uint8Array
   private readonly cameraKey = new Float64Array(12).fill(NaN)
   private layerValid = false
+  /** The shaded static layer: exact 1/z and colour per pixel, and the static geoms' colours it was shaded with. */
+  private readonly layerExact: Float64Array
+  private readonly layerRgb: Uint8Array
+  private readonly layerColours: Float32Array
+  private layerShaded = false
   /** Texture factor per pixel, valid while the pixel shows the same geom at the same depth from the same pose. */
   private readonly texGeom: Int32Array
   private readonly texInvZ: Float64Array
@@ -84,7 +88,9 @@ export class RasterCamera {
     const n = spec.width * spec.height
     this.invZ = new Float64Array(n)
     this.triAt = new Int32Array(n)
-    this.shadeAt = new Float64Array(n)
+    this.layerExact = new Float64Array(n)
+    this.layerRgb = new Uint8Array(n * 3)
+    this.layerColours = new Float32Array(mesh.ngeom * 3)
     this.layerInvZ = new Float64Array(n)
     this.layerTriAt = new Int32Array(n)
     this.texGeom = new Int32Array(n).fill(-1)
@@ -126,10 +132,9 @@ export class RasterCamera {
     depth: Float32Array | undefined,
     ids?: Int32Array
   ): void {
-    this.rasterise(eye, right, up, forward)
-    this.resolve(rgb !== undefined)
-    const { W, H, focal, invZ, triAt, triGeom, triShade, shadeAt, texGeom, texInvZ, texFactor } = this
-    const triRound = this.mesh.triRound
+    const useLayer = this.rasterise(eye, right, up, forward)
+    this.pass(eye, right, up, forward, rgb, useLayer)
+    const { W, H, invZ, triAt, triGeom } = this
     const n = W * H
     const far = this.spec.far
     if (ids !== undefined) {
@@ -144,7 +149,28 @@ export class RasterCamera {
         depth[k] = w > 0 ? Math.min(far, 1 / w) : far
       }
     }
-    if (rgb === undefined) return
+  }
+
+  /**
+   * Per pixel: the exact depth and, with `rgb`, the colour. Pixels of round geoms intersect their ray with the true
+   * shape (as `mj_ray` does) for exact depth and the analytic normal; a ray that misses it (a sliver the facets
+   * cover but the shape does not) keeps the facet's depth and normal. Flat pixels take their triangle's shade. With
+   * `useLayer`, pixels that still show the shaded static layer copy its depth and colour.
+   */
+  private pass(
+    eye: ArrayLike<number>,
+    right: ArrayLike<number>,
+    up: ArrayLike<number>,
+    forward: ArrayLike<number>,
+    rgb: Uint8Array | undefined,
+    useLayer: boolean
+  ): void {
+    const { W, H, focal, invZ, triAt, triGeom, triShade, pose, localLight, localEye, mesh, hit, texGeom, texInvZ, texFactor } = this
+    const { layerTriAt, layerExact, layerRgb } = this
+    const triRound = mesh.triRound
+    const triNormals = mesh.triNormals
+    const shapes = mesh.shape
+    const sizes = this.model.geom_size as Float64Array
     const colors = this.model.geom_rgba as Float32Array
     const surfaces = this.surfaces
     const ex = eye[0]!, ey = eye[1]!, ez = eye[2]!
@@ -152,20 +178,72 @@ export class RasterCamera {
     const ux = up[0]!, uy = up[1]!, uz = up[2]!
     const fx = forward[0]!, fy = forward[1]!, fz = forward[2]!
     const cx = W / 2, cy = H / 2
+    const wantRgb = rgb !== undefined
     for (let i = 0; i < H; i++) {
       const y = (cy - (i + 0.5)) / focal
       for (let j = 0; j < W; j++) {
         const k = i * W + j
         const o = k * 3
         const t = triAt[k]!
+        if (useLayer && t === layerTriAt[k]) {
+          invZ[k] = layerExact[k]!
+          if (wantRgb) {
+            rgb[o] = layerRgb[o]!
+            rgb[o + 1] = layerRgb[o + 1]!
+            rgb[o + 2] = layerRgb[o + 2]!
+          }
+          continue
+        }
         if (t < 0) {
-          rgb[o] = BACKGROUND[0]
-          rgb[o + 1] = BACKGROUND[1]
-          rgb[o + 2] = BACKGROUND[2]
+          if (wantRgb) {
+            rgb[o] = BACKGROUND[0]
+            rgb[o + 1] = BACKGROUND[1]
+            rgb[o + 2] = BACKGROUND[2]
+          }
           continue
         }
         const g = triGeom[t]!
-        let shade = triRound[t] === 0 ? triShade[t]! : shadeAt[k]!
+        let shade: number
+        if (triRound[t] === 0) {
+          if (!wantRgb) continue
+          shade = triShade[t]!
+        } else {
+          const x = (j + 0.5 - cx) / focal
+          const p = g * 12
+          // the ray in the geom frame: origin e (the eye), direction Mᵀ (x, y, 1); its parameter is eye-space z
+          const dx = pose[p]! * x + pose[p + 3]! * y + pose[p + 6]!
+          const dy = pose[p + 1]! * x + pose[p + 4]! * y + pose[p + 7]!
+          const dz = pose[p + 2]! * x + pose[p + 5]! * y + pose[p + 8]!
+          const e = g * 3
+          const lex = localEye[e]!, ley = localEye[e + 1]!, lez = localEye[e + 2]!
+          const s0 = sizes[g * 3]!, s1 = sizes[g * 3 + 1]!
+          const shape = shapes[g]!
+          const z = shape === 1
+            ? rayCapsule(lex, ley, lez, dx, dy, dz, s0, s1, hit)
+            : shape === 2
+              ? rayCylinder(lex, ley, lez, dx, dy, dz, s0, s1, hit)
+              : rayEllipsoid(lex, ley, lez, dx, dy, dz, s0, s1, sizes[g * 3 + 2]!, hit)
+          let nx: number, ny: number, nz: number
+          if (z > 0) {
+            invZ[k] = 1 / z
+            nx = hit[0]!
+            ny = hit[1]!
+            nz = hit[2]!
+          } else {
+            nx = triNormals[t * 3]!
+            ny = triNormals[t * 3 + 1]!
+            nz = triNormals[t * 3 + 2]!
+          }
+          if (!wantRgb) continue
+          // face the ray, as the ray-caster does
+          if (nx * dx + ny * dy + nz * dz > 0) {
+            nx = -nx
+            ny = -ny
+            nz = -nz
+          }
+          const lambert = (nx * localLight[e]! + ny * localLight[e + 1]! + nz * localLight[e + 2]!) / Math.sqrt(nx * nx + ny * ny + nz * nz)
+          shade = AMBIENT + DIFFUSE * (lambert > 0 ? lambert : 0)
+        }
         const surface = surfaces[g]!
         if (surface !== Surface.Plain) {
           const w = invZ[k]!
@@ -187,79 +265,22 @@ export class RasterCamera {
         }
         // Math.round of a non-negative value, without the call
         const r = colors[g * 4]! * shade, gg = colors[g * 4 + 1]! * shade, b = colors[g * 4 + 2]! * shade
-        rgb[o] = ((r < 1 ? r : 1) * 255 + 0.5) | 0
-        rgb[o + 1] = ((gg < 1 ? gg : 1) * 255 + 0.5) | 0
-        rgb[o + 2] = ((b < 1 ? b : 1) * 255 + 0.5) | 0
+        rgb![o] = ((r < 1 ? r : 1) * 255 + 0.5) | 0
+        rgb![o + 1] = ((gg < 1 ? gg : 1) * 255 + 0.5) | 0
+        rgb![o + 2] = ((b < 1 ? b : 1) * 255 + 0.5) | 0
       }
     }
   }
 
   /**
-   * Pixels of round geoms: intersect the pixel's ray with the true shape (as `mj_ray` does) for exact depth and the
-   * analytic normal; a ray that misses it (a sliver the facets cover but the shape does not) keeps the facet's depth
-   * and normal. With `shade`, also writes those pixels' Lambert shade (flat pixels take their triangle's later).
+   * Fills `invZ` and `triAt` for the current MuJoCo poses; returns whether the shaded static layer applies.
+   *
+   * Geoms welded to the world never move, so while the camera stays put (the static camera) their z-buffer is drawn
+   * once and copied each frame; once the camera has held still for a frame, that layer is also shaded once (exact
+   * depth and colour per pixel), and pixels no moving geom covers just copy it. The layer is redrawn when the camera
+   * moves or a static geom's visibility changes, and reshaded when a static geom's colour changes (the lights).
    */
-  private resolve(shade: boolean): void {
-    const { W, H, focal, invZ, triAt, triGeom, shadeAt, pose, localLight, localEye, mesh, hit } = this
-    const triRound = mesh.triRound
-    const shapes = mesh.shape
-    const sizes = this.model.geom_size as Float64Array
-    const cx = W / 2, cy = H / 2
-    for (let i = 0; i < H; i++) {
-      const y = (cy - (i + 0.5)) / focal
-      for (let j = 0; j < W; j++) {
-        const k = i * W + j
-        const t = triAt[k]!
-        if (t < 0 || triRound[t] === 0) continue
-        const g = triGeom[t]!
-        const x = (j + 0.5 - cx) / focal
-        const p = g * 12
-        // the ray in the geom frame: origin e (the eye), direction Mᵀ (x, y, 1); its parameter is eye-space z
-        const dx = pose[p]! * x + pose[p + 3]! * y + pose[p + 6]!
-        const dy = pose[p + 1]! * x + pose[p + 4]! * y + pose[p + 7]!
-        const dz = pose[p + 2]! * x + pose[p + 5]! * y + pose[p + 8]!
-        const e = g * 3
-        const lex = localEye[e]!, ley = localEye[e + 1]!, lez = localEye[e + 2]!
-        const s0 = sizes[g * 3]!, s1 = sizes[g * 3 + 1]!, s2 = sizes[g * 3 + 2]!
-        const shape = shapes[g]!
-        const z = shape === 1
-          ? rayCapsule(lex, ley, lez, dx, dy, dz, s0, s1, hit)
-          : shape === 2
-            ? rayCylinder(lex, ley, lez, dx, dy, dz, s0, s1, hit)
-            : rayEllipsoid(lex, ley, lez, dx, dy, dz, s0, s1, s2, hit)
-        let nx: number, ny: number, nz: number
-        if (z > 0) {
-          invZ[k] = 1 / z
-          nx = hit[0]!
-          ny = hit[1]!
-          nz = hit[2]!
-        } else {
-          if (!shade) continue
-          // keep the facet: its normal, rotated back into the geom frame
-          const tn = mesh.triNormals
-          nx = tn[t * 3]!
-          ny = tn[t * 3 + 1]!
-          nz = tn[t * 3 + 2]!
-        }
-        if (!shade) continue
-        // face the ray, as the ray-caster does
-        if (nx * dx + ny * dy + nz * dz > 0) {
-          nx = -nx
-          ny = -ny
-          nz = -nz
-        }
-        const len = Math.sqrt(nx * nx + ny * ny + nz * nz)
-        const lambert = (nx * localLight[e]! + ny * localLight[e + 1]! + nz * localLight[e + 2]!) / len
-        shadeAt[k] = AMBIENT + DIFFUSE * (lambert > 0 ? lambert : 0)
-      }
-    }
-  }
-
-  /**
-   * Fills `invZ` and `triAt` for the current MuJoCo poses. Geoms welded to the world never move, so while the camera
-   * stays put (the static camera) their layer is drawn once and copied; only moving geoms are drawn every frame.
-   */
-  private rasterise(eye: ArrayLike<number>, right: ArrayLike<number>, up: ArrayLike<number>, forward: ArrayLike<number>): void {
+  private rasterise(eye: ArrayLike<number>, right: ArrayLike<number>, up: ArrayLike<number>, forward: ArrayLike<number>): boolean {
     const { invZ, triAt, cameraKey } = this
     let moved = false
     for (let c = 0; c < 3; c++) {
@@ -269,14 +290,21 @@ export class RasterCamera {
       cameraKey[6 + c] = up[c]!
       cameraKey[9 + c] = forward[c]!
     }
-    // a static geom turning (in)visible (alpha 0) also invalidates the layer
     const visible = this.visibleNow()
-    let changed = moved || !this.layerValid
+    const rgba = this.model.geom_rgba as Float32Array
+    let redraw = moved || !this.layerValid
+    let recolour = false
     for (let q = 0; q < this.staticGeoms.length; q++) {
       const g = this.staticGeoms[q]!
-      if (this.layerVisible[g] !== visible[g]) changed = true
+      if (this.layerVisible[g] !== visible[g]) redraw = true
+      for (let c = 0; c < 3; c++) {
+        if (this.layerColours[g * 3 + c] !== rgba[g * 4 + c]) {
+          recolour = true
+          this.layerColours[g * 3 + c] = rgba[g * 4 + c]!
+        }
+      }
     }
-    if (changed) {
+    if (redraw) {
       invZ.fill(0)
       triAt.fill(-1)
       this.draw(this.staticGeoms, eye, right, up, forward)
@@ -284,12 +312,22 @@ export class RasterCamera {
       this.layerTriAt.set(triAt)
       this.layerVisible.set(visible)
       this.layerValid = true
+      this.layerShaded = false
       this.texGeom.fill(-1)
     } else {
       invZ.set(this.layerInvZ)
       triAt.set(this.layerTriAt)
+      if (recolour) this.layerShaded = false
+      // shade the static layer once the camera has held still for a frame (a moving camera would redo it each time)
+      if (!this.layerShaded) {
+        this.pass(eye, right, up, forward, this.layerRgb, false)
+        this.layerExact.set(invZ)
+        invZ.set(this.layerInvZ) // back to the facets' 1/z for the depth test
+        this.layerShaded = true
+      }
     }
     this.draw(this.movingGeoms, eye, right, up, forward)
+    return this.layerShaded
   }
 
   /** 1 per geom that mj_ray would consider (not invisible by alpha or material). */

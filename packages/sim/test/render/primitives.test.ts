@@ -4,6 +4,7 @@ import { loadMujocoModule } from "../../src/internal/mujocoModule.ts"
 import { RasterCamera } from "../../src/render/RasterCamera.ts"
 import { type CameraSpec, lookAt, RayCamera } from "../../src/render/RayCamera.ts"
 import { buildSceneMesh } from "../../src/render/SceneMesh.ts"
+import { Surface } from "../../src/render/Shading.ts"
 
 /**
  * Every geom type the rasteriser triangulates, rotated arbitrarily, against the ray-cast reference from several
@@ -27,6 +28,7 @@ const XML = `<mujoco>
     <body pos="0.35 0.35 0.25" euler="0.4 0.1 -0.6"><freejoint/>
       <geom name="mesh" type="mesh" mesh="wedge" rgba="0.1 0.9 0.9 1"/></body>
     <geom name="ghost" type="box" pos="0 0 0.6" size="0.3 0.3 0.02" rgba="1 1 1 0"/>
+    <geom name="post" type="cylinder" pos="-0.3 -0.3 0.15" size="0.04 0.15" rgba="0.8 0.5 0.2 1"/>
   </worldbody>
 </mujoco>`
 
@@ -97,5 +99,41 @@ describe("rasteriser on every primitive", () => {
     const floor = mj.mj_name2id(model, mj.mjtObj.mjOBJ_GEOM.value, "floor")
     expect([...below.ids].includes(floor)).toBe(false)
     expect(below.ids.some((g) => g >= 0)).toBe(true) // the bodies' undersides still show through the one-sided plane
+  })
+
+  it("gives the same frames from its cached static layer as a fresh camera, while bodies move and colours change", () => {
+    const surfaces = new Uint8Array(model.ngeom)
+    surfaces[mj.mj_name2id(model, mj.mjtObj.mjOBJ_GEOM.value, "floor")] = Surface.Floor
+    surfaces[mj.mj_name2id(model, mj.mjtObj.mjOBJ_GEOM.value, "post")] = Surface.Wood
+    const mesh = buildSceneMesh(model)
+    const cached = new RasterCamera(model, data, SPEC, surfaces, mesh)
+    const eye = [1.1, -0.8, 0.8]
+    const post = mj.mj_name2id(model, mj.mjtObj.mjOBJ_GEOM.value, "post")
+    const qpos = () => data.qpos as Float64Array
+    const rgba = () => model.geom_rgba as Float32Array
+    const saved = Float64Array.from(qpos())
+    const frames: Array<Uint8Array> = []
+    try {
+      for (let f = 0; f < 6; f++) {
+        qpos()[0] = saved[0]! + 0.03 * f // the box slides along x
+        qpos()[7 + 2] = saved[7 + 2]! - 0.02 * f // the capsule sinks
+        if (f === 3) rgba()[post * 4] = 0.1 // a static geom changes colour (like the LED)
+        if (f === 4) rgba()[post * 4 + 3] = 0 // and then disappears
+        mj.mj_forward(model, data)
+        const a = render(cached, eye, [0, 0, 0.3])
+        const b = render(new RasterCamera(model, data, SPEC, surfaces, mesh), eye, [0, 0, 0.3])
+        expect(Buffer.from(a.rgb).equals(Buffer.from(b.rgb))).toBe(true)
+        expect(Buffer.from(a.depth.buffer).equals(Buffer.from(b.depth.buffer))).toBe(true)
+        expect(Buffer.from(a.ids.buffer).equals(Buffer.from(b.ids.buffer))).toBe(true)
+        frames.push(a.rgb)
+      }
+      // the sequence really changed the picture at every step
+      for (let f = 1; f < frames.length; f++) expect(Buffer.from(frames[f]!).equals(Buffer.from(frames[f - 1]!))).toBe(false)
+    } finally {
+      qpos().set(saved)
+      rgba()[post * 4] = 0.8
+      rgba()[post * 4 + 3] = 1
+      mj.mj_forward(model, data)
+    }
   })
 })
