@@ -276,22 +276,39 @@ const CheckpointSpec = Schema.Struct({
   from: Schema.optionalKey(Schema.String)
 })
 
-/** The spec fields the exporter needs beyond the loaded model, with a checkpoint's `policy.json` under them. */
+/** `./relative` strings of a checkpoint's configs resolve against its folder (the SDK loader's rule). */
+const resolveRelative = (value: unknown, dir: string): unknown => {
+  if (typeof value === "string") return /^\.\.?\//.test(value) ? path.resolve(dir, value) : value
+  if (Array.isArray(value)) return value.map((v) => resolveRelative(v, dir))
+  if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveRelative(v, dir)]))
+  return value
+}
+
+const readJsonObject = (file: string) =>
+  Effect.try({
+    try: () => JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>,
+    catch: (cause) => new ExportError({ reason: "CorruptFile", message: `${file} is not valid JSON: ${String(cause)}`, subject: file, cause })
+  })
+
+/**
+ * The spec fields the exporter needs beyond the loaded model (package names, the head's config, the ONNX
+ * folder), with a checkpoint's under the given ones: a trained checkpoint's `config.json`
+ * (`robovla.checkpoint/v1`: `backbone` / `head` `{ package, config }`) or a hand-written `policy.json`.
+ */
 const resolveSource = (input: Readonly<Record<string, unknown>>) =>
   Effect.gen(function*() {
     let merged: Record<string, unknown> = { ...input }
     const checkpoint = typeof input["checkpoint"] === "string" ? input["checkpoint"] : undefined
     if (checkpoint !== undefined) {
-      const file = path.join(checkpoint, "policy.json")
-      if (fs.existsSync(file)) {
-        const raw = yield* Effect.try({
-          try: () => JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>,
-          catch: (cause) => fail("CorruptFile", `${file} is not valid JSON: ${String(cause)}`, file)
-        })
-        merged = { ...raw, ...input }
-        // Relative model paths in a checkpoint are relative to it (the SDK loader's rule).
-        if (typeof raw["onnx"] === "string" && input["onnx"] === undefined && /^\.\.?\//.test(raw["onnx"])) merged["onnx"] = path.resolve(checkpoint, raw["onnx"])
-      }
+      const trained = path.join(checkpoint, "config.json")
+      const handWritten = path.join(checkpoint, "policy.json")
+      let fromCheckpoint: Record<string, unknown> = {}
+      if (fs.existsSync(trained)) {
+        const raw = yield* readJsonObject(trained)
+        const part = (key: string) => (raw[key] ?? {}) as { package?: unknown; config?: unknown }
+        fromCheckpoint = { backbone: part("backbone").package, head: part("head").package, backboneConfig: part("backbone").config, headConfig: part("head").config }
+      } else if (fs.existsSync(handWritten)) fromCheckpoint = yield* readJsonObject(handWritten)
+      merged = { ...(resolveRelative(fromCheckpoint, checkpoint) as Record<string, unknown>), ...input }
     }
     const spec = yield* Schema.decodeUnknownEffect(CheckpointSpec)(merged, { onExcessProperty: "ignore" }).pipe(
       Effect.mapError((issue) => fail("InvalidInput", `policy spec: ${issue.message}`, "spec"))
