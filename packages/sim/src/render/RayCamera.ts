@@ -51,7 +51,7 @@ export class RayCamera {
   private readonly geomId: IntBuffer
   private readonly dist: DoubleBuffer
   private readonly normal: DoubleBuffer
-  private readonly bvhSaved: Int32Array
+  private readonly bvhSaved: Float64Array
   private disposed = false
 
   constructor(
@@ -83,7 +83,7 @@ export class RayCamera {
     this.geomId = new mj.IntBuffer(this.n)
     this.dist = new mj.DoubleBuffer(this.n)
     this.normal = new mj.DoubleBuffer(this.n * 3)
-    this.bvhSaved = new Int32Array(model.nbody)
+    this.bvhSaved = new Float64Array(model.nbody * 6)
   }
 
   /**
@@ -114,16 +114,33 @@ export class RayCamera {
     this.eye[0] = eye[0]!
     this.eye[1] = eye[1]!
     this.eye[2] = eye[2]!
-    // mj_multiRay culls bodies with a bounding sphere centred at xipos plus the body AABB's centre offset without
-    // rotating that offset, so rays miss parts of rotated links (the arm showed holes). Without body BVHs it tests
-    // every geom per ray; the addresses are restored right after (collision uses them).
-    this.bvhSaved.set(this.model.body_bvhadr as Int32Array)
-    ;(this.model.body_bvhadr as Int32Array).fill(-1)
+    // mj_multiRay culls a body by a sphere centred at xipos plus its AABB's centre offset, without rotating that
+    // offset, so rays missed parts of rotated links (the arm showed holes). For the call, each body's root box is
+    // replaced by one centred on xipos that holds the true sphere in any rotation (radius |offset| + half-diagonal);
+    // the boxes are restored right after (collision uses them).
+    const adr = this.model.body_bvhadr as Int32Array
+    const aabb = this.model.bvh_aabb as Float64Array
+    const saved = this.bvhSaved
+    for (let b = 0; b < adr.length; b++) {
+      const a = adr[b]!
+      if (a < 0) continue
+      for (let c = 0; c < 6; c++) saved[b * 6 + c] = aabb[a * 6 + c]!
+      const radius = Math.hypot(aabb[a * 6]!, aabb[a * 6 + 1]!, aabb[a * 6 + 2]!) + Math.hypot(aabb[a * 6 + 3]!, aabb[a * 6 + 4]!, aabb[a * 6 + 5]!)
+      for (let c = 0; c < 3; c++) {
+        aabb[a * 6 + c] = 0
+        aabb[a * 6 + 3 + c] = radius / Math.sqrt(3)
+      }
+    }
     try {
       this.castRays(worldDirs)
     } finally {
-      // a fresh view: the call may have grown WASM memory, which detaches older views
-      ;(this.model.body_bvhadr as Int32Array).set(this.bvhSaved)
+      // fresh views: the call may have grown WASM memory, which detaches older ones
+      const adrNow = this.model.body_bvhadr as Int32Array
+      const aabbNow = this.model.bvh_aabb as Float64Array
+      for (let b = 0; b < adrNow.length; b++) {
+        const a = adrNow[b]!
+        if (a >= 0) for (let c = 0; c < 6; c++) aabbNow[a * 6 + c] = saved[b * 6 + c]!
+      }
     }
     const hitIds = this.geomId.GetView() as Int32Array
     const dist = this.dist.GetView() as Float64Array
