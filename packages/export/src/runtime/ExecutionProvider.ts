@@ -89,8 +89,8 @@ export const probeProvider = (provider: ProviderName): Promise<ProviderProbe> =>
 
 const firstLine = (error: unknown): string => {
   const text = error instanceof Error ? error.message : String(error)
-  // onnxruntime prefixes messages with a source path; keep the part after the last "] " or ": " that says why.
-  const line = text.split("\n")[0] ?? text
+  // onnxruntime prefixes messages with a source location and a failed check ("… was false. "); keep the why.
+  const line = (text.split("\n")[0] ?? text).replace(/^.*? was false\. /, "").replace(/^\S+\.cc:\d+ \S+ /, "")
   return line.length > 240 ? `${line.slice(0, 240)}…` : line
 }
 
