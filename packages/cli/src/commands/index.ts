@@ -21,6 +21,7 @@ export const commands: Readonly<Record<string, CommandEntry>> = {
   new: { summary: "scaffold a backbone or head plugin package", load: async () => (await import("./new.ts")).command },
   render: { summary: "render a play-table scene (static + gripper camera) to a PNG", load: async () => (await import("./render.ts")).command },
   serve: { summary: "serve policies over HTTP and the openpi WebSocket (the gateway)", load: async () => (await import("./serve.ts")).command },
+  train: { summary: "train a VLA policy on a CALVIN-format dataset (resumable, checkpoints, loss plot)", load: async () => (await import("./train.ts")).command },
   "vl-pairs": { summary: "generate image-text pairs (captions, questions/answers) from the play table for VLM pre-training", load: async () => (await import("./vl-pairs.ts")).command },
   worker: { summary: "run chains of distributed benchmark runs from a Redis queue (BullMQ)", load: async () => (await import("./worker.ts")).command }
 }
