@@ -40,7 +40,7 @@ const GEOM_BOX = 6
 const GEOM_MESH = 7
 
 /** Largest radial distance (m) between a tessellated round surface and the true one. @since 0.1.0 @category constants */
-export const ROUND_TOLERANCE = 0.0002
+export const ROUND_TOLERANCE = 0.0005
 /** Half-extent (m) of the quad that stands in for an infinite plane (size 0). */
 const INFINITE_PLANE = 100
 
