@@ -76,6 +76,16 @@ describe("export tiny-vlm + each head to ONNX and agree with tfjs", () => {
         expect(maxDiff(a.gripperLogits.data, b.gripperLogits.data)).toBeLessThanOrEqual(1e-4)
       }
 
+      // Batched calls (the gateway batches sessions): right-padded rows of different instruction lengths.
+      const batchItems = async (m: VlaPolicyModel) => {
+        const policies = await Effect.runPromise(Effect.all([m.policy(), m.policy(), m.policy()]))
+        const image = (k: number) => ({ data: Uint8Array.from({ length: 24 * 24 * 3 }, (_, j) => (j * k * 13) % 256), height: 24, width: 24 })
+        const instructions = ["open the drawer", "push the sliding door to the left side", "lift the pink block from the sliding cabinet"]
+        return Effect.runPromise(m.actBatch(policies.map((policy, k) => ({ policy, observation: { rgbStatic: image(k + 1), rgbGripper: image(k + 5), robotObs: [], sceneObs: [] }, instruction: instructions[k]! }))))
+      }
+      const [ta, tb] = [await batchItems(source.value), await batchItems(model)]
+      expect(maxDiff(ta.flat(2), tb.flat(2))).toBeLessThanOrEqual(1e-4)
+
       // The files are real ONNX protobuf with the declared I/O.
       const headModel = decodeModel(fs.readFileSync(path.join(outDir, "head.onnx")))
       expect(Number(headModel.opsetImport[0]!.version)).toBeGreaterThanOrEqual(14)
