@@ -75,6 +75,9 @@ export const runQueuedBenchmark = async (options: QueueRunOptions): Promise<RunO
     store.close()
     throw new BenchError({ reason: "SuiteMismatch", message: `cannot resume ${options.outDir}: it was started with suite version ${previous.suite_version}, this robovla has ${version}` })
   }
+  // A fresh run in a folder that held an unfinished queued run (killed before any result): retire that run so
+  // workers do not go on serving it until its keys expire.
+  const abandoned = !options.resume && fs.existsSync(runFile) ? (JSON.parse(fs.readFileSync(runFile, "utf8")) as QueueRunFile).run_id : undefined
   const runId = previous?.run_id ?? randomBytes(6).toString("hex")
   fs.writeFileSync(runFile, JSON.stringify({ run_id: runId, queue: options.queueLabel, suite_version: version, created: previous?.created ?? new Date().toISOString() } satisfies QueueRunFile, null, 2) + "\n")
 
@@ -89,10 +92,16 @@ export const runQueuedBenchmark = async (options: QueueRunOptions): Promise<RunO
   } catch (cause) {
     store.close()
     redis.disconnect()
-    throw new BenchError({ reason: "QueueUnavailable", message: `cannot reach Redis at ${options.queueLabel}: ${(cause as Error).message}`, cause })
+    throw new BenchError({ reason: "QueueUnavailable", message: `cannot reach Redis at ${options.queueLabel}: ${redisDown ?? (cause as Error).message}`, cause })
   }
   const queue = new Queue(keys.queueName(runId), { connection: options.connection, prefix: KEY_PREFIX })
   queue.on("error", () => {}) // reported once through the coordinator's own connection
+  if (abandoned !== undefined && abandoned !== runId) {
+    const old = new Queue(keys.queueName(abandoned), { connection: options.connection, prefix: KEY_PREFIX })
+    await redis.multi().srem(keys.runs, abandoned).del(keys.meta(abandoned)).exec()
+    await old.obliterate({ force: true }).catch(() => {})
+    await old.close()
+  }
 
   const byIndex = new Map(options.chains.map((c) => [c.index, c]))
   const results = new Map<number, ChainResult>()

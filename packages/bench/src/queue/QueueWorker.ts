@@ -61,12 +61,14 @@ export const startQueueWorker = async (options: QueueWorkerOptions): Promise<Que
   const log = (level: string, event: string, fields: Record<string, unknown> = {}) => options.log?.({ level, event, worker: name, ...fields })
   const version = suiteVersion()
   const redis = makeRedis(options.connection)
-  redis.on("error", () => {}) // reconnects on its own; failures show up as logged command errors
+  let lastError: string | undefined
+  // It reconnects on its own; failures show up as logged command errors.
+  redis.on("error", (error: Error) => (lastError = error.message))
   try {
     await redis.connect()
   } catch (cause) {
     redis.disconnect()
-    throw new BenchError({ reason: "QueueUnavailable", message: `cannot reach Redis at ${options.connection.host}:${options.connection.port}: ${(cause as Error).message}`, cause })
+    throw new BenchError({ reason: "QueueUnavailable", message: `cannot reach Redis at ${options.connection.host}:${options.connection.port}: ${lastError ?? (cause as Error).message}`, cause })
   }
   const pool = makeChainPool(options.concurrency)
   const attached = new Map<string, BullWorker>()
@@ -120,6 +122,7 @@ export const startQueueWorker = async (options: QueueWorkerOptions): Promise<Que
       name
     })
     worker.on("error", (error) => log("warn", "queue.error", { run: runId, message: error.message }))
+    worker.on("stalled", (jobId) => log("warn", "job.stalled", { run: runId, job: jobId, message: "its worker stopped renewing the lock: put back on the queue" }))
     attached.set(runId, worker)
     log("info", "run.attach", { run: runId })
   }
@@ -133,7 +136,10 @@ export const startQueueWorker = async (options: QueueWorkerOptions): Promise<Que
   }
 
   /** Attach to new runs, detach from finished or expired ones; refresh the heartbeat. */
+  let ticking = false
   const tick = async () => {
+    if (ticking) return
+    ticking = true
     try {
       await redis.set(keys.worker(name), JSON.stringify({ name, host: os.hostname(), pid: process.pid, concurrency: options.concurrency, running, done, version }), "PX", HEARTBEAT_MS * 5)
       const members = options.runId !== undefined ? [options.runId] : await redis.smembers(keys.runs)
@@ -142,24 +148,24 @@ export const startQueueWorker = async (options: QueueWorkerOptions): Promise<Que
         if (await redis.exists(keys.meta(runId))) active.add(runId)
       }
       for (const runId of active) if (!attached.has(runId) && !closing) attach(runId)
-      for (const runId of [...attached.keys()]) if (!active.has(runId)) await detach(runId)
+      // Detaching waits for the run's running chains: not here, or the heartbeat would stop meanwhile.
+      for (const runId of [...attached.keys()]) if (!active.has(runId)) void detach(runId)
     } catch (error) {
       log("warn", "redis.unavailable", { message: (error as Error).message })
+    } finally {
+      ticking = false
     }
   }
   log("info", "worker.start", { concurrency: options.concurrency, suiteVersion: version, redis: `${options.connection.host}:${options.connection.port}/${options.connection.db ?? 0}`, tls: options.connection.tls !== undefined })
   await tick()
-  let ticking: Promise<void> = Promise.resolve()
-  const timer = setInterval(() => {
-    ticking = ticking.then(tick)
-  }, HEARTBEAT_MS)
+  const timer = setInterval(() => void tick(), HEARTBEAT_MS)
 
   return {
     name,
     close: async () => {
       closing = true
       clearInterval(timer)
-      await ticking
+      while (ticking) await new Promise((r) => setTimeout(r, 20))
       await Promise.all([...attached.keys()].map(detach))
       await pool.close()
       await redis.del(keys.worker(name)).catch(() => 0)

@@ -6,7 +6,8 @@ import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { ChainResult } from "../../src/Chain.ts"
 import { runQueuedBenchmark } from "../../src/queue/QueueCoordinator.ts"
-import { makeRedis, redisOptions } from "../../src/queue/RedisUrl.ts"
+import { startQueueWorker } from "../../src/queue/QueueWorker.ts"
+import { makeRedis, redact, redisOptions } from "../../src/queue/RedisUrl.ts"
 import type { RunOutcome } from "../../src/Runner.ts"
 import { runBenchmark } from "../../src/Runner.ts"
 import { suiteChains } from "../../src/Suites.ts"
@@ -227,6 +228,38 @@ describe.skipIf(binary === undefined)("CALVIN chains through a BullMQ queue on a
     for (const r of outcome.results) {
       expect(r.completed).toBe(0)
       expect(r.subtasks[0]!.error).toMatch(/cannot start a simulator with this policy.*no-such-backbone[\s\S]*after 2 attempt/)
+    }
+  })
+})
+
+describe.skipIf(binary === undefined)("a password-protected Redis", () => {
+  it("runs with the password from the URL (or the environment option), and refuses a wrong one with a typed error", async () => {
+    const server = await startRedisServer({ binary: binary!, persistence: false, args: ["--requirepass", "s3cret"] })
+    try {
+      const url = `redis://:s3cret@127.0.0.1:${server.port}/3`
+      const events: Array<Record<string, unknown>> = []
+      const worker = await startQueueWorker({
+        connection: redisOptions(`redis://127.0.0.1:${server.port}/3`, { password: "s3cret" }),
+        concurrency: 1,
+        lockMs: 30_000,
+        stalledIntervalMs: 30_000,
+        maxStalled: 1,
+        name: "in-process",
+        log: (e) => events.push(e)
+      })
+      const out = tmp("password")
+      try {
+        await runQueuedBenchmark({ ...queueOptions(url, out), chains: suiteChains("calvin", { chains: 1 }), queueLabel: redact(url) })
+      } finally {
+        await worker.close()
+      }
+      expect(lines(out).map((r) => r.index)).toEqual([0])
+      expect(fs.readFileSync(path.join(out, "queue.json"), "utf8")).not.toMatch(/s3cret/)
+      expect(events.map((e) => e["event"])).toEqual(expect.arrayContaining(["worker.start", "run.attach", "chain.start", "chain.done", "worker.stop"]))
+      await expect(runQueuedBenchmark({ ...queueOptions(`redis://:wrong@127.0.0.1:${server.port}`, tmp("wrong")), chains: suiteChains("calvin", { chains: 1 }) }))
+        .rejects.toMatchObject({ _tag: "BenchError", reason: "QueueUnavailable" })
+    } finally {
+      await server.stop()
     }
   })
 })

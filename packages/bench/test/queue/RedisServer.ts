@@ -42,7 +42,7 @@ export interface RedisServer {
   readonly restart: () => Promise<void>
 }
 
-export const startRedisServer = async (options: { readonly persistence: boolean; readonly binary: string }): Promise<RedisServer> => {
+export const startRedisServer = async (options: { readonly persistence: boolean; readonly binary: string; readonly args?: ReadonlyArray<string> }): Promise<RedisServer> => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "robovla-redis-"))
   const port = await freePort()
   let child: ChildProcess | undefined
@@ -51,6 +51,7 @@ export const startRedisServer = async (options: { readonly persistence: boolean;
       const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--daemonize", "no", "--save", "", "--protected-mode", "yes"]
       if (options.persistence) args.push("--appendonly", "yes", "--appendfsync", "always")
       else args.push("--appendonly", "no")
+      args.push(...(options.args ?? []))
       const proc = spawn(options.binary, args, { stdio: ["ignore", "pipe", "pipe"] })
       child = proc
       let output = ""
