@@ -10,6 +10,7 @@
  *   trainer-state.json        resume only: step, epoch, batch, optimiser step count, run-config hash
  *   trainer-state.safetensors resume only: AdamW moments m.<var>, v.<var>
  * <run>/checkpoints/latest.json   {"checkpoint": "step-00000120", "step": 120}
+ * <run>/policy/                   config.json + model.safetensors of the last checkpoint of the run (what to serve)
  * ```
  *
  * A checkpoint is written into `.tmp-<name>-<pid>/` (every file fsynced), renamed into place, and only then does
@@ -183,4 +184,26 @@ export const latestCheckpoint = (root: string): string | undefined => {
   const latest = readJson(file)
   if (typeof latest["checkpoint"] !== "string") throw corrupt(file, "names no checkpoint")
   return path.join(root, latest["checkpoint"])
+}
+
+/**
+ * Publishes a checkpoint's policy files (config.json + model.safetensors) as `<run>/policy/`, swapped in whole.
+ *
+ * @since 0.1.0
+ * @category io
+ */
+export const publishPolicy = (checkpoint: string, target: string): void => {
+  const tmp = `${target}.tmp-${process.pid}`
+  fs.rmSync(tmp, { recursive: true, force: true })
+  fs.mkdirSync(tmp, { recursive: true })
+  for (const file of ["config.json", MODEL_FILE]) {
+    fs.copyFileSync(path.join(checkpoint, file), path.join(tmp, file))
+    const fd = fs.openSync(path.join(tmp, file), "r")
+    fs.fsyncSync(fd)
+    fs.closeSync(fd)
+  }
+  const old = `${target}.old-${process.pid}`
+  if (fs.existsSync(target)) fs.renameSync(target, old)
+  fs.renameSync(tmp, target)
+  fs.rmSync(old, { recursive: true, force: true })
 }

@@ -43,7 +43,7 @@ import { CalvinLoader } from "../loader/CalvinLoader.ts"
 import { TrainError } from "../TrainError.ts"
 import { deriveSeed } from "../windows/Random.ts"
 import type { WindowBatch } from "../windows/WindowBatch.ts"
-import { latestCheckpoint, readCheckpoint, writeAtomic, writeCheckpoint, type NamedTensors, type TrainerState } from "./Checkpoint.ts"
+import { latestCheckpoint, publishPolicy, readCheckpoint, writeAtomic, writeCheckpoint, type NamedTensors, type TrainerState } from "./Checkpoint.ts"
 import { gatherCached, openFeatureCache, type FeatureCache } from "./FeatureCache.ts"
 import { AdamW, learningRateAt, type Schedule } from "./Optimizer.ts"
 import { lossPlotHtml, lossPlotPng, type PlotSeries } from "./Plot.ts"
@@ -54,7 +54,7 @@ import { lrnHidden, planSequences, tensorBackboneOf, type Structure, type Tensor
 export interface TrainOptions {
   /** Dataset folder with `training/` and `validation/` (CALVIN layout). */
   readonly data: string
-  /** Run folder: log.jsonl, checkpoints/, loss.html, loss.png, run.json, summary.json. */
+  /** Run folder: log.jsonl, checkpoints/, policy/ (the last checkpoint's config.json + model.safetensors), loss.html, loss.png, run.json, summary.json. */
   readonly out: string
   readonly backbone: string
   readonly backboneConfig?: Record<string, unknown> | undefined
@@ -610,6 +610,7 @@ const trainIn = async (scope: Scope.Closeable, options: TrainOptions): Promise<T
   }
   await pending?.catch(() => undefined)
   checkpoint = saveCheckpoint()
+  publishPolicy(checkpoint, path.join(options.out, "policy"))
   const seconds = (performance.now() - started) / 1000
   const summary: TrainSummary = {
     steps: step,

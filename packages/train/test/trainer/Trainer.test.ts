@@ -82,7 +82,9 @@ describe("train: tiny-vlm + each head, each structure, on a collected split", ()
   }
 
   it("the checkpoint loads with loadPolicyModel alone and acts", async () => {
-    const dir = latestCheckpoint(path.join(root, "runs", "lstm-post", "checkpoints"))!
+    // runs/<name>/policy is the published copy of the last checkpoint.
+    const dir = path.join(root, "runs", "lstm-post", "policy")
+    expect(fs.readFileSync(path.join(dir, "model.safetensors"))).toEqual(fs.readFileSync(path.join(latestCheckpoint(path.join(root, "runs", "lstm-post", "checkpoints"))!, "model.safetensors")))
     const chunk = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
       const model = yield* loadPolicyModel({ checkpoint: dir, from: repo })
       expect(model.metadata.windowSize).toBe(3)
