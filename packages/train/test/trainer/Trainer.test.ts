@@ -194,6 +194,29 @@ describe("feature cache", () => {
   }, 120_000)
 })
 
+describe("determinism and options", () => {
+  it("two runs with the same seed write identical weights (GPT head, dropout on)", async () => {
+    const a = await train(options("gpt-a", "gpt", "post", { maxSteps: 3, validateAtStart: false, valEvery: 0 }))
+    const b = await train(options("gpt-b", "gpt", "post", { maxSteps: 3, validateAtStart: false, valEvery: 0 }))
+    const c = await train(options("gpt-c", "gpt", "post", { maxSteps: 3, validateAtStart: false, valEvery: 0, seed: 7 }))
+    const bytes = (s: typeof a) => fs.readFileSync(path.join(s.checkpoint!, "model.safetensors"))
+    expect(bytes(b).equals(bytes(a))).toBe(true)
+    expect(bytes(c).equals(bytes(a))).toBe(false)
+  }, 60_000)
+
+  it("hand camera + robot_obs state token + cached frozen vision train; serving such a checkpoint is refused by name", async () => {
+    const summary = await train(options("hand-state", "lstm", "post", { maxSteps: 3, validateAtStart: false, valEvery: 0, stateToken: true }, {
+      use_hand_rgb: true,
+      train_setup: { train_vision: false, train_decoder_layers: 2 }
+    }))
+    expect(summary.cache).toBe("images")
+    const tensors = Safetensors.readSafetensorsSync(path.join(summary.checkpoint!, "model.safetensors")).tensors
+    expect([...tensors.keys()].filter((k) => k.startsWith("state."))).toHaveLength(5)
+    const error = await Effect.runPromise(Effect.scoped(loadPolicyModel({ checkpoint: summary.checkpoint!, from: repo })).pipe(Effect.flip))
+    expect(error.message).toContain("state token")
+  }, 60_000)
+})
+
 describe("optimiser pieces", () => {
   it("schedules: linear warm-up from 0, then constant / cosine / half-cosine", () => {
     const o = { learningRate: 1, warmupSteps: 4, totalSteps: 14, minLrScale: 0.01 }
