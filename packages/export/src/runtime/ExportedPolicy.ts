@@ -14,6 +14,7 @@ import { plugin as onnxBackbonePlugin } from "@robovla/backbone-onnx"
 import { makeVlaPolicyModel, Safetensors, type BackboneService, type SdkError, type VlaPolicyModel } from "@robovla/sdk"
 import { Effect, Schema, type Scope } from "effect"
 import * as fs from "node:fs"
+import * as os from "node:os"
 import * as path from "node:path"
 import { ExportError } from "../ExportError.ts"
 import { readManifest, type ExportManifest } from "../Manifest.ts"
@@ -25,10 +26,18 @@ import { makeOrtBackbone, makeOrtHead } from "./OrtParts.ts"
 export interface LoadExportOptions {
   /** `auto` (default): CUDA, then WebGPU, then CPU. */
   readonly executionProvider?: ProviderPreference
+  /** onnxruntime intra-op threads per session; default 1 on machines with ≤ 2 cores, else onnxruntime's choice. */
   readonly intraOpThreads?: number
   /** Shown in the metadata; defaults to the manifest's name. */
   readonly name?: string
 }
+
+/**
+ * onnxruntime's own default is one spinning intra-op thread per core for every session. On a machine with two
+ * cores that competes with Node's main thread and the other sessions (measured here: batch 1 act 3–6× slower
+ * under load), so there the default is 1; elsewhere onnxruntime decides.
+ */
+const defaultIntraOpThreads = (): number | undefined => (os.availableParallelism() <= 2 ? 1 : undefined)
 
 /** The loaded model plus what was chosen for it. @since 0.1.0 @category models */
 export interface ExportedPolicyModel extends VlaPolicyModel {
@@ -101,11 +110,12 @@ const loadBackbone = (dir: string, manifest: ExportManifest, choice: ProviderCho
 export const loadExportedPolicy = (dir: string, options: LoadExportOptions = {}): Effect.Effect<ExportedPolicyModel, ExportError | SdkError, Scope.Scope> =>
   Effect.gen(function*() {
     const manifest = yield* readManifest(dir)
+    const threads = options.intraOpThreads ?? defaultIntraOpThreads()
     const choice = yield* Effect.tryPromise({
       try: () => selectProvider(options.executionProvider ?? "auto"),
       catch: (cause) => cause instanceof ExportError ? cause : new ExportError({ reason: "ProviderUnavailable", message: String(cause), cause })
     })
-    const backbone = yield* loadBackbone(dir, manifest, choice, options.intraOpThreads)
+    const backbone = yield* loadBackbone(dir, manifest, choice, threads)
     const headFile = yield* inside(dir, manifest.head.file)
     const head = makeOrtHead({
       name: manifest.head.name,
@@ -114,7 +124,7 @@ export const loadExportedPolicy = (dir: string, options: LoadExportOptions = {})
       stepper: manifest.head.stepper,
       maxWindow: manifest.head.maxWindow,
       lstm: manifest.head.lstm,
-      session: yield* openSession(headFile, choice, options.intraOpThreads)
+      session: yield* openSession(headFile, choice, threads)
     })
     const tokenFile = yield* inside(dir, manifest.actionToken)
     const tensors = yield* Safetensors.readSafetensorsFile(tokenFile)
@@ -130,6 +140,7 @@ export const loadExportedPolicy = (dir: string, options: LoadExportOptions = {})
       ...model.metadata.details,
       runtime: "onnxruntime-node",
       executionProvider: choice.provider,
+      intraOpThreads: threads ?? "onnxruntime default",
       providersTried: choice.probes.map((p) => `${p.provider}:${p.ok ? "ok" : "unavailable"}`).join(","),
       export: path.basename(path.resolve(dir))
     }
