@@ -75,8 +75,9 @@ export class AdamW {
     readonly options: AdamWOptions
   ) {
     for (const [name, variable] of variables) {
-      this.#m.set(name, tf.variable(tf.zerosLike(variable), false))
-      this.#v.set(name, tf.variable(tf.zerosLike(variable), false))
+      // tidy frees the zeros the variables were made from (a variable keeps its own copy).
+      this.#m.set(name, tf.tidy(() => tf.variable(tf.zerosLike(variable), false)))
+      this.#v.set(name, tf.tidy(() => tf.variable(tf.zerosLike(variable), false)))
     }
   }
 

@@ -155,13 +155,13 @@ class StateEncoder {
       const bound = Math.sqrt(6 / (fanIn + fanOut))
       return tf.tensor2d(Float32Array.from({ length: fanIn * fanOut }, () => (2 * rand() - 1) * bound), [fanIn, fanOut])
     }
-    this.variables = new Map([
+    this.variables = tf.tidy(() => new Map([
       ["arm.weight", tf.variable(xavier(6, d))],
       ["arm.bias", tf.variable(tf.zeros([d]))],
       ["gripper.weight", tf.variable(xavier(2, d))],
       ["fuse.weight", tf.variable(xavier(2 * d, d))],
       ["fuse.bias", tf.variable(tf.zeros([d]))]
-    ])
+    ]) as never) as Map<string, tf.Variable>
   }
   /** robot_obs (R, 15) → (R, D): arm = TCP xyz + Euler (0–5), gripper = last gripper action (14, −1/+1 → 0/1). */
   apply(robotObs: tf.Tensor2D): tf.Tensor2D {
@@ -310,7 +310,7 @@ const trainIn = async (scope: Scope.Closeable, options: TrainOptions): Promise<T
   const cacheKind = options.cache === "off" && !headOnly ? undefined : headOnly ? "lrn" : visionFrozen ? "images" : undefined
   const views = options.cacheViews ?? 1
 
-  const actionToken = tf.variable(tf.zeros([d]), true)
+  const actionToken = tf.tidy(() => tf.variable(tf.zeros([d]), true))
   const state = structure.stateToken ? new StateEncoder(d, seed) : undefined
 
   // Named variables the optimiser updates (stable names: checkpoints and resume use them).

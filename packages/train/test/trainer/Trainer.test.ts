@@ -3,6 +3,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { loadPolicyModel, Safetensors } from "@robovla/sdk"
+import * as tf from "@tensorflow/tfjs-core"
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { collect } from "../../src/collect/Collector.ts"
@@ -197,7 +198,9 @@ describe("feature cache", () => {
 describe("determinism and options", () => {
   it("two runs with the same seed write identical weights (GPT head, dropout on)", async () => {
     const a = await train(options("gpt-a", "gpt", "post", { maxSteps: 3, validateAtStart: false, valEvery: 0 }))
+    const before = tf.memory().numTensors
     const b = await train(options("gpt-b", "gpt", "post", { maxSteps: 3, validateAtStart: false, valEvery: 0 }))
+    expect(tf.memory().numTensors).toBe(before) // a finished run leaves no tensor behind
     const c = await train(options("gpt-c", "gpt", "post", { maxSteps: 3, validateAtStart: false, valEvery: 0, seed: 7 }))
     const bytes = (s: typeof a) => fs.readFileSync(path.join(s.checkpoint!, "model.safetensors"))
     expect(bytes(b).equals(bytes(a))).toBe(true)
