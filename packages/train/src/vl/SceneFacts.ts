@@ -72,8 +72,8 @@ const placeOf = (info: SimInfo, color: BlockColor, scene: SceneId): BlockPlace =
   const contacts = block.contacts
   const others = BLOCK_COLORS.filter((c) => c !== color)
   const support = contacts.filter((p) => p.body !== "robot")
-  // Held: touched by the robot and by nothing else, and off the surfaces.
-  if (touches(contacts, "robot") && support.length === 0) return "gripper"
+  // Held: touched by the robot and by nothing but other blocks (a block being stacked or unstacked is in the hand).
+  if (touches(contacts, "robot") && support.every((p) => p.body.startsWith("block_"))) return "gripper"
   if (touches(contacts, "floor")) return "floor"
   if (touches(contacts, "table", "drawer_link")) return "drawer"
   if (touches(contacts, "table", "plank_link")) {
