@@ -220,6 +220,24 @@ describe("determinism and options", () => {
   }, 60_000)
 })
 
+const onnxFixture = path.resolve(__dirname, "../../../../../shared/fixtures/tiny-paligemma-onnx")
+const hasOnnx = fs.existsSync(path.join(onnxFixture, "decoder.onnx"))
+if (!hasOnnx) console.warn(`[train] SKIPPED the ONNX-backbone test: ${onnxFixture} is absent`)
+
+describe.skipIf(!hasOnnx)("an inference-only backbone (ONNX)", () => {
+  it("trains the head from cached [LRN] features and the checkpoint loads with loadPolicyModel", async () => {
+    const summary = await train({
+      ...options("onnx-lstm", "lstm", "post", { maxSteps: 12, valEvery: 12 }),
+      backbone: "@robovla/backbone-onnx",
+      backboneConfig: { modelDir: onnxFixture }
+    })
+    expect(summary.cache).toBe("lrn")
+    expect(summary.lastVal!.loss).toBeLessThan(summary.firstVal!.loss)
+    const name = await Effect.runPromise(Effect.scoped(Effect.map(loadPolicyModel({ checkpoint: path.join(root, "runs", "onnx-lstm", "policy"), from: repo }), (m) => m.metadata.name)))
+    expect(name).toBe("onnx+lstm")
+  }, 120_000)
+})
+
 describe("optimiser pieces", () => {
   it("schedules: linear warm-up from 0, then constant / cosine / half-cosine", () => {
     const o = { learningRate: 1, warmupSteps: 4, totalSteps: 14, minLrScale: 0.01 }
