@@ -107,7 +107,9 @@ for (const head of heads) {
       await Effect.runPromise(Scope.close(scope, Exit.void))
     }
   }
-  console.log(`\nstructure: post, W=${vla.window_size}, N=${vla.fwd_pred_next_n}; LSTM head ${head.label}`)
+  // The tfjs plugins picked their backend when they were made (initTfjs: tensorflow > wasm > cpu).
+  const tf = await import("@tensorflow/tfjs-core").catch(() => undefined)
+  console.log(`\nstructure: post, W=${vla.window_size}, N=${vla.fwd_pred_next_n}; LSTM head ${head.label}; tfjs backend ${tf?.getBackend() ?? "?"}`)
   console.log(`| policy | runtime | batch | p50 ms | p99 ms |`)
   console.log(`|---|---|---|---|---|`)
   for (const r of rows) console.log(`| ${r.policy} | ${r.runtime} | ${r.batch} | ${fmt(r.p50)} | ${fmt(r.p99)} |`)
