@@ -71,10 +71,12 @@ if (gpus.length === 0) console.log("\nNo GPU execution provider loads on this ma
 
 const scope = await Effect.runPromise(Scope.make())
 let code = 0
+let temporary: string | undefined
 try {
   let dir = process.argv[2]
   if (dir === undefined) {
-    dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "robovla-device-check-")), "export")
+    temporary = fs.mkdtempSync(path.join(os.tmpdir(), "robovla-device-check-"))
+    dir = path.join(temporary, "export")
     const spec = { backbone: "@robovla/backbone-tiny-vlm", head: "@robovla/head-lstm", vla: { window_size: 8, fwd_pred_next_n: 10, act_head: { type: "lstm", history_type: "post" } } }
     const source = await Effect.runPromise(Scope.provide(scope)(loadPolicyModel(spec)))
     const result = await Effect.runPromise(Scope.provide(scope)(exportPolicyModel(source, { backbone: spec.backbone, head: spec.head, headConfig: {} }, { outDir: dir, verify: { steps: 10 } })))
@@ -103,5 +105,6 @@ try {
   code = 1
 } finally {
   await Effect.runPromise(Scope.close(scope, Exit.void))
+  if (temporary !== undefined) fs.rmSync(temporary, { recursive: true, force: true })
 }
 process.exit(code)
