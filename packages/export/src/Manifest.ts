@@ -60,7 +60,8 @@ export const ExportManifest = Schema.Struct({
   backbone: Schema.Union([GraphsBackbone, OnnxFolderBackbone]),
   head: Schema.Struct({
     name: Schema.String,
-    type: Schema.Literals(["mlp", "lstm", "gpt", "discrete"]),
+    /** The exporter that wrote it: mlp, lstm, gpt, discrete, or a registered one. */
+    type: Schema.String,
     kind: Schema.Literals(["continuous", "discrete"]),
     file: Schema.String,
     stepper: Schema.Literals(["stateless", "window", "lstm"]),

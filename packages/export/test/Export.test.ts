@@ -7,7 +7,7 @@ import * as path from "node:path"
 import { loadPolicyModel, type FloatTensor, type VlaPolicyModel } from "@robovla/sdk"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { compareRollouts, decodeModel, exportPolicy, exportPolicyModel, loadExportedPolicy, readManifest } from "../src/index.ts"
+import { compareRollouts, decodeModel, exportHead, exportPolicy, exportPolicyModel, loadExportedPolicy, readManifest, registerHeadExporter } from "../src/index.ts"
 import { hasPaligemma, type HeadName, paligemmaDir, scopedError, scopedValue, tinySpec, tmpDir } from "./fixtures.ts"
 
 const randomWindow = <Dims extends string>(shape: ReadonlyArray<number>, seed: number): FloatTensor<Dims> => {
@@ -162,5 +162,19 @@ describe("export errors", () => {
       return yield* exportPolicyModel(renamed, { backbone: "x", head: "mystery", headConfig: {} }, { outDir: path.join(tmpDir("export-unsupported"), "p"), verify: false })
     }))
     expect(error).toMatchObject({ reason: "Unsupported", subject: "mystery" })
+  })
+
+  it("a registered exporter serves a head the package does not know", async () => {
+    // A "renamed" mlp head: the mlp exporter registered under its name.
+    registerHeadExporter("renamed-mlp", (weights, dims, config) => exportHead("mlp", weights, dims, config))
+    const outDir = path.join(tmpDir("export-registered"), "p")
+    const { value, close } = await scopedValue(Effect.gen(function*() {
+      const model = yield* loadPolicyModel(tinySpec("mlp", "one_step"))
+      const renamed = { ...model, head: { ...model.head, name: "renamed-mlp" } }
+      return yield* exportPolicyModel(renamed, { backbone: "@robovla/backbone-tiny-vlm", head: "renamed-mlp", headConfig: {} }, { outDir, verify: { steps: 4 } })
+    }))
+    expect(value.manifest.head.name).toBe("renamed-mlp")
+    expect(value.verification!.maxAbsDiff).toBeLessThanOrEqual(1e-4)
+    await close()
   })
 })

@@ -29,7 +29,8 @@ export type StepperKind = "stateless" | "window" | "lstm"
 
 /** One exported head graph and what the runtime needs to drive it. @since 0.1.0 @category models */
 export interface HeadGraph {
-  readonly type: "mlp" | "lstm" | "gpt" | "discrete"
+  /** mlp, lstm, gpt, discrete, or the name a registered exporter gives. */
+  readonly type: string
   readonly kind: "continuous" | "discrete"
   readonly bytes: Uint8Array
   readonly stepper: StepperKind
@@ -183,12 +184,34 @@ const discreteGraph = (weights: Weights, dims: HeadDims, config: Readonly<Record
 }
 
 /**
- * The head types with an exporter.
+ * The head types with a built-in exporter.
  *
  * @since 0.1.0
  * @category constants
  */
 export const EXPORTABLE_HEADS = ["mlp", "lstm", "gpt", "discrete"] as const
+
+/**
+ * An exporter for one head type: its weights (as `weights()` hands them out), dimensions and decoded config → the
+ * head graph with the I/O described above, and how the runtime steps it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type HeadExporter = (weights: Weights, dims: HeadDims, config: Readonly<Record<string, unknown>>) => HeadGraph
+
+const registered = new Map<string, HeadExporter>()
+
+/**
+ * Registers an exporter for heads named `name` (the manifest's `name`), so a head plugin can ship its own
+ * exporter before the plugin contract has a capability for it. A registered exporter wins over a built-in one.
+ *
+ * @since 0.1.0
+ * @category exporters
+ */
+export const registerHeadExporter = (name: string, exporter: HeadExporter): void => {
+  registered.set(name, exporter)
+}
 
 /**
  * Builds the graph of a head from its name (`mlp` | `lstm` | `gpt` | `discrete`), weights and decoded config.
@@ -197,6 +220,8 @@ export const EXPORTABLE_HEADS = ["mlp", "lstm", "gpt", "discrete"] as const
  * @category exporters
  */
 export const exportHead = (name: string, weights: Weights, dims: HeadDims, config: Readonly<Record<string, unknown>>): HeadGraph => {
+  const own = registered.get(name)
+  if (own !== undefined) return own(weights, dims, config)
   switch (name) {
     case "mlp":
       return mlpGraph(weights, dims)
@@ -207,6 +232,6 @@ export const exportHead = (name: string, weights: Weights, dims: HeadDims, confi
     case "discrete":
       return discreteGraph(weights, dims, config)
     default:
-      throw new ExportError({ reason: "Unsupported", message: `no exporter for head "${name}" (exportable: ${EXPORTABLE_HEADS.join(", ")})`, subject: name })
+      throw new ExportError({ reason: "Unsupported", message: `no exporter for head "${name}" (exportable: ${[...EXPORTABLE_HEADS, ...registered.keys()].join(", ")}; registerHeadExporter adds one)`, subject: name })
   }
 }
