@@ -121,3 +121,27 @@ export const scoreVl = (pairs: ReadonlyArray<VlPair>, predictions: ReadonlyMap<s
     captions: { ...statements.result, recall: recall.result.accuracy, stated: captions === 0 ? 0 : statements.total / captions, byAttribute: byStatement.result(), captions }
   }
 }
+
+/**
+ * The answer a blind model would give: the most frequent training answer per question attribute. Scoring it
+ * (`scoreVl(val, majorityPredictions(train, val))`) gives the floor a pre-trained model has to beat.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const majorityPredictions = (train: ReadonlyArray<VlPair>, pairs: ReadonlyArray<VlPair>): Map<string, string> => {
+  const counts = new Map<string, Map<string, number>>()
+  for (const p of train) {
+    if (p.kind !== "qa") continue
+    const byAnswer = counts.get(p.attribute) ?? counts.set(p.attribute, new Map()).get(p.attribute)!
+    byAnswer.set(p.target, (byAnswer.get(p.target) ?? 0) + 1)
+  }
+  const majority = new Map<string, string>()
+  for (const [attribute, byAnswer] of counts) majority.set(attribute, [...byAnswer].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]![0])
+  const out = new Map<string, string>()
+  for (const p of pairs) {
+    const answer = p.kind === "qa" ? majority.get(p.attribute) : undefined
+    if (answer !== undefined) out.set(p.id, answer)
+  }
+  return out
+}

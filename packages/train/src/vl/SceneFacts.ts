@@ -8,8 +8,8 @@
  * Left/right are the desk's: world −x is left, the direction of CALVIN's "push left" and "move the slider left",
  * and the left of the static camera's picture at the desk's depth (the camera looks from the front left, so the
  * arm, nearer to it, appears further left in the picture than the spot of the desk it is over). A block in the
- * cabinet behind the sliding door or in the closed drawer is marked hidden: true, but not visible, so nothing is said
- * or asked about it.
+ * cabinet behind the sliding door, in the closed drawer or on the floor is marked hidden: true, but not (reliably)
+ * visible, so nothing is said or asked about it.
  *
  * @since 0.1.0
  */
@@ -32,7 +32,10 @@ export type BlockPlace =
 export interface SceneFacts {
   readonly scene: SceneId
   readonly blocks: Readonly<Record<BlockColor, BlockPlace>>
-  /** Blocks in the cabinet behind the sliding door or in the closed drawer: not visible in the static camera. */
+  /**
+   * Blocks in the cabinet behind the sliding door, in the closed drawer or fallen to the floor (mostly under the
+   * desk or out of the picture): not (reliably) visible in the static camera.
+   */
   readonly hidden: Readonly<Record<BlockColor, boolean>>
   /** Where across the desk a block on the table stands (image left / middle / right); undefined off the table. */
   readonly tableSide: Readonly<Record<BlockColor, "left" | "middle" | "right" | undefined>>
@@ -104,7 +107,7 @@ export const sceneFacts = (info: SimInfo, scene: SceneId): SceneFacts => {
   for (const c of BLOCK_COLORS) {
     blocks[c] = placeOf(info, c, scene)
     const x = info.blocks[c].position[0]
-    hidden[c] = ((blocks[c] === "cabinet_left" || blocks[c] === "cabinet_right") && x > doorX0 && x < doorX1) || (blocks[c] === "drawer" && info.doors.drawer < DRAWER_CLOSED_BELOW)
+    hidden[c] = ((blocks[c] === "cabinet_left" || blocks[c] === "cabinet_right") && x > doorX0 && x < doorX1) || (blocks[c] === "drawer" && info.doors.drawer < DRAWER_CLOSED_BELOW) || blocks[c] === "floor"
     tableSide[c] = blocks[c] === "table" ? side(x) : undefined
   }
   const q = info.doors

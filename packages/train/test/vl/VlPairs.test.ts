@@ -6,7 +6,7 @@ import { INITIAL_STATES, NEUTRAL_ROBOT_OBS, PlayTable, sceneObsForState } from "
 import { TrainError } from "../../src/TrainError.ts"
 import { Rng } from "../../src/windows/Random.ts"
 import { captionFacts, makeCaption, makeQuestions, normalizeAnswer, parseCaption, QUESTION_ATTRIBUTES } from "../../src/vl/Language.ts"
-import { judgeCaption, scoreVl } from "../../src/vl/Metrics.ts"
+import { judgeCaption, majorityPredictions, scoreVl } from "../../src/vl/Metrics.ts"
 import { arrangementKey, type BlockPlace, type SceneFacts, sceneFacts } from "../../src/vl/SceneFacts.ts"
 import { generateVlPairs, readVlPairs, type VlPair, type VlPairsSummary } from "../../src/vl/VlPairs.ts"
 
@@ -97,6 +97,11 @@ describe("captions and questions", () => {
     expect(wrong.captions).toMatchObject({ correct: 2, total: 3, recall: 0.5, stated: 3 })
     expect(judgeCaption(facts, "the drawer is open and the drawer is shut")).toEqual({ drawer: false }) // a conflict is wrong
     expect(normalizeAnswer("  The Red-block! ")).toBe("red block")
+    // The blind baseline answers each attribute with its most frequent training answer.
+    const train = [pairs[0]!, { ...pairs[0]!, id: "t2", target: "closed" }, { ...pairs[0]!, id: "t3", target: "closed" }, pairs[2]!]
+    const blind = majorityPredictions(train, pairs)
+    expect(blind).toEqual(new Map([["q1", "closed"], ["q3", "yes"]]))
+    expect(scoreVl(pairs, blind).answers).toMatchObject({ correct: 1, total: 3 })
   })
 })
 
