@@ -64,13 +64,13 @@ describe("language embeddings in a written split", () => {
     writer.annotate({ start: 0, end: 39, task: "lift_red_block_table", instruction: "grasp and lift the red block" })
     writer.finish()
 
-    const ann = parseNpy(fs.readFileSync(path.join(dir, "lang_annotations", "auto_lang_ann.npy"))) as { data: Array<any> }
+    const ann = parseNpy(fs.readFileSync(path.join(dir, "lang_annotations", "auto_lang_ann.npy"))) as unknown as { data: Array<any> }
     const language = ann.data[0].language
     expect(language.ann).toEqual(["grasp and lift the red block", "pull the handle to open the drawer"]) // sorted by start
     expect(language.emb.shape).toEqual([2, 1, EMBEDDING_SIZE])
     expect(Array.from((language.emb.data as Float32Array).subarray(0, EMBEDDING_SIZE))).toEqual(Array.from(encodeSentence("grasp and lift the red block")))
 
-    const evalFile = parseNpy(fs.readFileSync(path.join(dir, "lang_annotations", "embeddings.npy"))) as { data: Array<any> }
+    const evalFile = parseNpy(fs.readFileSync(path.join(dir, "lang_annotations", "embeddings.npy"))) as unknown as { data: Array<any> }
     const byTask = evalFile.data[0] as Record<string, { emb: { shape: Array<number>; data: Float32Array }; ann: Array<string> }>
     expect(Object.keys(byTask).sort()).toEqual(Object.keys(DEFAULT_INSTRUCTIONS).sort())
     for (const [task, { emb, ann: strings }] of Object.entries(byTask)) {
