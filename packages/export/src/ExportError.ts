@@ -18,8 +18,6 @@ export const ExportErrorReason = Schema.Literals([
   "NotFound",
   /** A file exists but cannot be read as what it claims to be. */
   "CorruptFile",
-  /** onnxruntime failed to load or run a graph. */
-  "RuntimeFailure",
   /** The exported graphs disagree with the source policy beyond the tolerance. */
   "Mismatch",
   /** No execution provider could be loaded (or the one asked for is not available). */
