@@ -155,6 +155,15 @@ describe("export errors", () => {
     expect(corrupt).toMatchObject({ reason: "CorruptFile", subject: path.join(outDir, "export.json") })
   })
 
+  it("an export beyond the tolerance is a Mismatch and leaves nothing behind", async () => {
+    const parent = tmpDir("export-mismatch")
+    // float32 graphs never match tfjs bit for bit on this policy (≈1e-7), so 1e-15 must be refused.
+    const error = await scopedError(exportPolicy(tinySpec("mlp", "one_step"), { outDir: path.join(parent, "p"), verify: { steps: 4, tolerance: 1e-15 } }))
+    expect(error).toMatchObject({ reason: "Mismatch" })
+    expect(error.message).toMatch(/disagrees with the source policy/)
+    expect(fs.readdirSync(parent)).toEqual([])
+  })
+
   it("a head without an exporter is Unsupported, naming it", async () => {
     const error = await scopedError(Effect.gen(function*() {
       const model = yield* loadPolicyModel(tinySpec("mlp", "one_step"))
