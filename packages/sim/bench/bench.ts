@@ -8,6 +8,9 @@
 import * as os from "node:os"
 import { loadMujocoModule } from "../src/internal/mujocoModule.ts"
 import { PlayTable } from "../src/PlayTable.ts"
+import { RasterCamera } from "../src/render/RasterCamera.ts"
+import { lookAt, STATIC_CAMERA, STATIC_POSE } from "../src/render/RayCamera.ts"
+import { buildSceneMesh } from "../src/render/SceneMesh.ts"
 import { Q0 } from "../src/robot/PandaKinematics.ts"
 import { sceneXml } from "../src/scene/SceneXml.ts"
 
@@ -68,6 +71,16 @@ const act = (): void => {
 const physics = (): void => {
   for (let s = 0; s < 8; s++) mj.mj_step(model, data)
 }
+// The worst case for the rasteriser: a static camera that moves a hair every frame, so neither its static layer
+// nor its texture cache can be reused (what the gripper camera always pays, at 200×200).
+const coldCamera = new RasterCamera(model, data, STATIC_CAMERA, new Uint8Array(model.ngeom).fill(2), buildSceneMesh(model))
+const coldRgb = new Uint8Array(STATIC_CAMERA.width * STATIC_CAMERA.height * 3)
+let jitter = 0
+const coldFrame = (): void => {
+  const eye = [STATIC_POSE.eye[0] + 1e-6 * (++jitter % 2), STATIC_POSE.eye[1], STATIC_POSE.eye[2]]
+  const { right, up, forward } = lookAt(eye, STATIC_POSE.target, STATIC_POSE.up)
+  coldCamera.render(eye, right, up, forward, coldRgb, undefined)
+}
 const rows = measure([
   ["physics only (8 × mj_step)", physics, 300],
   ["control step (IK + 8 substeps + lights)", act, 300],
@@ -78,6 +91,7 @@ const rows = measure([
   ["ray-cast reference: static RGB 200×200", () => reference.observe({ rgbStatic: true }), 500],
   ["ray-cast reference: gripper RGB 84×84", () => reference.observe({ rgbGripper: true }), 300],
   ["raster: static RGB 200×200", () => table.observe({ rgbStatic: true }), 300],
+  ["raster: static RGB 200×200, camera moving (no caches, all wood)", coldFrame, 300],
   ["raster: gripper RGB 84×84", () => table.observe({ rgbGripper: true }), 300],
   ["raster: both RGB", () => table.observe({ rgbStatic: true, rgbGripper: true }), 300],
   ["raster: both RGB + both depth", () => table.observe({ rgbStatic: true, rgbGripper: true, depth: true }), 300],
