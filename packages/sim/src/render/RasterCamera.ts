@@ -6,8 +6,9 @@
  * Sampling follows the ray-caster exactly: pixel (i, j) covers the ray through its centre, (j + ½, i + ½), and a
  * triangle covers a pixel when that centre lies inside it; 1/z is evaluated from the triangle's plane (exact, no
  * vertex interpolation), so flat faces give the ray-caster's depth to rounding. A second pass shades each pixel like
- * the ray-caster: flat triangles use their normal, round geoms (spheres, capsules, cylinder sides, ellipsoids) the
- * analytic normal at the hit point, then Lambert, the floor checker and the wood grain of `Shading.ts`.
+ * the ray-caster: flat triangles use their normal; pixels of round geoms (spheres, capsules, cylinders, ellipsoids)
+ * intersect their ray with the true primitive for exact depth and the analytic normal; then Lambert, the floor
+ * checker and the wood grain of `Shading.ts`.
  *
  * Geoms are excluded as `mj_multiRay` excludes them with no group filter: invisible ones (alpha 0, or a material with
  * alpha 0) and those whose bounding sphere lies beyond the camera's far distance (MuJoCo's ray cutoff). Sites are
@@ -17,7 +18,7 @@
  */
 import type { MjData, MjModel } from "@mujoco/mujoco"
 import type { CameraSpec } from "./RayCamera.ts"
-import { type SceneMesh } from "./SceneMesh.ts"
+import type { SceneMesh } from "./SceneMesh.ts"
 import { AMBIENT, BACKGROUND, DIFFUSE, LIGHT, Surface, type SurfaceTable, tableSin } from "./Shading.ts"
 
 /** Near clipping distance (m, eye-space z). The ray-caster has none; nothing in the scene comes this close. */
@@ -441,9 +442,9 @@ export class RasterCamera {
         if (az < NEAR && bz < NEAR && cz < NEAR) continue
         // clip the polygon against z = NEAR (Sutherland–Hodgman), then fan it out
         let m = 0
-        const idx = [ia, ib, ic]
         for (let e = 0; e < 3; e++) {
-          const p = idx[e]!, q = idx[(e + 1) % 3]!
+          const p = e === 0 ? ia : e === 1 ? ib : ic
+          const q = e === 0 ? ib : e === 1 ? ic : ia
           const pz2 = camVerts[p * 3 + 2]!, qz2 = camVerts[q * 3 + 2]!
           if (pz2 >= NEAR) {
             clip[m * 3] = camVerts[p * 3]!
