@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import * as fs from "node:fs"
+import * as net from "node:net"
 import type { RedisOptions } from "bullmq"
 // ioredis 6's option types do not compile under exactOptionalPropertyTypes, hence the constructor cast below.
 import { Redis } from "ioredis"
@@ -37,16 +38,18 @@ export const redisOptions = (text: string, options: RedisConnectOptions = {}): R
   }
   const db = url.pathname === "" || url.pathname === "/" ? 0 : Number(url.pathname.slice(1))
   if (!Number.isInteger(db) || db < 0) throw new BenchError({ reason: "InvalidOptions", message: `--queue ${redact(text)}: the database must be a number, got ${url.pathname.slice(1)}` })
+  const host = url.hostname.replace(/^\[|\]$/g, "")
   const password = url.password !== "" ? decodeURIComponent(url.password) : options.password
   const tls = url.protocol === "rediss:"
     ? {
-      servername: url.hostname,
+      // SNI takes host names only (RFC 6066); an IP address is still checked against the certificate.
+      ...(net.isIP(host) === 0 ? { servername: host } : {}),
       ...(options.tlsCa === undefined ? {} : { ca: fs.readFileSync(options.tlsCa) }),
       ...(options.tlsInsecure ? { rejectUnauthorized: false } : {})
     }
     : undefined
   return {
-    host: url.hostname.replace(/^\[|\]$/g, ""),
+    host,
     port: url.port === "" ? 6379 : Number(url.port),
     db,
     ...(url.username !== "" ? { username: decodeURIComponent(url.username) } : {}),

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process"
+import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -18,6 +18,14 @@ const cli = path.join(repoRoot, "packages/cli/bin/robovla.js")
 const tmp = (name: string) => fs.mkdtempSync(path.join(os.tmpdir(), `robovla-queue-${name}-`))
 
 const binary = redisServerBinary()
+const hasOpenssl = (() => {
+  try {
+    execFileSync("openssl", ["version"], { stdio: "ignore" })
+    return true
+  } catch {
+    return false
+  }
+})()
 if (binary === undefined) console.warn("[queue] redis-server is not installed: SKIPPING the queue tests (.ci/run installs it; apt-get install redis-server)")
 
 // Short subtasks keep the file quick; the local baseline runs with exactly the same options.
@@ -232,7 +240,7 @@ describe.skipIf(binary === undefined)("CALVIN chains through a BullMQ queue on a
   })
 })
 
-describe.skipIf(binary === undefined)("a password-protected Redis", () => {
+describe.skipIf(binary === undefined)("a password-protected Redis, a TLS Redis", () => {
   it("runs with the password from the URL (or the environment option), and refuses a wrong one with a typed error", async () => {
     const server = await startRedisServer({ binary: binary!, persistence: false, args: ["--requirepass", "s3cret"] })
     try {
@@ -257,6 +265,38 @@ describe.skipIf(binary === undefined)("a password-protected Redis", () => {
       expect(fs.readFileSync(path.join(out, "queue.json"), "utf8")).not.toMatch(/s3cret/)
       expect(events.map((e) => e["event"])).toEqual(expect.arrayContaining(["worker.start", "run.attach", "chain.start", "chain.done", "worker.stop"]))
       await expect(runQueuedBenchmark({ ...queueOptions(`redis://:wrong@127.0.0.1:${server.port}`, tmp("wrong")), chains: suiteChains("calvin", { chains: 1 }) }))
+        .rejects.toMatchObject({ _tag: "BenchError", reason: "QueueUnavailable" })
+    } finally {
+      await server.stop()
+    }
+  })
+
+  it.skipIf(!hasOpenssl)("runs over rediss:// with the server's CA, and refuses a server it cannot verify", async () => {
+    const dir = tmp("tls")
+    const cert = path.join(dir, "cert.pem")
+    const key = path.join(dir, "key.pem")
+    // a self-signed certificate for 127.0.0.1, which is also the CA the client is given
+    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"], { stdio: "ignore" })
+    const server = await startRedisServer({ binary: binary!, persistence: false, tls: { cert, key } })
+    try {
+      expect(server.url).toMatch(/^rediss:/)
+      const worker = await startQueueWorker({
+        connection: redisOptions(server.url, { tlsCa: cert }),
+        concurrency: 1,
+        lockMs: 30_000,
+        stalledIntervalMs: 30_000,
+        maxStalled: 1,
+        name: "tls"
+      })
+      const out = tmp("tls-run")
+      try {
+        await runQueuedBenchmark({ ...queueOptions(server.url, out), connection: redisOptions(server.url, { tlsCa: cert }), chains: suiteChains("calvin", { chains: 1 }) })
+      } finally {
+        await worker.close()
+      }
+      expect(lines(out).map((r) => r.index)).toEqual([0])
+      // without the CA the self-signed server is not trusted
+      await expect(runQueuedBenchmark({ ...queueOptions(server.url, tmp("untrusted")), chains: suiteChains("calvin", { chains: 1 }) }))
         .rejects.toMatchObject({ _tag: "BenchError", reason: "QueueUnavailable" })
     } finally {
       await server.stop()

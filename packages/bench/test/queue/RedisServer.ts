@@ -42,13 +42,22 @@ export interface RedisServer {
   readonly restart: () => Promise<void>
 }
 
-export const startRedisServer = async (options: { readonly persistence: boolean; readonly binary: string; readonly args?: ReadonlyArray<string> }): Promise<RedisServer> => {
+export const startRedisServer = async (options: {
+  readonly persistence: boolean
+  readonly binary: string
+  readonly args?: ReadonlyArray<string>
+  /** Serve TLS only, on the port, with this certificate and key (PEM files). */
+  readonly tls?: { readonly cert: string; readonly key: string }
+}): Promise<RedisServer> => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "robovla-redis-"))
   const port = await freePort()
   let child: ChildProcess | undefined
   const launch = () =>
     new Promise<void>((resolve, reject) => {
-      const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--daemonize", "no", "--save", "", "--protected-mode", "yes"]
+      const listen = options.tls
+        ? ["--port", "0", "--tls-port", String(port), "--tls-cert-file", options.tls.cert, "--tls-key-file", options.tls.key, "--tls-auth-clients", "no"]
+        : ["--port", String(port)]
+      const args = [...listen, "--bind", "127.0.0.1", "--dir", dir, "--daemonize", "no", "--save", "", "--protected-mode", "yes"]
       if (options.persistence) args.push("--appendonly", "yes", "--appendfsync", "always")
       else args.push("--appendonly", "no")
       args.push(...(options.args ?? []))
@@ -79,7 +88,7 @@ export const startRedisServer = async (options: { readonly persistence: boolean;
   return {
     port,
     dir,
-    url: `redis://127.0.0.1:${port}`,
+    url: `${options.tls ? "rediss" : "redis"}://127.0.0.1:${port}`,
     stop: async () => {
       await stop()
       fs.rmSync(dir, { recursive: true, force: true })
