@@ -81,7 +81,14 @@ export const HeadManifest = Schema.Struct({
 export const PackageDeclaration = Schema.Struct({
   name: Schema.String,
   version: Schema.optional(Schema.String),
-  robovla: Schema.Struct({ kind: Schema.Literals(["backbone", "head"]) })
+  robovla: Schema.Struct({
+    kind: Schema.Literals(["backbone", "head"]),
+    /**
+     * Model-folder formats a backbone opens from the config `{ modelDir }` (e.g. `["onnx"]`): a policy spec's
+     * `onnx: <folder>` shorthand picks the installed backbone that declares `"onnx"`, so the SDK names none.
+     */
+    modelFormats: Schema.optional(Schema.Array(Schema.String))
+  })
 })
 
 const badManifest = (subject: string, message: string, cause?: unknown): SdkError =>
@@ -275,6 +282,90 @@ export const resolvePluginPackage = (packageName: string, options: LoadPluginOpt
     entry: path.resolve(directory, entry)
   }
 }
+
+/**
+ * An installed plugin package found by {@link discoverPlugins}: its name and what its package.json declares.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface DiscoveredPlugin {
+  readonly packageName: string
+  readonly kind: "backbone" | "head"
+  readonly modelFormats: ReadonlyArray<string>
+  readonly directory: string
+}
+
+const declarationAt = (directory: string): typeof PackageDeclaration.Type | undefined => {
+  try {
+    const json = JSON.parse(fs.readFileSync(path.join(directory, "package.json"), "utf8")) as unknown
+    const declared = Schema.decodeUnknownResult(PackageDeclaration)(json)
+    return Result.isSuccess(declared) ? declared.success : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Lists the plugin packages installed where Node would look from `from` (each `node_modules` up the tree): folders
+ * named by the plugin naming rule whose package.json declares `"robovla": { "kind" }`. The nearest copy of a
+ * name wins; names are sorted within each folder, so the order is stable.
+ *
+ * @since 0.1.0
+ * @category loading
+ */
+export const discoverPlugins = (options: LoadPluginOptions = {}): Array<DiscoveredPlugin> => {
+  const from = path.resolve(options.from ?? process.cwd())
+  const require = createRequire(path.join(from, "noop.js"))
+  const found = new Map<string, DiscoveredPlugin>()
+  const list = (dir: string): Array<string> => {
+    try {
+      return fs.readdirSync(dir).sort()
+    } catch {
+      return []
+    }
+  }
+  for (const modules of require.resolve.paths("@robovla/any") ?? []) {
+    const names = list(modules).flatMap((entry) =>
+      entry.startsWith("@") ? list(path.join(modules, entry)).map((sub) => `${entry}/${sub}`) : [entry]
+    )
+    for (const packageName of names) {
+      const match = PACKAGE_NAME.exec(packageName)
+      if (match === null || found.has(packageName)) continue
+      const directory = path.join(modules, packageName)
+      const declared = declarationAt(directory)
+      if (declared === undefined || declared.name !== packageName || declared.robovla.kind !== match[1]) continue
+      found.set(packageName, {
+        packageName,
+        kind: declared.robovla.kind,
+        modelFormats: declared.robovla.modelFormats ?? [],
+        directory: fs.realpathSync(directory)
+      })
+    }
+  }
+  return [...found.values()]
+}
+
+/**
+ * The installed backbone package that declares model-folder format `format` (see {@link PackageDeclaration}).
+ * Fails with `"PluginNotFound"` when none does.
+ *
+ * @since 0.1.0
+ * @category loading
+ */
+export const findBackboneForFormat = (format: string, options: LoadPluginOptions = {}): Effect.Effect<string, SdkError> =>
+  Effect.suspend(() => {
+    const match = discoverPlugins(options).find((p) => p.kind === "backbone" && p.modelFormats.includes(format))
+    return match !== undefined
+      ? Effect.succeed(match.packageName)
+      : Effect.fail(
+        new SdkError({
+          reason: "PluginNotFound",
+          subject: format,
+          message: `no installed backbone plugin opens "${format}" model folders (its package.json would declare "robovla": { "kind": "backbone", "modelFormats": ["${format}"] }); install one, or name the backbone package in the spec`
+        })
+      )
+  })
 
 // ---------------------------------------------------------------------------------------------------------------
 // loading

@@ -17,7 +17,7 @@ import * as path from "node:path"
 import { Effect, Schema, type Scope } from "effect"
 import { ACTION_TOKEN_TENSOR_NAME, assemblyConfigFromVla, makeVlaPolicyModel, type VlaPolicyModel } from "./assembly/VlaPolicyModel.ts"
 import { decodeEffect } from "./internal/schemaDecode.ts"
-import { loadBackbonePlugin, loadHeadPlugin, makePlugin } from "./PluginLoader.ts"
+import { findBackboneForFormat, loadBackbonePlugin, loadHeadPlugin, makePlugin } from "./PluginLoader.ts"
 import * as crypto from "node:crypto"
 import { parseSafetensors, readSafetensorsFile } from "./Safetensors.ts"
 import type { FloatTensor } from "./Tensor.ts"
@@ -39,7 +39,7 @@ export const PolicyModelSpec = Schema.Struct({
   vla: Schema.optionalKey(Schema.Unknown),
   /** Checkpoint folder: config.json + model.safetensors (trained), or policy.json (+ action_token.safetensors). */
   checkpoint: Schema.optionalKey(Schema.String),
-  /** Shorthand for an ONNX backbone: the folder holding its config.json and .onnx files. */
+  /** Shorthand for an ONNX model folder: opened (as `{ modelDir }`) by the installed backbone declaring `"modelFormats": ["onnx"]`. */
   onnx: Schema.optionalKey(Schema.String),
   /** Folder to resolve plugin packages from (defaults to the current directory). */
   from: Schema.optionalKey(Schema.String),
@@ -48,8 +48,6 @@ export const PolicyModelSpec = Schema.Struct({
 
 /** @since 0.1.0 @category models */
 export type PolicyModelSpec = typeof PolicyModelSpec.Type
-
-const ONNX_BACKBONE = "@robovla/backbone-onnx"
 
 /** Resolves `./relative` string values of a config against a folder (configs name model files that way). */
 const resolvePaths = (value: unknown, dir: string): unknown => {
@@ -250,7 +248,8 @@ export const loadPolicyModel = (input: unknown): Effect.Effect<VlaPolicyModel, S
     const given = yield* decodeEffect(PolicyModelSpec, input, "policy spec", true)
     const fromCheckpoint = given.checkpoint === undefined ? undefined : yield* readCheckpoint(given.checkpoint)
     const spec: PolicyModelSpec = { ...fromCheckpoint?.spec, ...given }
-    const backboneName = spec.backbone ?? (spec.onnx !== undefined ? ONNX_BACKBONE : undefined)
+    // The `onnx` shorthand goes to whichever installed backbone declares the "onnx" model format.
+    const backboneName = spec.backbone ?? (spec.onnx !== undefined ? yield* findBackboneForFormat("onnx", spec.from === undefined ? {} : { from: spec.from }) : undefined)
     if (backboneName === undefined) return yield* new SdkError({ reason: "InvalidInput", message: "policy spec names no backbone (or onnx folder)", subject: "backbone" })
     if (spec.head === undefined) return yield* new SdkError({ reason: "InvalidInput", message: "policy spec names no head", subject: "head" })
     const vla = yield* decodeVlaConfig(spec.vla ?? {}, { allowUnknownKeys: true })

@@ -6,6 +6,8 @@ import { Effect, Schema } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
 import type { HeadPlugin } from "../../src/Plugin.ts"
 import {
+  discoverPlugins,
+  findBackboneForFormat,
   loadPlugin,
   loadPluginEffect,
   makePlugin,
@@ -91,6 +93,11 @@ writePackage("@acme/head-crash", { robovla: { kind: "head" }, exports: "./index.
   "index.js": `throw new Error("boom at import")\n`
 })
 
+// a backbone that opens a model-folder format (what the `onnx` spec shorthand looks for)
+writePackage("@acme/backbone-folder", { robovla: { kind: "backbone", modelFormats: ["onnx"] }, exports: "./index.ts" }, {
+  "index.ts": validManifestSource("backbone", "folder")
+})
+
 const dimensions = { inputSize: 8, windowSize: 2, chunkSize: 3, latent: 1 }
 
 const rejection = async (promise: Promise<unknown>): Promise<SdkError> => {
@@ -173,6 +180,22 @@ describe("loadPlugin", () => {
     const error = await rejection(loadPlugin("@acme/head-crash", { from: project }))
     expect(error.reason).toBe("PluginFailure")
     expect(error.message).toContain("boom at import")
+  })
+})
+
+describe("discoverPlugins / findBackboneForFormat", () => {
+  it("lists installed plugin packages by their package.json declaration, and finds a backbone by model format", async () => {
+    const found = discoverPlugins({ from: project })
+    const names = found.map((p) => p.packageName)
+    expect(names).toContain("@acme/head-tiny")
+    expect(names).toContain("@acme/backbone-folder")
+    expect(names).not.toContain("@acme/head-undeclared") // no "robovla" block
+    expect(names).not.toContain("@acme/tiny-head") // not named by the rule
+    expect(found.find((p) => p.packageName === "@acme/backbone-folder")).toMatchObject({ kind: "backbone", modelFormats: ["onnx"] })
+    expect(await Effect.runPromise(findBackboneForFormat("onnx", { from: project }))).toBe("@acme/backbone-folder")
+    const none = await Effect.runPromise(Effect.flip(findBackboneForFormat("tflite", { from: project })))
+    expect(none.reason).toBe("PluginNotFound")
+    expect(none.message).toContain(`"modelFormats": ["tflite"]`)
   })
 })
 
