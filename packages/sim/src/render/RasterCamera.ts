@@ -418,6 +418,9 @@ export class RasterCamera {
           screen[v * 2 + 1] = cy - (focal * vy) / vz
         }
       }
+      // round geoms test their exact surface depth per pixel, so where two of them (or one and a flat geom) meet,
+      // the nearer true surface wins, not the nearer facet
+      const exact = mesh.shape[g] === 0 ? -1 : g
       for (let t = t0; t < t1; t++) {
         const ia = tris[t * 3]!, ib = tris[t * 3 + 1]!, ic = tris[t * 3 + 2]!
         const ax = camVerts[ia * 3]!, ay = camVerts[ia * 3 + 1]!, az = camVerts[ia * 3 + 2]!
@@ -436,7 +439,7 @@ export class RasterCamera {
         triShade[t] = AMBIENT + DIFFUSE * (lambert > 0 ? lambert : 0)
         const bz = camVerts[ib * 3 + 2]!, cz = camVerts[ic * 3 + 2]!
         if (az >= NEAR && bz >= NEAR && cz >= NEAR) {
-          this.fill(screen[ia * 2]!, screen[ia * 2 + 1]!, screen[ib * 2]!, screen[ib * 2 + 1]!, screen[ic * 2]!, screen[ic * 2 + 1]!, pa, pb, pc, t)
+          this.fill(screen[ia * 2]!, screen[ia * 2 + 1]!, screen[ib * 2]!, screen[ib * 2 + 1]!, screen[ic * 2]!, screen[ic * 2 + 1]!, pa, pb, pc, t, exact)
           continue
         }
         if (az < NEAR && bz < NEAR && cz < NEAR) continue
@@ -465,7 +468,7 @@ export class RasterCamera {
           clipScreen[q * 2 + 1] = cy - (focal * clip[q * 3 + 1]!) / clip[q * 3 + 2]!
         }
         for (let q = 1; q + 1 < m; q++) {
-          this.fill(clipScreen[0]!, clipScreen[1]!, clipScreen[q * 2]!, clipScreen[q * 2 + 1]!, clipScreen[q * 2 + 2]!, clipScreen[q * 2 + 3]!, pa, pb, pc, t)
+          this.fill(clipScreen[0]!, clipScreen[1]!, clipScreen[q * 2]!, clipScreen[q * 2 + 1]!, clipScreen[q * 2 + 2]!, clipScreen[q * 2 + 3]!, pa, pb, pc, t, exact)
         }
       }
     }
@@ -475,7 +478,7 @@ export class RasterCamera {
    * Scan-converts one screen triangle: every pixel whose centre lies inside (edges inclusive) and whose 1/z
    * (a·sx + b·sy + c) is larger than the buffer's gets triangle `t`.
    */
-  private fill(x0: number, y0: number, x1: number, y1: number, x2: number, y2: number, a: number, b: number, c: number, t: number): void {
+  private fill(x0: number, y0: number, x1: number, y1: number, x2: number, y2: number, a: number, b: number, c: number, t: number, exact: number): void {
     const W = this.W, H = this.H
     const area = (x1 - x0) * (y2 - y0) - (x2 - x0) * (y1 - y0)
     if (area === 0) return
@@ -513,6 +516,10 @@ export class RasterCamera {
       if (A2 > 0) { const j = Math.ceil(r2 / A2 - 0.5); if (j > lo) lo = j } else if (A2 < 0) { const j = Math.floor(r2 / A2 - 0.5); if (j < hi) hi = j } else if (r2 > 0) continue
       if (lo > hi) continue
       const row = i * W
+      if (exact >= 0) {
+        this.spanExact(row, lo, hi, yc, t, exact)
+        continue
+      }
       let w = a * (lo + 0.5) + b * yc + c
       for (let j = lo; j <= hi; j++) {
         const k = row + j
@@ -521,6 +528,41 @@ export class RasterCamera {
           triAt[k] = t
         }
         w += a
+      }
+    }
+  }
+
+  /**
+   * One span of a round geom's triangle: each pixel's 1/z is that of the ray's hit on the true primitive; pixels
+   * whose ray misses it (the facets circumscribe the primitive) are left to whatever lies behind.
+   */
+  private spanExact(row: number, lo: number, hi: number, yc: number, t: number, g: number): void {
+    const { focal, invZ, triAt, pose, localEye, hit } = this
+    const sizes = this.model.geom_size as Float64Array
+    const shape = this.mesh.shape[g]!
+    const cx = this.W / 2
+    const y = (this.H / 2 - yc) / focal
+    const p = g * 12
+    const e = g * 3
+    const lex = localEye[e]!, ley = localEye[e + 1]!, lez = localEye[e + 2]!
+    const s0 = sizes[g * 3]!, s1 = sizes[g * 3 + 1]!, s2 = sizes[g * 3 + 2]!
+    // the ray direction in the geom frame is Mᵀ (x, y, 1): linear in x along the row
+    const kx = pose[p]!, ky = pose[p + 1]!, kz = pose[p + 2]!
+    const bx = pose[p + 3]! * y + pose[p + 6]!, by = pose[p + 4]! * y + pose[p + 7]!, bz = pose[p + 5]! * y + pose[p + 8]!
+    for (let j = lo; j <= hi; j++) {
+      const x = (j + 0.5 - cx) / focal
+      const dx = kx * x + bx, dy = ky * x + by, dz = kz * x + bz
+      const z = shape === 1
+        ? rayCapsule(lex, ley, lez, dx, dy, dz, s0, s1, hit)
+        : shape === 2
+          ? rayCylinder(lex, ley, lez, dx, dy, dz, s0, s1, hit)
+          : rayEllipsoid(lex, ley, lez, dx, dy, dz, s0, s1, s2, hit)
+      if (!(z > 0)) continue
+      const w = 1 / z
+      const k = row + j
+      if (w > invZ[k]!) {
+        invZ[k] = w
+        triAt[k] = t
       }
     }
   }

@@ -3,10 +3,10 @@
  * capsule, ellipsoid, cylinder, box) and mesh becomes a triangle list in its geom's local frame, wound so that
  * normals point out (the rasteriser culls back faces). A frame then only poses them with `geom_xpos`/`geom_xmat`.
  *
- * Round surfaces are tessellated finely enough that the polygon stays within `ROUND_TOLERANCE` of the true surface
- * (vertices sit between the inscribed and the circumscribed polygon); the rasteriser only uses them to find which
- * geom a pixel sees and then intersects that pixel's ray with the true shape (`Shape`), so depth and normals are the
- * ray-caster's, not the facets'. Heightfields and SDF geoms are not rendered (the play table has none).
+ * Round surfaces get a polyhedron that contains the true surface (circumscribed, at most ~`ROUND_TOLERANCE` per
+ * ring segment away from it): the rasteriser only uses it to find the pixels the geom may cover, then intersects
+ * each pixel's ray with the true shape (`Shape`) and drops the pixels it misses, so silhouettes, depth and normals
+ * are the ray-caster's, not the facets'. Heightfields and SDF geoms are not rendered (the play table has none).
  *
  * @since 0.1.0
  */
@@ -39,7 +39,7 @@ const GEOM_CYLINDER = 5
 const GEOM_BOX = 6
 const GEOM_MESH = 7
 
-/** Largest radial distance (m) between a tessellated round surface and the true one. @since 0.1.0 @category constants */
+/** Radial gap (m) per ring segment that sets how finely round surfaces are tessellated. @since 0.1.0 @category constants */
 export const ROUND_TOLERANCE = 0.0005
 /** Half-extent (m) of the quad that stands in for an infinite plane (size 0). */
 const INFINITE_PLANE = 100
@@ -97,16 +97,20 @@ class Builder {
   }
 }
 
-/** Segments around a circle of radius r so that the mid-radius polygon stays within ROUND_TOLERANCE. */
+/** Segments around a circle of radius r: an inscribed n-gon would stay within ROUND_TOLERANCE of it. */
 const segmentsFor = (r: number): number => {
   if (r <= ROUND_TOLERANCE) return 8
-  // mid-radius polygon: radial error r (1 − cos(π/n)) / 2 (bounded by the inscribed and circumscribed polygons)
-  const n = Math.ceil(Math.PI / Math.acos(Math.max(-1, 1 - (2 * ROUND_TOLERANCE) / r)))
+  const n = Math.ceil(Math.PI / Math.acos(Math.max(-1, 1 - ROUND_TOLERANCE / r)))
   return Math.min(96, Math.max(8, n))
 }
 
-/** Radius scale putting the polygon's vertices midway between the inscribed and circumscribed polygons. */
-const midScale = (n: number): number => (1 + 1 / Math.cos(Math.PI / n)) / 2
+/**
+ * Vertex radius scale that makes the polyhedron contain the surface: a ring of n edges is tangent to its circle at
+ * 1/cos(π/n); a lathe face spans at most one step 2π/n in longitude and latitude, so its plane stays outside the
+ * sphere when the vertices sit at 1/cos(2π/n).
+ */
+const ringScale = (n: number): number => 1 / Math.cos(Math.PI / n)
+const latheScale = (n: number): number => 1 / Math.cos((2 * Math.PI) / n)
 
 /**
  * A surface of revolution about z from a (ρ, z) profile (bottom to top): rings of `n` vertices, quads between rings.
@@ -207,7 +211,7 @@ export const buildSceneMesh = (model: MjModel): SceneMesh => {
         const r = s0
         const h = types[g] === GEOM_CAPSULE ? s1 : 0
         const n = segmentsFor(r)
-        const rr = r * midScale(n)
+        const rr = r * latheScale(n)
         const rings = Math.max(4, Math.ceil(n / 4))
         const profile = [...hemisphere(rr, -h, false, rings), ...hemisphere(rr, h, true, rings).slice(h > 0 ? 0 : 1)]
         lathe(b, profile, n, true)
@@ -216,7 +220,7 @@ export const buildSceneMesh = (model: MjModel): SceneMesh => {
       }
       case GEOM_ELLIPSOID: {
         const n = segmentsFor(Math.max(s0, s1, s2))
-        const k = midScale(n)
+        const k = latheScale(n)
         const rings = Math.max(4, Math.ceil(n / 4))
         const profile = [...hemisphere(1, 0, false, rings), ...hemisphere(1, 0, true, rings).slice(1)]
         lathe(b, profile, n, true)
@@ -230,7 +234,7 @@ export const buildSceneMesh = (model: MjModel): SceneMesh => {
       }
       case GEOM_CYLINDER: {
         const n = segmentsFor(s0)
-        const rr = s0 * midScale(n)
+        const rr = s0 * ringScale(n)
         const [bottom, top] = lathe(b, [[rr, -s1], [rr, s1]], n, true)
         cap(b, bottom!, -s1)
         cap(b, top!, s1)
