@@ -123,3 +123,35 @@ export const makeTranspose =
     transposeInto(storage.view(x), x.shape, perm, storage.view(out))
     return out
   }
+
+/**
+ * The wasm `Unpack` (`tf.unstack`) kernel function: each output is a strided run of contiguous blocks, copied
+ * with `set` (the stock kernel slices through the generic path, 3.4 ms per 3×64×80×32 split of q, k, v).
+ *
+ * @since 0.1.0
+ * @category kernels
+ */
+export const makeUnpack =
+  (backendName: string, stock: tf.KernelFunc): tf.KernelFunc =>
+  (args) => {
+    const { value } = args.inputs as { value: tf.TensorInfo }
+    const { axis } = args.attrs as unknown as { axis: number }
+    const storage = storageOf(backendName, args.backend)
+    if (storage === undefined || (value.dtype !== "float32" && value.dtype !== "int32")) return stock(args)
+    const a = axis < 0 ? axis + value.shape.length : axis
+    const count = value.shape[a]!
+    const outer = value.shape.slice(0, a).reduce((n, d) => n * d, 1)
+    const inner = value.shape.slice(a + 1).reduce((n, d) => n * d, 1)
+    const outShape = value.shape.filter((_, i) => i !== a)
+    // Allocate every output before taking views: an allocation may grow the wasm heap.
+    const outs = Array.from({ length: count }, () => storage.output(outShape, value.dtype as "float32" | "int32"))
+    const x = storage.view(value)
+    outs.forEach((out, i) => {
+      const y = storage.view(out)
+      for (let o = 0; o < outer; o++) {
+        const src = (o * count + i) * inner
+        y.set(x.subarray(src, src + inner), o * inner)
+      }
+    })
+    return outs
+  }

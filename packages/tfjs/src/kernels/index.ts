@@ -6,7 +6,7 @@
  * - `BatchMatMul` (every transpose pair, 2-D / batched / broadcast batch): onnxruntime-node's MLAS GEMM, called
  *   synchronously (see `MlasEngine.ts`). onnxruntime-node is an npm dependency with prebuilt binaries, so a
  *   fresh `npm install` has it; where it cannot load, the stock kernel runs and this says so once.
- * - `Transpose`, `Sum` (contiguous axes), `Identity` (wasm): JavaScript over the wasm heap, where the stock
+ * - `Transpose`, `Unpack`, `Sum` (contiguous axes), `Identity` (wasm): JavaScript over the wasm heap, where the stock
  *   kernels transpose or copy (see `Transpose.ts`, `Reduce.ts`).
  *
  * The README's "Native kernels" section has the spike behind the engine choice and the measured figures.
@@ -18,7 +18,7 @@ import { makeBatchMatMul } from "./BatchMatMul.ts"
 import type { MatMulEngine } from "./MlasEngine.ts"
 import { loadMlasEngine } from "./MlasEngine.ts"
 import { makeIdentity, makeSum } from "./Reduce.ts"
-import { makeTranspose } from "./Transpose.ts"
+import { makeTranspose, makeUnpack } from "./Transpose.ts"
 
 /**
  * `0` / `false` / `off` switches the fast kernels off (the stock tfjs kernels run).
@@ -88,7 +88,8 @@ export const useFastKernels = (backendName: string): { readonly registered: bool
     const javascript: Array<[string, (stock: tf.KernelFunc) => tf.KernelFunc]> = [
       [tf.Transpose, (f) => makeTranspose(backendName, f)],
       [tf.Sum, (f) => makeSum(backendName, f)],
-      [tf.Identity, makeIdentity]
+      [tf.Identity, makeIdentity],
+      [tf.Unpack, (f) => makeUnpack(backendName, f)]
     ]
     for (const [name, make] of javascript) {
       const config = stock(name)

@@ -173,6 +173,19 @@ describe.each(["wasm", "cpu"])("fast kernels on %s", (backend) => {
     })
   }
 
+  for (const [shape, axis] of [[[3, 4, 20, 8], 0], [[4, 3, 5], 1], [[4, 5, 3], -1]] as const) {
+    it(`Unpack ${JSON.stringify(shape)} along ${axis}: forward and gradient`, () => {
+      const x = random([...shape])
+      const w = random([...shape].filter((_, i) => i !== (axis < 0 ? axis + shape.length : axis)))
+      const { stock, fast } = both(backend, () => [
+        ...tf.unstack(x, axis),
+        tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.unstack(v, axis)[1]!, w)))(x)
+      ])
+      expect(fast.length).toBe(stock.length)
+      for (let i = 0; i < stock.length; i++) expect(fast[i]!.findIndex((v, j) => v !== stock[i]![j])).toBe(-1)
+    })
+  }
+
   it("Identity (tf.clone) keeps values and survives disposing the original", () => {
     useFastKernels(backend)
     const x = random([5, 6])
