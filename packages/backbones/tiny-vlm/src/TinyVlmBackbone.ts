@@ -26,6 +26,7 @@ import {
 } from "@robovla/sdk"
 import { ensureTfjsEffect } from "@robovla/tfjs"
 import { Effect, type Scope } from "effect"
+import { attendBatched } from "./Attention.ts"
 import type { TinyVlmConfig, TrainSetup } from "./TinyVlmConfig.ts"
 import { makeTokenizer, type TinyVlmTokenizer } from "./TinyVlmTokenizer.ts"
 
@@ -309,21 +310,9 @@ export class TinyVlmModel {
   }
 
   private block(prefix: string, x: tf.Tensor, heads: number, bias: tf.Tensor | undefined): tf.Tensor {
-    const [b, l, c] = x.shape as [number, number, number]
-    const hd = c / heads
     const h = layerNorm(x, this.v(`${prefix}.ln1.weight`), this.v(`${prefix}.ln1.bias`))
-    // Per-head slices instead of (B, L, 3, H, hd) transposes: wasm's generic transpose is the slowest kernel here.
-    const qkv = this.dense(`${prefix}.attn.qkv`, h) // (B, L, 3C)
-    const outputs: Array<tf.Tensor> = []
-    for (let head = 0; head < heads; head++) {
-      const q = tf.slice(qkv, [0, 0, head * hd], [b, l, hd])
-      const k = tf.slice(qkv, [0, 0, c + head * hd], [b, l, hd])
-      const v = tf.slice(qkv, [0, 0, 2 * c + head * hd], [b, l, hd])
-      let scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hd)) // (B, L, L)
-      if (bias !== undefined) scores = tf.add(scores, bias)
-      outputs.push(tf.matMul(tf.softmax(scores), v))
-    }
-    const attended = heads === 1 ? outputs[0]! : tf.concat(outputs, 2)
+    // All heads as one (B·H)-batched product: fewer, larger ops (equal to the per-head loop to 1e-5, tested).
+    const attended = attendBatched(this.dense(`${prefix}.attn.qkv`, h), heads, bias) // (B, L, 3C) → (B, L, C)
     const x1 = tf.add(x, this.dense(`${prefix}.attn.proj`, attended))
     const h2 = layerNorm(x1, this.v(`${prefix}.ln2.weight`), this.v(`${prefix}.ln2.bias`))
     const mlp = this.dense(`${prefix}.mlp.fc2`, gelu(this.dense(`${prefix}.mlp.fc1`, h2)))
