@@ -6,9 +6,8 @@
  * directly, with pre-allocated outputs, so inputs and outputs are views of the tfjs backend's own memory (the
  * wasm heap, or the cpu backend's arrays): no copies either way.
  *
- * One session per (rank of A, rank of B, transposeA, transposeB), each a single product node (`MatMul`, `Gemm`
- * or `com.microsoft::FusedMatMul`, numpy batch broadcasting) over symbolic dims, so a handful of sessions serve
- * every shape a model uses.
+ * One session per (rank of A, rank of B, transposeA, transposeB), a `MatMul` (numpy batch broadcasting) or `Gemm`
+ * graph over symbolic dims, so a handful of sessions serve every shape a model uses.
  *
  * @since 0.1.0
  */
@@ -64,16 +63,21 @@ export const kernelThreads = (env: NodeJS.ProcessEnv = process.env): number => {
 }
 
 /**
- * The node for one product form. Measured on MLAS (1280×128 · 128×512, symbolic dims): `MatMul` 0.94 ms,
- * `FusedMatMul` without transposes 1.9 ms, so plain products use `MatMul`; 2-D transposed ones `Gemm` (transA /
- * transB, as fast as MatMul); batched transposed ones `com.microsoft::FusedMatMul`.
+ * The nodes for one product form. Measured on MLAS with symbolic dims: `MatMul` 0.94 ms against
+ * `FusedMatMul` 1.9 ms for a plain 1280×128 · 128×512; for attention's 64 × 80×32 · (80×32)ᵀ, `Transpose` +
+ * `MatMul` 0.51 ms against `FusedMatMul` 1.0 ms. So: plain products `MatMul`; 2-D transposed ones `Gemm` (transA
+ * / transB, as fast as MatMul); batched transposed ones an explicit `Transpose` of the last two axes, then `MatMul`.
  */
-const productNode = (rankA: number, rankB: number, transposeA: boolean, transposeB: boolean): OnnxNode => {
-  const io = { inputs: ["A", "B"], outputs: ["Y"] }
-  if (!transposeA && !transposeB) return { op: "MatMul", ...io }
-  const flags = { transA: { int: transposeA ? 1 : 0 }, transB: { int: transposeB ? 1 : 0 } }
-  if (rankA === 2 && rankB === 2) return { op: "Gemm", ...io, attributes: flags }
-  return { op: "FusedMatMul", domain: "com.microsoft", ...io, attributes: { ...flags, alpha: { float: 1 } } }
+const productNodes = (rankA: number, rankB: number, transposeA: boolean, transposeB: boolean): Array<OnnxNode> => {
+  if (rankA === 2 && rankB === 2 && (transposeA || transposeB)) {
+    return [{ op: "Gemm", inputs: ["A", "B"], outputs: ["Y"], attributes: { transA: { int: transposeA ? 1 : 0 }, transB: { int: transposeB ? 1 : 0 } } }]
+  }
+  const swapLast = (rank: number) => [...Array.from({ length: rank - 2 }, (_, i) => i), rank - 1, rank - 2]
+  const nodes: Array<OnnxNode> = []
+  if (transposeA) nodes.push({ op: "Transpose", inputs: ["A"], outputs: ["At"], attributes: { perm: { ints: swapLast(rankA) } } })
+  if (transposeB) nodes.push({ op: "Transpose", inputs: ["B"], outputs: ["Bt"], attributes: { perm: { ints: swapLast(rankB) } } })
+  nodes.push({ op: "MatMul", inputs: [transposeA ? "At" : "A", transposeB ? "Bt" : "B"], outputs: ["Y"] })
+  return nodes
 }
 
 const symbolic = (rank: number, prefix: string) => Array.from({ length: rank }, (_, i) => `${prefix}${i}`)
@@ -118,7 +122,7 @@ export const loadMlasEngine = (threads: number = kernelThreads()): MatMulEngine 
     let found = sessions.get(key)
     if (found === undefined) {
       const model = onnxModel(
-        [productNode(rankA, rankB, transposeA, transposeB)],
+        productNodes(rankA, rankB, transposeA, transposeB),
         [
           { name: "A", dims: symbolic(rankA, "a") },
           { name: "B", dims: symbolic(rankB, "b") }

@@ -27,8 +27,8 @@ const float = (field: number, value: number) => {
   return [...key(field, 5), ...b]
 }
 
-/** A node attribute: an integer (`AttributeProto.INT`) or a float (`FLOAT`). */
-export type OnnxAttribute = { readonly int: number } | { readonly float: number }
+/** A node attribute: an integer (`AttributeProto.INT`), a float (`FLOAT`) or integers (`INTS`). */
+export type OnnxAttribute = { readonly int: number } | { readonly float: number } | { readonly ints: ReadonlyArray<number> }
 
 /** One graph node. */
 export interface OnnxNode {
@@ -48,13 +48,16 @@ export interface OnnxValue {
 const FLOAT_ELEMENT = 1
 const ATTRIBUTE_FLOAT = 1
 const ATTRIBUTE_INT = 2
+const ATTRIBUTE_INTS = 7
 
 const attribute = (name: string, value: OnnxAttribute) =>
   bytes(
     5,
     "int" in value
       ? [...str(1, name), ...int(3, value.int), ...int(20, ATTRIBUTE_INT)]
-      : [...str(1, name), ...float(2, value.float), ...int(20, ATTRIBUTE_FLOAT)]
+      : "ints" in value
+        ? [...str(1, name), ...value.ints.flatMap((v) => int(8, v)), ...int(20, ATTRIBUTE_INTS)]
+        : [...str(1, name), ...float(2, value.float), ...int(20, ATTRIBUTE_FLOAT)]
   )
 
 const valueInfo = (value: OnnxValue) => {
