@@ -71,9 +71,12 @@ export const transposeInto = (x: Data, shape: ReadonlyArray<number>, perm: Reado
   let dst = 0
   const total = out.length
   while (dst < total) {
-    if (innerStride === 1) {
+    if (innerStride === 1 && inner >= 256) {
       out.set(x.subarray(src, src + inner), dst)
       dst += inner
+    } else if (innerStride === 1) {
+      // Short runs: a loop beats allocating a subarray view per run.
+      for (let j = 0, s = src; j < inner; j++) out[dst++] = x[s++]!
     } else {
       for (let j = 0, s = src; j < inner; j++, s += innerStride) out[dst++] = x[s]!
     }
