@@ -70,10 +70,11 @@ export const makeBatchMatMul =
     if (storage === undefined || a.dtype !== "float32" || b.dtype !== "float32" || outShape === undefined) {
       return stock(args)
     }
-    if (backendName === "wasm" && !transposeA && !transposeB && preferXnnpack(a.shape, outShape)) return stock(args)
+    const empty = size(a.shape) === 0 || size(b.shape) === 0
+    if (!empty && backendName === "wasm" && !transposeA && !transposeB && preferXnnpack(a.shape, outShape)) return stock(args)
     const out = storage.output(outShape)
     const y = storage.view(out) as Float32Array
-    if (size(a.shape) === 0 || size(b.shape) === 0) {
+    if (empty) {
       y.fill(0)
       return out
     }
