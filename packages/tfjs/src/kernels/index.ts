@@ -112,6 +112,16 @@ const describe = (backendName: string): string => {
 }
 
 /**
+ * Whether the fast kernels are registered for `backendName` now. Code that works around the stock wasm kernels
+ * (e.g. explicit transposes instead of matMul's transpose flags, which copy 4 M-element weights per LSTM step)
+ * can use the flags directly when this is true.
+ *
+ * @since 0.1.0
+ * @category engines
+ */
+export const fastKernelsActive = (backendName: string): boolean => replaced.has(backendName)
+
+/**
  * Puts tfjs' stock kernels back for `backendName` (a no-op when none were replaced).
  *
  * @since 0.1.0

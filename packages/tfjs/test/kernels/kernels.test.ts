@@ -12,7 +12,7 @@ import * as tf from "@tensorflow/tfjs-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { makeTransformer } from "../../bench/ReferenceTransformer.ts"
 import { matMulOutShape } from "../../src/kernels/BatchMatMul.ts"
-import { fastKernelsRequested, registerFastKernels, useFastKernels, useStockKernels } from "../../src/kernels/index.ts"
+import { fastKernelsActive, fastKernelsRequested, registerFastKernels, useFastKernels, useStockKernels } from "../../src/kernels/index.ts"
 import { reducePermutation, transposeInto } from "../../src/kernels/Transpose.ts"
 
 const TOLERANCE = 1e-5
@@ -224,7 +224,9 @@ describe("switching", () => {
     expect(tf.getKernel("BatchMatMul", "wasm").kernelFunc).toBe(stockKernel)
     expect(registerFastKernels("wasm", {})).toMatch(/BatchMatMul.*MLAS/)
     expect(tf.getKernel("BatchMatMul", "wasm").kernelFunc).not.toBe(stockKernel)
+    expect(fastKernelsActive("wasm")).toBe(true)
     useStockKernels("wasm")
+    expect(fastKernelsActive("wasm")).toBe(false)
     expect(tf.getKernel("BatchMatMul", "wasm").kernelFunc).toBe(stockKernel)
   })
 
