@@ -6,7 +6,8 @@
  *   (@robovla/sdk, @robovla/tfjs): never on another plugin, an app, or a tool package (sim, bench, train, …);
  * - the SDK depends on no compute engine (tfjs, onnxruntime, …) and no other workspace package, imports none,
  *   and names no plugin package in its code (comments aside): plugins are found by their manifests;
- * - the tfjs kit depends on no plugin and no app.
+ * - the tfjs kit depends on no plugin and no app;
+ * - no two modules of a package's `src` import each other, directly or around a loop (`moduleCycles`).
  *
  * Both the declared dependencies (every dependency field) and what the sources import (src, test, bench) are
  * checked, since hoisting lets an undeclared import work. Usage: `node scripts/check-deps.mjs [root]`; prints
@@ -115,10 +116,66 @@ export const checkDependencies = (root) => {
   return violations
 }
 
+/** Relative imports of a module (static, type-only, re-exports and `import("./x")` alike), resolved to files. */
+const relativeImports = (file, code) => {
+  const out = []
+  const specifiers = /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)["'](\.{1,2}\/[^"']*)["']/gm
+  for (const match of code.matchAll(specifiers)) {
+    const target = path.resolve(path.dirname(file), match[1])
+    const candidates = [target, target.replace(/\.js$/, ".ts"), `${target}.ts`, path.join(target, "index.ts")]
+    const found = candidates.find((c) => fs.existsSync(c) && fs.statSync(c).isFile())
+    if (found !== undefined) out.push(found)
+  }
+  return out
+}
+
+/**
+ * Import cycles between the modules of each workspace package's `src` (a cycle lets a module run before what it
+ * imports is initialised, and marks two modules that belong together or a type that belongs elsewhere). Returns
+ * each cycle as its files, relative to the root (Tarjan's strongly connected components of the import graph).
+ *
+ * @param {string} root the repository root
+ */
+export const moduleCycles = (root) => {
+  const cycles = []
+  for (const dir of workspaceDirs(root)) {
+    const src = path.join(dir, "src")
+    if (!fs.existsSync(src)) continue
+    const files = sourceFiles(dir).filter((f) => f.startsWith(src + path.sep))
+    const edges = new Map(files.map((f) => [f, relativeImports(f, stripComments(fs.readFileSync(f, "utf8")))]))
+    const index = new Map()
+    const low = new Map()
+    const stack = []
+    let counter = 0
+    const visit = (file) => {
+      index.set(file, counter)
+      low.set(file, counter++)
+      stack.push(file)
+      for (const next of edges.get(file) ?? []) {
+        if (!edges.has(next)) continue
+        if (!index.has(next)) {
+          visit(next)
+          low.set(file, Math.min(low.get(file), low.get(next)))
+        } else if (stack.includes(next)) low.set(file, Math.min(low.get(file), index.get(next)))
+      }
+      if (low.get(file) !== index.get(file)) return
+      const component = stack.splice(stack.indexOf(file))
+      if (component.length > 1 || (edges.get(file) ?? []).includes(file)) {
+        cycles.push(component.map((f) => path.relative(root, f).split(path.sep).join("/")).sort())
+      }
+    }
+    for (const file of files) if (!index.has(file)) visit(file)
+  }
+  return cycles
+}
+
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
   const root = path.resolve(process.argv[2] ?? path.join(path.dirname(fileURLToPath(import.meta.url)), ".."))
   const violations = checkDependencies(root)
   for (const v of violations) console.error(`${v.package}: ${v.rule}: ${v.detail}`)
   console.log(violations.length === 0 ? "dependency graph: ok" : `dependency graph: ${violations.length} violation(s)`)
-  process.exit(violations.length === 0 ? 0 : 1)
+  const cycles = moduleCycles(root)
+  for (const cycle of cycles) console.error(`import cycle: ${cycle.join(" <-> ")}`)
+  console.log(cycles.length === 0 ? "module imports: no cycle" : `module imports: ${cycles.length} cycle(s)`)
+  process.exit(violations.length === 0 && cycles.length === 0 ? 0 : 1)
 }

@@ -5,12 +5,8 @@
  * @since 0.1.0
  */
 import { parentPort, workerData } from "node:worker_threads"
-import type { ChainSpec } from "./Chain.ts"
-import type { WorkerSetup } from "./Runner.ts"
+import type { ToWorker, WorkerSetup } from "./ChainTask.ts"
 import { makeRolloutContext } from "./RolloutContext.ts"
-
-/** Messages from the runner. @since 0.1.0 @category models */
-export type ToWorker = { readonly type: "run"; readonly chain: ChainSpec; readonly record: boolean } | { readonly type: "stop" }
 
 const setup = workerData as WorkerSetup
 const port = parentPort!

@@ -7,22 +7,15 @@
 import type { ObservationFrame } from "@robovla/sdk"
 import { checkTask, EVAL_ROBOT_OBS, instructionFor, PlayTable, type SceneId, sceneObsForState, type SymbolicState, type TaskName } from "@robovla/sim"
 import { Effect } from "effect"
-import type { ChainResult, ChainSpec } from "./Chain.ts"
+import type { ChainSpec } from "./Chain.ts"
+import type { ChainOutcome, VideoFrame, WorkerSetup } from "./ChainTask.ts"
 import { makeRandomPolicyModel } from "./adapters/RandomPolicy.ts"
 import { makePolicy } from "./MakePolicy.ts"
 import { runChain } from "./Rollout.ts"
-import type { WorkerSetup } from "./Runner.ts"
-
-/** One recorded video frame: the static camera, downsampled, with its caption. @since 0.1.0 @category models */
-export interface VideoFrame {
-  readonly rgb: Uint8Array
-  readonly size: number
-  readonly caption: string
-}
 
 /** @since 0.1.0 @category models */
 export interface RolloutContext {
-  readonly run: (chain: ChainSpec, record: boolean) => Promise<{ readonly result: ChainResult; readonly frames: Array<VideoFrame> }>
+  readonly run: (chain: ChainSpec, record: boolean) => Promise<ChainOutcome>
   readonly close: () => Promise<void>
 }
 

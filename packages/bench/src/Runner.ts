@@ -11,29 +11,15 @@ import type { Worker } from "node:worker_threads"
 import { spawnTsWorker } from "@robovla/sdk"
 import { BenchError } from "./BenchError.ts"
 import type { ChainResult, ChainSpec } from "./Chain.ts"
-import type { ToWorker } from "./ChainWorker.ts"
-import type { PolicySpec } from "./PolicySpec.ts"
+import type { ToWorker, VideoFrame, WorkerSetup } from "./ChainTask.ts"
 import { describePolicy } from "./PolicySpec.ts"
 import { writeReports } from "./Report.ts"
 import { ResultStore } from "./ResultStore.ts"
 import type { BenchSummary } from "./Results.ts"
 import { summarize } from "./Results.ts"
-import type { VideoFrame } from "./RolloutContext.ts"
 import { encodeVideo } from "./Video.ts"
 
-/** What every worker is started with (structured-clone friendly). @since 0.1.0 @category models */
-export interface WorkerSetup {
-  readonly scene: string
-  readonly policy: PolicySpec
-  readonly maxSteps: number
-  readonly actTimeoutMs: number
-  readonly actionsPerQuery: number
-  readonly videoStride: number
-  readonly videoSize: number
-  /** Task → instruction overrides (a user's instruction file, eval split). */
-  readonly instructions?: Readonly<Record<string, string>> | undefined
-}
-
+/** @since 0.1.0 @category models */
 /** @since 0.1.0 @category models */
 export interface RunOptions extends WorkerSetup {
   readonly suite: string

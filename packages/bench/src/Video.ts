@@ -8,7 +8,7 @@
 // @ts-expect-error untyped module
 import * as gifencModule from "gifenc"
 import { drawText, wrapText } from "./Font5x7.ts"
-import type { VideoFrame } from "./RolloutContext.ts"
+import type { VideoFrame } from "./ChainTask.ts"
 
 const gifenc = (gifencModule as { GIFEncoder?: unknown }).GIFEncoder !== undefined ? gifencModule : (gifencModule as { default: unknown }).default
 const { applyPalette, GIFEncoder, quantize } = gifenc as {

@@ -9,8 +9,9 @@ import { fileURLToPath } from "node:url"
 import { afterAll, describe, expect, it } from "vitest"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
-const { checkDependencies } = (await import(path.join(root, "scripts/check-deps.mjs"))) as {
+const { checkDependencies, moduleCycles } = (await import(path.join(root, "scripts/check-deps.mjs"))) as {
   checkDependencies: (root: string) => Array<{ package: string; rule: string; detail: string }>
+  moduleCycles: (root: string) => Array<Array<string>>
 }
 
 const fake = fs.mkdtempSync(path.join(os.tmpdir(), "robovla-deps-"))
@@ -45,5 +46,24 @@ describe("dependency graph (scripts/check-deps.mjs)", () => {
       ])
     )
     expect(found).toHaveLength(5)
+  })
+
+  it("finds no import cycle between the modules of any package, and finds one made on purpose", () => {
+    expect(moduleCycles(root)).toEqual([])
+    const cyclic = fs.mkdtempSync(path.join(os.tmpdir(), "robovla-cycles-"))
+    try {
+      const put = (file: string, content: string) => {
+        fs.mkdirSync(path.dirname(path.join(cyclic, file)), { recursive: true })
+        fs.writeFileSync(path.join(cyclic, file), content)
+      }
+      put("package.json", JSON.stringify({ name: "fake", workspaces: ["packages/*"] }))
+      put("packages/a/package.json", JSON.stringify({ name: "a" }))
+      put("packages/a/src/Runner.ts", `import type { Setup } from "./Worker.ts"\nexport type Message = { readonly type: "stop" }\n`)
+      put("packages/a/src/Worker.ts", `// import "./Leaf.ts" in a comment is no edge\nimport type { Message } from "./Runner.ts"\nexport type Setup = {}\n`)
+      put("packages/a/src/Leaf.ts", `import { x } from "./Worker.ts"\n`)
+      expect(moduleCycles(cyclic)).toEqual([["packages/a/src/Runner.ts", "packages/a/src/Worker.ts"]])
+    } finally {
+      fs.rmSync(cyclic, { recursive: true, force: true })
+    }
   })
 })

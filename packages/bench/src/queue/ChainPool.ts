@@ -10,9 +10,7 @@ import type { Worker } from "node:worker_threads"
 import { spawnTsWorker } from "@robovla/sdk"
 import { BenchError } from "../BenchError.ts"
 import type { ChainResult, ChainSpec } from "../Chain.ts"
-import type { ToWorker } from "../ChainWorker.ts"
-import type { VideoFrame } from "../RolloutContext.ts"
-import type { WorkerSetup } from "../Runner.ts"
+import type { ToWorker, VideoFrame, WorkerSetup } from "../ChainTask.ts"
 
 const WORKER_ENTRY = new URL("../ChainWorker.ts", import.meta.url)
 

@@ -12,7 +12,7 @@
 import * as os from "node:os"
 import { Worker as BullWorker, type Job } from "bullmq"
 import { BenchError } from "../BenchError.ts"
-import type { WorkerSetup } from "../Runner.ts"
+import type { WorkerSetup } from "../ChainTask.ts"
 import { encodeVideo } from "../Video.ts"
 import { makeChainPool } from "./ChainPool.ts"
 import { makeRedis, type RedisOptions } from "./RedisUrl.ts"
