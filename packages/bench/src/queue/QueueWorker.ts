@@ -148,8 +148,8 @@ export const startQueueWorker = async (options: QueueWorkerOptions): Promise<Que
         if (await redis.exists(keys.meta(runId))) active.add(runId)
       }
       for (const runId of active) if (!attached.has(runId) && !closing) attach(runId)
-      // Detaching waits for the run's running chains: not here, or the heartbeat would stop meanwhile.
-      for (const runId of [...attached.keys()]) if (!active.has(runId)) void detach(runId)
+      // Detaching waits for the run's running chains: not here, or the heartbeat would stop meanwhile. (A copy: detach edits the map.)
+      for (const runId of Array.from(attached.keys())) if (!active.has(runId)) void detach(runId)
     } catch (error) {
       log("warn", "redis.unavailable", { message: (error as Error).message })
     } finally {
