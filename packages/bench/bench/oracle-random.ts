@@ -10,7 +10,6 @@
 import * as os from "node:os"
 import * as path from "node:path"
 import { formatRates } from "../src/Results.ts"
-import { progressPrinter } from "../src/Progress.ts"
 import { runBenchmark } from "../src/Runner.ts"
 import { suiteChains } from "../src/Suites.ts"
 import type { PolicySpec } from "../src/PolicySpec.ts"
@@ -34,8 +33,7 @@ for (const [label, policy] of [["oracle", { kind: "oracle" }], ["random", { kind
     actionsPerQuery: 1,
     actTimeoutMs: 30_000,
     videoStride: 3,
-    videoSize: 160,
-    onProgress: progressPrinter(process.stderr, label)
+    videoSize: 160
   })
   rows.push(`| ${label} | ${chains.length} | ${outcome.summary.avg_seq_len.toFixed(3)} | ${formatRates(outcome.summary).split(" | avg")[0]} | ${(outcome.wallMs / 1000).toFixed(0)} s | ${Math.round(outcome.stepsPerSecond)} |${outcome.resumedChains > 0 ? ` (resumed ${outcome.resumedChains})` : ""}`)
 }

@@ -5,8 +5,9 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { parsePolicyArg, progressPrinter, redact, redisOptions, runBenchmark, runQueuedBenchmark, suiteChains, SUITES } from "@robovla/bench"
+import { parsePolicyArg, redact, redisOptions, runBenchmark, runQueuedBenchmark, suiteChains, SUITES } from "@robovla/bench"
 import type { CliCommand } from "../CliCommand.ts"
+import { benchProgressPrinter } from "../Progress.ts"
 import { parseFlags } from "../Flags.ts"
 
 const HELP = `usage: robovla bench [options]
@@ -134,7 +135,7 @@ export const command: CliCommand = {
         videoStride: 3,
         videoSize: 160,
         instructions: readInstructions(values.instructions),
-        onProgress: values.quiet ? undefined : progressPrinter(process.stderr, values.suite!)
+        onProgress: values.quiet ? undefined : benchProgressPrinter(values.suite!)
       })
       console.log(fs.readFileSync(outcome.files.markdown, "utf8"))
       console.log(`results: ${outcome.files.results}\nreport:  ${outcome.files.report}${outcome.resumedChains > 0 ? `\n(resumed: ${outcome.resumedChains} chains were already done)` : ""}`)

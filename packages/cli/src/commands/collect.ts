@@ -8,6 +8,7 @@ import { parseArgs } from "node:util"
 import { Collect, TrainError } from "@robovla/train"
 import { Schema } from "effect"
 import type { CliCommand } from "../CliCommand.ts"
+import { recordingProgressPrinter } from "../Progress.ts"
 
 const HELP = `usage: robovla collect --scenes A,B,C --episodes N --out DIR [options]
 
@@ -149,7 +150,7 @@ export const command: CliCommand = {
         balance: values.balance,
         tasks: tasks.length === 0 ? undefined : tasks,
         signal: controller.signal,
-        ...(values.quiet ? {} : { onProgress: Collect.progressPrinter() })
+        ...(values.quiet ? {} : { onProgress: recordingProgressPrinter() })
       })
       if (summary.interrupted) process.stdout.write(`stopped early: the dataset holds the finished episodes; rerun with --resume to complete it\n`)
       for (const [split, s] of Object.entries(summary.splits)) {

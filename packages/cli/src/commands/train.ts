@@ -6,8 +6,9 @@
  */
 import * as path from "node:path"
 import { TrainError } from "@robovla/train"
-import { decodeTrainConfig, pluginPackage, readTrainConfig, train, trainProgressPrinter, type TrainConfigFile } from "@robovla/train/trainer"
+import { decodeTrainConfig, pluginPackage, readTrainConfig, train, type TrainConfigFile } from "@robovla/train/trainer"
 import type { CliCommand } from "../CliCommand.ts"
+import { trainProgressPrinter } from "../Progress.ts"
 import { parseFlags } from "../Flags.ts"
 
 const HELP = `usage: robovla train --data DIR --out DIR [options]

@@ -7,6 +7,7 @@
 import { TrainError, Vl } from "@robovla/train"
 import { Schema } from "effect"
 import type { CliCommand } from "../CliCommand.ts"
+import { recordingProgressPrinter } from "../Progress.ts"
 import { parseFlags } from "../Flags.ts"
 
 const HELP = `usage: robovla vl-pairs --scenes A,B,C --episodes N --out DIR [options]
@@ -96,12 +97,8 @@ export const command: CliCommand = {
         signal: controller.signal,
         ...(v.quiet === true
           ? {}
-          : {
-              onProgress: (p) =>
-                process.stderr.write(`\repisodes ${p.episodesDone}/${p.episodesTotal}  frames ${p.frames}  ${(p.frames / Math.max(p.elapsedMs / 1000, 1e-9)).toFixed(1)} frames/s   `)
-            })
+          : { onProgress: recordingProgressPrinter() })
       })
-      if (v.quiet !== true) process.stderr.write("\n")
       if (summary.interrupted) process.stdout.write("stopped early: rerun with --resume to complete it\n")
       for (const split of ["train", "val"] as const) {
         process.stdout.write(`${split}: ${summary.frames[split]} frames, ${summary.pairs[split]} pairs, ${summary.arrangements[split]} arrangements\n`)

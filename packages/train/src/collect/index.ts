@@ -5,6 +5,5 @@
  */
 export * from "./Collector.ts"
 export * from "./Episode.ts"
-export * from "./Progress.ts"
 export * from "./TaskPlan.ts"
 export * from "./Noise.ts"
