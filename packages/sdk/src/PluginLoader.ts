@@ -194,6 +194,16 @@ export const findPackageDirectory = (packageName: string, from: string): string 
   }
 }
 
+/**
+ * Conditions this process gave Node with `--conditions` / `-C` (on the command line or in NODE_OPTIONS): in the
+ * repository, `@robovla/source` selects each package's TypeScript source over its build.
+ */
+const userConditions = (): Array<string> =>
+  Array.from(
+    `${process.execArgv.join(" ")} ${process.env.NODE_OPTIONS ?? ""}`.matchAll(/(?:^|\s)(?:--conditions|-C)(?:=|\s+)(\S+)/g),
+    (match) => match[1]!
+  )
+
 /** Picks the ESM entry from an `exports` target: a string, or conditions tried as Node would for `import`. */
 const exportTarget = (target: unknown): string | undefined => {
   if (typeof target === "string") return target
@@ -206,7 +216,7 @@ const exportTarget = (target: unknown): string | undefined => {
   }
   if (typeof target === "object" && target !== null) {
     const conditions = target as Record<string, unknown>
-    for (const condition of ["import", "node", "default", "module"]) {
+    for (const condition of [...userConditions(), "import", "node", "default", "module"]) {
       if (condition in conditions) {
         const found = exportTarget(conditions[condition])
         if (found !== undefined) return found
