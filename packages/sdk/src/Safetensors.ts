@@ -16,7 +16,7 @@ import * as path from "node:path"
 import { Effect, Schema } from "effect"
 import { SdkError } from "./SdkError.ts"
 import type { FloatTensor } from "./Tensor.ts"
-import { sizeOf } from "./Tensor.ts"
+import { DTYPES, sizeOf } from "./Tensor.ts"
 
 /**
  * The dtypes this module reads and writes.
@@ -32,8 +32,10 @@ export const SafetensorsDtype = Schema.Literals(["F32", "F16", "BF16", "I32", "I
  */
 export type SafetensorsDtype = typeof SafetensorsDtype.Type
 
-/** Bytes per element, by dtype. */
-const BYTES_PER_ELEMENT: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, BF16: 2, I32: 4, I64: 8, U8: 1, BOOL: 1 }
+/** Bytes per element, by dtype (from the SDK's one dtype table). */
+const BYTES_PER_ELEMENT = Object.fromEntries(
+  Object.values(DTYPES).flatMap((d) => (d.safetensors === undefined ? [] : [[d.safetensors, d.bytes]]))
+) as Record<SafetensorsDtype, number>
 
 /**
  * The in-memory array for each dtype: floats (F32, F16, BF16) as `Float32Array`, I32 as `Int32Array`, I64 as

@@ -4,14 +4,15 @@
  *
  * @since 0.1.0
  */
+import { Tensor } from "@robovla/sdk"
 
 /**
- * The numpy dtypes CALVIN files use, in numpy's `descr` spelling (little-endian).
+ * The numpy dtypes CALVIN files use, in numpy's `descr` spelling (little-endian), from the SDK's dtype table.
  *
  * @since 0.1.0
  * @category models
  */
-export type NumericDtype = "<f4" | "<f8" | "|u1" | "|i1" | "<i2" | "<u2" | "<i4" | "<u4" | "<i8" | "<u8" | "|b1" | "<f2"
+export type NumericDtype = Tensor.NumpyDtype
 
 /** @since 0.1.0 @category models */
 export type NumericData =
@@ -45,21 +46,15 @@ export const isNdArray = (value: unknown): value is NdArray =>
   typeof value === "object" && value !== null && "dtype" in value && "shape" in value && "data" in value &&
   ArrayBuffer.isView((value as { data: unknown }).data)
 
+/** The SDK's dtype table entry of each numpy dtype. */
+const ENTRY = Object.fromEntries(
+  Object.values(Tensor.DTYPES).flatMap((d) => (d.numpy === undefined ? [] : [[d.numpy, d]]))
+) as Record<NumericDtype, (typeof Tensor.DTYPES)[Tensor.Dtype]>
+
 /** Bytes per element of each dtype. @since 0.1.0 @category constants */
-export const DTYPE_SIZE: Readonly<Record<NumericDtype, number>> = {
-  "<f4": 4,
-  "<f8": 8,
-  "|u1": 1,
-  "|i1": 1,
-  "<i2": 2,
-  "<u2": 2,
-  "<i4": 4,
-  "<u4": 4,
-  "<i8": 8,
-  "<u8": 8,
-  "|b1": 1,
-  "<f2": 2
-}
+export const DTYPE_SIZE: Readonly<Record<NumericDtype, number>> = Object.fromEntries(
+  Object.entries(ENTRY).map(([numpy, d]) => [numpy, d.bytes])
+) as Record<NumericDtype, number>
 
 /** @since 0.1.0 @category utils */
 export const sizeOfShape = (shape: ReadonlyArray<number>): number => shape.reduce((a, b) => a * b, 1)
@@ -79,31 +74,7 @@ export const normaliseDescr = (descr: string): NumericDtype | "|O" | undefined =
 export const typedFromBytes = (dtype: NumericDtype, bytes: Uint8Array): NumericData => {
   const copy = new Uint8Array(bytes.byteLength)
   copy.set(bytes)
-  const buffer = copy.buffer
-  switch (dtype) {
-    case "<f4":
-      return new Float32Array(buffer)
-    case "<f8":
-      return new Float64Array(buffer)
-    case "|u1":
-    case "|b1":
-      return copy
-    case "|i1":
-      return new Int8Array(buffer)
-    case "<i2":
-      return new Int16Array(buffer)
-    case "<u2":
-    case "<f2":
-      return new Uint16Array(buffer)
-    case "<i4":
-      return new Int32Array(buffer)
-    case "<u4":
-      return new Uint32Array(buffer)
-    case "<i8":
-      return new BigInt64Array(buffer)
-    case "<u8":
-      return new BigUint64Array(buffer)
-  }
+  return new ENTRY[dtype].array(copy.buffer)
 }
 
 /** The raw little-endian bytes of a typed array (a view, no copy). @since 0.1.0 @category utils */
@@ -113,18 +84,7 @@ export const bytesOf = (data: NumericData): Uint8Array => new Uint8Array(data.bu
 export const toNumbers = (array: NdArray): Array<number> => Array.from(array.data as ArrayLike<number | bigint>, Number)
 
 /** The dtype that holds a typed array. @since 0.1.0 @category utils */
-export const dtypeOf = (data: NumericData): NumericDtype => {
-  if (data instanceof Float32Array) return "<f4"
-  if (data instanceof Float64Array) return "<f8"
-  if (data instanceof Uint8Array) return "|u1"
-  if (data instanceof Int8Array) return "|i1"
-  if (data instanceof Int16Array) return "<i2"
-  if (data instanceof Uint16Array) return "<u2"
-  if (data instanceof Int32Array) return "<i4"
-  if (data instanceof Uint32Array) return "<u4"
-  if (data instanceof BigInt64Array) return "<i8"
-  return "<u8"
-}
+export const dtypeOf = (data: NumericData): NumericDtype => Tensor.DTYPES[Tensor.dtypeOfArray(data) ?? "uint64"].numpy!
 
 /** @since 0.1.0 @category constructors */
 export const ndarray = <D extends NumericData>(data: D, shape?: ReadonlyArray<number>, dtype?: NumericDtype): NdArray<D> => ({
