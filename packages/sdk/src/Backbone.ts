@@ -6,8 +6,11 @@
  *
  * @since 0.1.0
  */
-import type { Effect } from "effect"
-import type { SdkError } from "./SdkError.ts"
+import { Effect } from "effect"
+import type { Scope } from "effect"
+import type { HookResult } from "./internal/pluginCalls.ts"
+import { callHook, checkArgument, copyOutput, makeReleaseGuard } from "./internal/pluginCalls.ts"
+import { SdkError } from "./SdkError.ts"
 import type { FloatTensor, IntTensor } from "./Tensor.ts"
 
 /**
@@ -96,3 +99,126 @@ export interface Backbone {
   readonly weights?: () => Record<string, FloatTensor>
   readonly loadWeights?: (weights: Readonly<Record<string, FloatTensor>>) => Effect.Effect<void, SdkError>
 }
+
+/**
+ * What a backbone plugin writes: its model and nothing else. The hooks receive arguments that `make` has
+ * already checked (Float32Array / Int32Array data of the right rank, dimensions and length, finite floats, ids
+ * inside the vocabulary, a 0/1 mask of the embeddings' (B, L)) and may return views into engine memory, plain
+ * values or Effects; a thrown `SdkError` is kept, anything else thrown becomes `PluginFailure`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface BackboneHooks {
+  readonly name: string
+  readonly hiddenSize: number
+  readonly imageTokens: number
+  readonly imagePreprocessing: ImagePreprocessing
+  readonly tokenizer: BackboneTokenizer
+  /** Longest sequence `forward` accepts (e.g. learned positions); unbounded when absent. */
+  readonly maxSequenceLength?: number
+  /** (B, 3, S, S) → (B, n, D). */
+  readonly encodeImages: (pixels: FloatTensor<"B 3 S S">) => HookResult<FloatTensor>
+  /** (B, L) → (B, L, D). */
+  readonly embedTokens: (ids: IntTensor<"B L">) => HookResult<FloatTensor>
+  /** (B, L, D) + (B, L) mask → (B, L, D). */
+  readonly forward: (inputsEmbeds: FloatTensor<"B L D">, attentionMask: IntTensor<"B L">) => HookResult<FloatTensor>
+  /** Default: none (inference-only). */
+  readonly parameterGroups?: () => ReadonlyArray<ParameterGroup>
+  readonly weights?: () => Record<string, FloatTensor>
+  /** Gets only maps whose tensors are float32, of consistent length and finite; checks names and shapes itself. */
+  readonly loadWeights?: (weights: Readonly<Record<string, FloatTensor>>) => HookResult<void>
+}
+
+/**
+ * Checks every tensor of a weight map (dtype, length against shape, finiteness), naming the first bad one.
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const checkWeights = (plugin: string, weights: Readonly<Record<string, FloatTensor>>): SdkError | undefined => {
+  for (const [name, tensor] of Object.entries(weights)) {
+    const invalid = checkArgument(plugin, name, tensor, "float32", tensor.shape.map((_, i) => `d${i}`))
+    if (invalid !== undefined) return invalid
+  }
+  return undefined
+}
+
+/**
+ * Builds the contract's `Backbone` around a plugin's hooks, in the plugin's Scope. It owns what every backbone
+ * must do the same way: argument checks with the SDK's reasons (`InvalidInput` for a wrong dtype, an id outside
+ * the vocabulary or a mask value other than 0/1; `ShapeMismatch`; `NonFinite`), `Released` after the Scope
+ * closes, a span per call (`Backbone.encodeImages`, … with the plugin's name), and fresh output buffers checked
+ * against the promised shapes. Call it after acquiring the model's resources, so that the release guard flips
+ * before they are freed.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (hooks: BackboneHooks): Effect.Effect<Backbone, never, Scope.Scope> =>
+  Effect.map(makeReleaseGuard, (guard) => {
+    const { hiddenSize: D, imageTokens: n, name, tokenizer } = hooks
+    const S = hooks.imagePreprocessing.size
+    const maxLength = hooks.maxSequenceLength ?? Number.POSITIVE_INFINITY
+    const call = <A>(method: string, check: () => SdkError | undefined, hook: () => HookResult<A>) =>
+      callHook(name, `Backbone.${method}`, guard, check, hook)
+
+    const checkIds = (ids: IntTensor) => {
+      const invalid = checkArgument(name, "ids", ids, "int32", ["B", "L"])
+      if (invalid !== undefined) return invalid
+      const bad = ids.data.findIndex((id) => id < 0 || id >= tokenizer.vocabSize)
+      return bad === -1 ? undefined : new SdkError({
+        reason: "InvalidInput",
+        message: `${name}: ids[${bad}] = ${ids.data[bad]} is outside the vocabulary [0, ${tokenizer.vocabSize})`,
+        subject: "ids"
+      })
+    }
+
+    const checkForward = (inputsEmbeds: FloatTensor, attentionMask: IntTensor) => {
+      const invalid = checkArgument(name, "inputsEmbeds", inputsEmbeds, "float32", ["B", "L", D])
+      if (invalid !== undefined) return invalid
+      const [B, L] = inputsEmbeds.shape as [number, number]
+      const maskInvalid = checkArgument(name, "attentionMask", attentionMask, "int32", [B, L])
+      if (maskInvalid !== undefined) return maskInvalid
+      if (L > maxLength) {
+        return new SdkError({
+          reason: "ShapeMismatch",
+          message: `${name}: sequence length ${L} exceeds the longest this backbone takes (${maxLength})`,
+          subject: "inputsEmbeds"
+        })
+      }
+      return attentionMask.data.every((m) => m === 0 || m === 1) ? undefined : new SdkError({
+        reason: "InvalidInput",
+        message: `${name}: attentionMask must hold only 0 and 1`,
+        subject: "attentionMask"
+      })
+    }
+
+    const backbone: Backbone = {
+      specificationVersion: BACKBONE_CONTRACT_VERSION,
+      name,
+      hiddenSize: D,
+      imageTokens: n,
+      imagePreprocessing: hooks.imagePreprocessing,
+      tokenizer,
+      encodeImages: (pixels) =>
+        call("encodeImages", () => checkArgument(name, "pixels", pixels, "float32", ["B", 3, S, S]), () => hooks.encodeImages(pixels))
+          .pipe(Effect.flatMap((out) => copyOutput<"B n D">(name, "image tokens", out, [pixels.shape[0]!, n, D]))),
+      embedTokens: (ids) =>
+        call("embedTokens", () => checkIds(ids), () => hooks.embedTokens(ids))
+          .pipe(Effect.flatMap((out) => copyOutput<"B L D">(name, "token embeddings", out, [...ids.shape, D]))),
+      forward: (inputsEmbeds, attentionMask) =>
+        call("forward", () => checkForward(inputsEmbeds, attentionMask), () => hooks.forward(inputsEmbeds, attentionMask))
+          .pipe(Effect.flatMap((out) => copyOutput<"B L D">(name, "hidden states", out, inputsEmbeds.shape))),
+      parameterGroups: hooks.parameterGroups ?? (() => [])
+    }
+    const { loadWeights, weights } = hooks
+    return {
+      ...backbone,
+      ...(weights === undefined ? {} : { weights }),
+      ...(loadWeights === undefined ? {} : {
+        loadWeights: (map: Readonly<Record<string, FloatTensor>>) =>
+          call("loadWeights", () => checkWeights(name, map), () => loadWeights(map))
+      })
+    }
+  })

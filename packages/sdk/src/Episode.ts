@@ -8,9 +8,8 @@ import { Effect, Schema } from "effect"
 import { ACTION_SIZE, FiniteNumber, FiniteVector } from "./Action.ts"
 import { decodeEffect } from "./internal/schemaDecode.ts"
 import { ImageU8Schema, ROBOT_OBS_SIZE, SCENE_OBS_SIZE } from "./Observation.ts"
+import { PositiveInt } from "./Schemas.ts"
 import type { SdkError } from "./SdkError.ts"
-
-const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
 
 const isFloat32Array = (u: unknown): u is Float32Array => u instanceof Float32Array
 

@@ -9,6 +9,7 @@
 import { Effect, Schema } from "effect"
 import { FiniteVector } from "./Action.ts"
 import { decodeEffect } from "./internal/schemaDecode.ts"
+import { PositiveInt } from "./Schemas.ts"
 import type { SdkError } from "./SdkError.ts"
 
 /**
@@ -53,8 +54,6 @@ export const GRIPPER_CAMERA_SIZE = 84
 // Schemas (wire form): snake_case keys as in CALVIN files and openpi-style requests, images as
 // `{ data, height, width }` with `data.length` checked against H×W×3.
 // ---------------------------------------------------------------------------------------------------------------
-
-const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
 
 /**
  * An H×W×3 uint8 image on the wire. The byte count must equal `height * width * 3`.

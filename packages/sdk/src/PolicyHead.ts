@@ -5,9 +5,13 @@
  *
  * @since 0.1.0
  */
-import type { Effect } from "effect"
+import { Effect } from "effect"
+import type { Scope } from "effect"
 import type { ParameterGroup } from "./Backbone.ts"
-import type { SdkError } from "./SdkError.ts"
+import { checkWeights } from "./Backbone.ts"
+import type { ExpectedDimension, HookResult } from "./internal/pluginCalls.ts"
+import { callHook, checkArgument, copyOutput, makeReleaseGuard } from "./internal/pluginCalls.ts"
+import { SdkError } from "./SdkError.ts"
 import type { FloatTensor } from "./Tensor.ts"
 
 /**
@@ -92,3 +96,191 @@ export interface PolicyHead {
   readonly weights?: () => Record<string, FloatTensor>
   readonly loadWeights?: (weights: Readonly<Record<string, FloatTensor>>) => Effect.Effect<void, SdkError>
 }
+
+/**
+ * A head's own stepper: `make` has checked every frame (float32, (B, latent, D), finite, the same B as the steps
+ * since the last `reset()`) and hands the hook a copy it may keep in its history.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StepperHooks {
+  readonly reset: () => void
+  readonly step: (lrn: FloatTensor<"B latent D">) => HookResult<HeadStepOutput>
+}
+
+/**
+ * What a head plugin writes: its model. `predict` receives a checked (B, T, latent, D) window (float32, finite,
+ * 1 ≤ T ≤ `maxWindow`) and may return views into engine memory; `make` copies and checks the outputs.
+ * Without a `stepper` hook, the SDK's window stepper is used: it keeps the last W frames and reads the last
+ * position of `predict` over them, which equals `predict` on the window by construction.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PolicyHeadHooks {
+  readonly name: string
+  readonly kind: "continuous" | "discrete"
+  readonly dimensions: HeadDimensions
+  /** Longest window `predict` accepts (e.g. learned positions); unbounded when absent. */
+  readonly maxWindow?: number
+  readonly predict: (lrn: FloatTensor<"B W latent D">) => HookResult<HeadOutput>
+  readonly stepper?: () => StepperHooks
+  /** Default: none. */
+  readonly parameterGroups?: () => ReadonlyArray<ParameterGroup>
+  readonly weights?: () => Record<string, FloatTensor>
+  /** Gets only maps whose tensors are float32, of consistent length and finite; checks names and shapes itself. */
+  readonly loadWeights?: (weights: Readonly<Record<string, FloatTensor>>) => HookResult<void>
+}
+
+/**
+ * Fails with `InvalidInput` unless every dimension is a positive integer. `make` checks this too; a plugin that
+ * sizes buffers from the dimensions calls it first.
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const checkDimensions = (plugin: string, dimensions: HeadDimensions): Effect.Effect<void, SdkError> => {
+  const bad = (["inputSize", "windowSize", "chunkSize", "latent"] as const).filter(
+    (key) => !Number.isInteger(dimensions[key]) || dimensions[key] < 1
+  )
+  return bad.length === 0 ? Effect.void : Effect.fail(
+    new SdkError({
+      reason: "InvalidInput",
+      message: `${plugin}: dimensions ${bad.map((key) => `${key} = ${dimensions[key]}`).join(", ")} must be positive integers`,
+      subject: `dimensions.${bad[0]}`
+    })
+  )
+}
+
+/** Position `time − 1` of a (B, T, N, k) output as (B, N, k). */
+const lastPosition = (tensor: FloatTensor): FloatTensor => {
+  const [batch, time, chunk, width] = tensor.shape as [number, number, number, number]
+  const out = new Float32Array(batch * chunk * width)
+  const perPosition = chunk * width
+  for (let b = 0; b < batch; b++) {
+    const from = (b * time + time - 1) * perPosition
+    out.set(tensor.data.subarray(from, from + perPosition), b * perPosition)
+  }
+  return { data: out, shape: [batch, chunk, width] }
+}
+
+/** The default stepper: the last W frames (copies), `predict` over them, the last position. */
+const windowStepper = (hooks: PolicyHeadHooks): StepperHooks => {
+  const { inputSize, latent, windowSize } = hooks.dimensions
+  const frames: Array<Float32Array> = []
+  return {
+    reset: () => void (frames.length = 0),
+    step: (lrn) => {
+      frames.push(lrn.data)
+      if (frames.length > windowSize) frames.shift()
+      const batch = lrn.shape[0]!
+      const time = frames.length
+      const perFrame = latent * inputSize
+      const window = new Float32Array(batch * time * perFrame)
+      frames.forEach((frame, t) => {
+        for (let b = 0; b < batch; b++) window.set(frame.subarray(b * perFrame, (b + 1) * perFrame), (b * time + t) * perFrame)
+      })
+      const output = hooks.predict({ data: window, shape: [batch, time, latent, inputSize] })
+      const last = (o: HeadOutput): HeadStepOutput => ({
+        arm: lastPosition(o.arm) as FloatTensor<"B N 6">,
+        gripperLogits: lastPosition(o.gripperLogits) as FloatTensor<"B N 1">
+      })
+      return Effect.isEffect(output) ? Effect.map(output, last) : last(output)
+    }
+  }
+}
+
+/**
+ * Builds the contract's `PolicyHead` around a plugin's hooks, in the plugin's Scope. It owns what every head must
+ * do the same way: the dimension check (`InvalidInput`), argument checks (`InvalidInput` for a wrong dtype,
+ * `ShapeMismatch`, `NonFinite`, a batch size that changes between steps without `reset()`), `Released` after the
+ * Scope closes, a span per call (`PolicyHead.predict`, `PolicyHead.step`, … with the plugin's name), copies of
+ * the frames a stepper keeps, and fresh output buffers checked against the promised shapes. Call it after
+ * acquiring the model's resources, so that the release guard flips before they are freed.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (hooks: PolicyHeadHooks): Effect.Effect<PolicyHead, SdkError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const { dimensions, name } = hooks
+    yield* checkDimensions(name, dimensions)
+    const guard = yield* makeReleaseGuard
+    const { chunkSize: N, inputSize: D, latent } = dimensions
+    const maxWindow = hooks.maxWindow ?? Number.POSITIVE_INFINITY
+    const call = <A>(method: string, check: () => SdkError | undefined, hook: () => HookResult<A>) =>
+      callHook(name, `PolicyHead.${method}`, guard, check, hook)
+
+    const checkWindow = (lrn: FloatTensor) => {
+      const invalid = checkArgument(name, "[LRN] window", lrn, "float32", ["B", "W", latent, D])
+      if (invalid !== undefined || lrn.shape[1]! <= maxWindow) return invalid
+      return new SdkError({
+        reason: "ShapeMismatch",
+        message: `${name}: [LRN] window has ${lrn.shape[1]} positions, at most ${maxWindow} allowed`,
+        subject: "[LRN] window"
+      })
+    }
+
+    const copyChunks = (output: HeadOutput, lead: ReadonlyArray<ExpectedDimension>) =>
+      Effect.all({
+        arm: copyOutput<"B W N 6">(name, "arm", output.arm, [...lead, N, 6]),
+        gripperLogits: copyOutput<"B W N 1">(name, "gripperLogits", output.gripperLogits, [...lead, N, 1]),
+        binLogits: output.binLogits === undefined
+          ? Effect.succeed(undefined)
+          : copyOutput<"B W N 7 bins">(name, "binLogits", output.binLogits, [...lead, N, 7, "bins"])
+      }).pipe(Effect.map(({ binLogits, ...rest }): HeadOutput => binLogits === undefined ? rest : { ...rest, binLogits }))
+
+    const stepper = (): HeadStepper => {
+      const own = hooks.stepper?.() ?? windowStepper(hooks)
+      let batch: number | undefined
+      const checkFrame = (lrn: FloatTensor) => {
+        const invalid = checkArgument(name, "step features", lrn, "float32", ["B", latent, D])
+        if (invalid !== undefined || batch === undefined || lrn.shape[0] === batch) return invalid
+        return new SdkError({
+          reason: "ShapeMismatch",
+          message: `${name}: step batch size ${lrn.shape[0]} differs from this session's ${batch}; call reset() first`,
+          subject: "step features"
+        })
+      }
+      return {
+        reset: () => {
+          batch = undefined
+          own.reset()
+        },
+        step: (lrn) =>
+          call("step", () => checkFrame(lrn), () => {
+            batch = lrn.shape[0]!
+            return own.step({ data: Float32Array.from(lrn.data), shape: [...lrn.shape] })
+          }).pipe(
+            Effect.flatMap((output) =>
+              Effect.all({
+                arm: copyOutput<"B N 6">(name, "step arm", output.arm, [lrn.shape[0]!, N, 6]),
+                gripperLogits: copyOutput<"B N 1">(name, "step gripperLogits", output.gripperLogits, [lrn.shape[0]!, N, 1])
+              })
+            )
+          )
+      }
+    }
+
+    const head: PolicyHead = {
+      specificationVersion: HEAD_CONTRACT_VERSION,
+      name,
+      kind: hooks.kind,
+      dimensions,
+      predict: (lrn) =>
+        call("predict", () => checkWindow(lrn), () => hooks.predict(lrn))
+          .pipe(Effect.flatMap((output) => copyChunks(output, [lrn.shape[0]!, lrn.shape[1]!]))),
+      stepper,
+      parameterGroups: hooks.parameterGroups ?? (() => [])
+    }
+    const { loadWeights, weights } = hooks
+    return {
+      ...head,
+      ...(weights === undefined ? {} : { weights }),
+      ...(loadWeights === undefined ? {} : {
+        loadWeights: (map: Readonly<Record<string, FloatTensor>>) =>
+          call("loadWeights", () => checkWeights(name, map), () => loadWeights(map))
+      })
+    }
+  })

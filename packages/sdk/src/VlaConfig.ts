@@ -11,16 +11,11 @@
 import { Effect, Schema } from "effect"
 import type { Result } from "effect"
 import { decodeEffect, decodeResult } from "./internal/schemaDecode.ts"
+import { NonNegative, PositiveInt, withDefault } from "./Schemas.ts"
 import type { SdkError } from "./SdkError.ts"
 
-const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
-const NonNegative = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))
 const Positive = Schema.Finite.check(Schema.isGreaterThan(0))
 const Unit = Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 }))
-
-/** A key that takes `value` when absent. */
-const withDefault = <S extends Schema.Top>(schema: S, value: S["Encoded"]) =>
-  schema.pipe(Schema.withDecodingDefaultKey(Effect.succeed(value)))
 
 /**
  * Head types: RoboVLMs' `LSTMDecoder`, `FCDecoder` (MLP), `GPTDecoder` and `DiscreteDecoder`.
@@ -51,18 +46,18 @@ export const HEAD_CLASS_NAMES: Readonly<Record<string, HeadType>> = {
  * @category schemas
  */
 export const ActHeadConfig = Schema.Struct({
-  type: withDefault(HeadType, "lstm"),
-  hidden_size: withDefault(PositiveInt, 1024),
-  num_layers: withDefault(PositiveInt, 4),
-  action_dim: withDefault(PositiveInt, 7),
-  down_sample: withDefault(Schema.Literals(["none", "pooling", "resampler"]), "none"),
-  latent: withDefault(PositiveInt, 1),
-  action_space: withDefault(Schema.Literals(["continuous", "discrete"]), "continuous"),
-  history_type: withDefault(Schema.Literals(["post", "pre", "one_step"]), "post"),
-  with_history: withDefault(Schema.Boolean, true),
-  n_bin: withDefault(Schema.Int.check(Schema.isGreaterThanOrEqualTo(2)), 256),
-  min_action: withDefault(Schema.Finite, -1),
-  max_action: withDefault(Schema.Finite, 1)
+  type: HeadType.pipe(withDefault("lstm")),
+  hidden_size: PositiveInt.pipe(withDefault(1024)),
+  num_layers: PositiveInt.pipe(withDefault(4)),
+  action_dim: PositiveInt.pipe(withDefault(7)),
+  down_sample: Schema.Literals(["none", "pooling", "resampler"]).pipe(withDefault("none")),
+  latent: PositiveInt.pipe(withDefault(1)),
+  action_space: Schema.Literals(["continuous", "discrete"]).pipe(withDefault("continuous")),
+  history_type: Schema.Literals(["post", "pre", "one_step"]).pipe(withDefault("post")),
+  with_history: Schema.Boolean.pipe(withDefault(true)),
+  n_bin: Schema.Int.check(Schema.isGreaterThanOrEqualTo(2)).pipe(withDefault(256)),
+  min_action: Schema.Finite.pipe(withDefault(-1)),
+  max_action: Schema.Finite.pipe(withDefault(1))
 }).check(
   Schema.makeFilter((h: { readonly min_action: number; readonly max_action: number }) =>
     h.min_action < h.max_action
@@ -89,17 +84,17 @@ export type ActHeadConfig = typeof ActHeadConfig.Type
  * @category schemas
  */
 export const TrainSetupConfig = Schema.Struct({
-  freeze_backbone: withDefault(Schema.Boolean, false),
-  train_vision: withDefault(Schema.Boolean, true),
-  train_text_embedding: withDefault(Schema.Boolean, true),
-  train_decoder_layers: withDefault(Schema.Int.check(Schema.isGreaterThanOrEqualTo(-1)), -1),
-  freeze_resampler: withDefault(Schema.Boolean, false),
-  predict_action: withDefault(Schema.Boolean, true),
-  lora_enable: withDefault(Schema.Boolean, false),
-  lora_r: withDefault(PositiveInt, 64),
-  lora_alpha: withDefault(Positive, 16),
-  lora_dropout: withDefault(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThan(1)), 0.05),
-  lora_bias: withDefault(Schema.Literals(["none", "all", "lora_only"]), "none")
+  freeze_backbone: Schema.Boolean.pipe(withDefault(false)),
+  train_vision: Schema.Boolean.pipe(withDefault(true)),
+  train_text_embedding: Schema.Boolean.pipe(withDefault(true)),
+  train_decoder_layers: Schema.Int.check(Schema.isGreaterThanOrEqualTo(-1)).pipe(withDefault(-1)),
+  freeze_resampler: Schema.Boolean.pipe(withDefault(false)),
+  predict_action: Schema.Boolean.pipe(withDefault(true)),
+  lora_enable: Schema.Boolean.pipe(withDefault(false)),
+  lora_r: PositiveInt.pipe(withDefault(64)),
+  lora_alpha: Positive.pipe(withDefault(16)),
+  lora_dropout: Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThan(1)).pipe(withDefault(0.05)),
+  lora_bias: Schema.Literals(["none", "all", "lora_only"]).pipe(withDefault("none"))
 })
 
 /** @since 0.1.0 @category models */
@@ -112,33 +107,33 @@ export type TrainSetupConfig = typeof TrainSetupConfig.Type
  * @category schemas
  */
 export const VlaConfigSchema = Schema.Struct({
-  robovlm_name: withDefault(Schema.String, "RoboKosMos"),
-  model: withDefault(Schema.String, "kosmos"),
-  window_size: withDefault(PositiveInt, 8),
-  fwd_pred_next_n: withDefault(PositiveInt, 10),
-  seq_len: withDefault(PositiveInt, 1),
-  image_size: withDefault(PositiveInt, 224),
-  use_hand_rgb: withDefault(Schema.Boolean, false),
-  act_head: withDefault(ActHeadConfig, {}),
-  train_setup: withDefault(TrainSetupConfig, {}),
-  norm_action: withDefault(Schema.Boolean, true),
-  norm_min: withDefault(Schema.Finite, -0.65),
-  norm_max: withDefault(Schema.Finite, 0.65),
-  use_mu_law: withDefault(Schema.Boolean, false),
-  tcp_rel: withDefault(Schema.Boolean, false),
-  arm_gripper_loss_ratio: withDefault(NonNegative, 0.01),
-  cap_loss_ratio: withDefault(NonNegative, 0.05),
-  fwd_loss_ratio: withDefault(NonNegative, 0),
-  learning_rate: withDefault(Positive, 2e-5),
-  min_lr_scale: withDefault(Unit, 0.01),
-  weight_decay: withDefault(NonNegative, 0),
-  warmup_epochs: withDefault(NonNegative, 0.25),
-  warmup_steps: withDefault(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)), 0),
-  scheduler: withDefault(Schema.Literals(["constant", "cosine", "half-cosine"]), "constant"),
-  gradient_clip_val: withDefault(NonNegative, 0),
-  batch_size: withDefault(PositiveInt, 41),
-  max_epochs: withDefault(PositiveInt, 5),
-  seed: withDefault(Schema.Int, 123)
+  robovlm_name: Schema.String.pipe(withDefault("RoboKosMos")),
+  model: Schema.String.pipe(withDefault("kosmos")),
+  window_size: PositiveInt.pipe(withDefault(8)),
+  fwd_pred_next_n: PositiveInt.pipe(withDefault(10)),
+  seq_len: PositiveInt.pipe(withDefault(1)),
+  image_size: PositiveInt.pipe(withDefault(224)),
+  use_hand_rgb: Schema.Boolean.pipe(withDefault(false)),
+  act_head: ActHeadConfig.pipe(withDefault({})),
+  train_setup: TrainSetupConfig.pipe(withDefault({})),
+  norm_action: Schema.Boolean.pipe(withDefault(true)),
+  norm_min: Schema.Finite.pipe(withDefault(-0.65)),
+  norm_max: Schema.Finite.pipe(withDefault(0.65)),
+  use_mu_law: Schema.Boolean.pipe(withDefault(false)),
+  tcp_rel: Schema.Boolean.pipe(withDefault(false)),
+  arm_gripper_loss_ratio: NonNegative.pipe(withDefault(0.01)),
+  cap_loss_ratio: NonNegative.pipe(withDefault(0.05)),
+  fwd_loss_ratio: NonNegative.pipe(withDefault(0)),
+  learning_rate: Positive.pipe(withDefault(2e-5)),
+  min_lr_scale: Unit.pipe(withDefault(0.01)),
+  weight_decay: NonNegative.pipe(withDefault(0)),
+  warmup_epochs: NonNegative.pipe(withDefault(0.25)),
+  warmup_steps: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)).pipe(withDefault(0)),
+  scheduler: Schema.Literals(["constant", "cosine", "half-cosine"]).pipe(withDefault("constant")),
+  gradient_clip_val: NonNegative.pipe(withDefault(0)),
+  batch_size: PositiveInt.pipe(withDefault(41)),
+  max_epochs: PositiveInt.pipe(withDefault(5)),
+  seed: Schema.Int.pipe(withDefault(123))
 }).check(
   Schema.makeFilter((c: { readonly norm_min: number; readonly norm_max: number }) =>
     c.norm_min < c.norm_max

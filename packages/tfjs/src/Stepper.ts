@@ -5,15 +5,13 @@
  * @since 0.1.0
  */
 import * as tf from "@tensorflow/tfjs-core"
-import type { FloatTensor, HeadStepper } from "@robovla/sdk"
-import { SdkError } from "@robovla/sdk"
-import type { Parameters } from "./Parameters.ts"
-import type { TfPolicyHead } from "./TfHead.ts"
-import { checkStep, lastPosition, runTf, tidyRead } from "./TfHead.ts"
+import type { FloatTensor, StepperHooks } from "@robovla/sdk"
+import type { HeadTensors } from "./TfHead.ts"
+import { lastPosition, tidyRead } from "./TfHead.ts"
 
 /**
- * The last `capacity` per-step features of one session, each (B, latent·D). The batch size is fixed by the
- * first step after a reset.
+ * The last `capacity` per-step features of one session, each (B, latent·D). The SDK's stepper keeps the batch
+ * size fixed between resets and hands over frames it has already copied.
  *
  * @since 0.1.0
  * @category models
@@ -43,22 +41,10 @@ export class FeatureHistory {
     this.#seen = 0
   }
 
-  /** Fails with `"ShapeMismatch"` when B differs from the earlier steps'. */
-  checkBatch(lrn: FloatTensor): SdkError | undefined {
-    const batch = lrn.shape[0]!
-    if (this.#seen > 0 && batch !== this.#batch) {
-      return new SdkError({
-        reason: "ShapeMismatch",
-        message: `step batch size ${batch} differs from this session's ${this.#batch}; call reset() first`
-      })
-    }
-    return undefined
-  }
-
   push(lrn: FloatTensor): void {
     this.#batch = lrn.shape[0]!
     this.#seen += 1
-    this.#steps.push(new Float32Array(lrn.data))
+    this.#steps.push(lrn.data)
     if (this.#steps.length > this.capacity) this.#steps.shift()
   }
 
@@ -83,34 +69,10 @@ export class FeatureHistory {
  * @since 0.1.0
  * @category constructors
  */
-export const statelessStepper = (head: TfPolicyHead, parameters: Parameters): HeadStepper => ({
+export const statelessStepper = (predictTensors: (lrn: tf.Tensor4D) => HeadTensors): StepperHooks => ({
   reset: () => {},
-  step: (lrn) =>
-    runTf(head.name, parameters, "step", () => {
-      const invalid = checkStep(lrn, head.dimensions)
-      if (invalid !== undefined) throw invalid
-      const [batch, latent, width] = lrn.shape as [number, number, number]
-      return tidyRead(() => lastPosition(head.predictTensors(tf.tensor4d(lrn.data, [batch, 1, latent, width]))))
-    })
-})
-
-/**
- * For heads that re-run over the stored (≤ W) features and read the last position (GPT; LSTM after W steps).
- *
- * @since 0.1.0
- * @category constructors
- */
-export const windowStepper = (head: TfPolicyHead, parameters: Parameters): HeadStepper => {
-  const { inputSize, latent, windowSize } = head.dimensions
-  const history = new FeatureHistory(windowSize)
-  return {
-    reset: () => history.clear(),
-    step: (lrn) =>
-      runTf(head.name, parameters, "step", () => {
-        const invalid = checkStep(lrn, head.dimensions) ?? history.checkBatch(lrn)
-        if (invalid !== undefined) throw invalid
-        history.push(lrn)
-        return tidyRead(() => lastPosition(head.predictTensors(history.window(latent, inputSize))))
-      })
+  step: (lrn) => {
+    const [batch, latent, width] = lrn.shape as [number, number, number]
+    return tidyRead(() => lastPosition(predictTensors(tf.tensor4d(lrn.data, [batch, 1, latent, width]))))
   }
-}
+})

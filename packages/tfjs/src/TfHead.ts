@@ -1,18 +1,27 @@
 /**
  * The tfjs side of a policy head, shared by the four head plugins: the trainable extension of the SDK's
- * `PolicyHead` (`variables`, `predictTensors`, `loss`, `weights`, `loadWeights`), input checks that fail with
- * `SdkError` `"ShapeMismatch"`, and `makeTfHead`, which turns a pure-tensor `predictTensors` into the
- * contract's `predict` (FloatTensor in, FloatTensor out, no tensor leaks).
+ * `PolicyHead` (`variables`, `predictTensors`, `loss`, `weights`, `loadWeights`) and `makeTfHead`, which hands a
+ * pure-tensor `predictTensors` to the SDK's `PolicyHead.make` as its `predict` hook. The SDK checks the inputs,
+ * guards against use after release, traces and copies the outputs; this file only moves data in and out of
+ * tfjs without leaking tensors.
  *
  * @since 0.1.0
  */
 import * as tf from "@tensorflow/tfjs-core"
-import type { FloatTensor, HeadDimensions, HeadOutput, HeadStepOutput, HeadStepper, PolicyHeadService } from "@robovla/sdk"
-import { PolicyHead, SdkError, Tensor } from "@robovla/sdk"
+import type {
+  FloatTensor,
+  HeadDimensions,
+  HeadOutput,
+  HeadStepOutput,
+  PolicyHeadService,
+  SdkError,
+  StepperHooks
+} from "@robovla/sdk"
+import { PolicyHead } from "@robovla/sdk"
 import { Effect } from "effect"
+import type { Scope } from "effect"
 import type { HeadLabels, HeadLoss } from "./Loss.ts"
 import type { Parameters } from "./Parameters.ts"
-import { pluginFailure, released } from "./Parameters.ts"
 
 /**
  * A head's prediction as tensors. `binLogits` (B, W, N, 7, bins) only for discrete heads.
@@ -53,81 +62,20 @@ export interface TfPolicyHead extends PolicyHeadService {
   readonly loadWeights: (weights: Readonly<Record<string, FloatTensor>>) => Effect.Effect<void, SdkError>
 }
 
-const shapeError = (message: string): SdkError => new SdkError({ reason: "ShapeMismatch", message })
-
-const checkData = (lrn: FloatTensor, what: string): SdkError | undefined => {
-  if (!(lrn.data instanceof Float32Array)) {
-    return new SdkError({ reason: "InvalidInput", message: `${what} data must be a Float32Array` })
-  }
-  if (lrn.shape.some((d) => !Number.isInteger(d) || d < 1)) {
-    return shapeError(`${what} shape [${lrn.shape.join(", ")}] must hold positive integers`)
-  }
-  if (lrn.data.length !== Tensor.sizeOf(lrn.shape)) {
-    return shapeError(`${what} has ${lrn.data.length} values but shape [${lrn.shape.join(", ")}]`)
-  }
-  if (!Tensor.isAllFinite(lrn.data)) return new SdkError({ reason: "NonFinite", message: `${what} has NaN or Infinity` })
-  return undefined
-}
-
 /**
- * Checks a (B, T, latent, D) window with 1 ≤ T ≤ `maxWindow`.
- *
- * @since 0.1.0
- * @category validation
- */
-export const checkWindow = (lrn: FloatTensor, dimensions: HeadDimensions, maxWindow: number): SdkError | undefined => {
-  const [batch, time, latent, width] = lrn.shape
-  if (lrn.shape.length !== 4) {
-    return shapeError(`[LRN] window must be (B, W, latent, D), got shape [${lrn.shape.join(", ")}]`)
-  }
-  if (latent !== dimensions.latent || width !== dimensions.inputSize) {
-    return shapeError(
-      `[LRN] window is (${batch}, ${time}, ${latent}, ${width}) but the head expects latent ${dimensions.latent}, ` +
-        `D ${dimensions.inputSize}`
-    )
-  }
-  if (time! > maxWindow) return shapeError(`[LRN] window has ${time} positions, at most ${maxWindow} allowed`)
-  return checkData(lrn, "[LRN] window")
-}
-
-/**
- * Checks one step's (B, latent, D) features.
- *
- * @since 0.1.0
- * @category validation
- */
-export const checkStep = (lrn: FloatTensor, dimensions: HeadDimensions): SdkError | undefined => {
-  const [, latent, width] = lrn.shape
-  if (lrn.shape.length !== 3 || latent !== dimensions.latent || width !== dimensions.inputSize) {
-    return shapeError(
-      `step features must be (B, ${dimensions.latent}, ${dimensions.inputSize}), got [${lrn.shape.join(", ")}]`
-    )
-  }
-  return checkData(lrn, "step features")
-}
-
-/**
- * Copies a tensor out (no buffer shared with the backend).
+ * A tensor's values as a FloatTensor. The values are tfjs' own array (no copy): the SDK copies every output
+ * before a caller sees it.
  *
  * @since 0.1.0
  * @category conversions
  */
 export const toFloatTensor = <Dims extends string>(tensor: tf.Tensor): FloatTensor<Dims> => ({
-  data: new Float32Array(tensor.dataSync() as Float32Array),
+  data: tensor.dataSync() as Float32Array,
   shape: [...tensor.shape]
 })
 
 /**
- * Runs tensor code for a head: fails with `"Released"` after the Scope closed, turns throws into `SdkError`.
- *
- * @since 0.1.0
- * @category combinators
- */
-export const runTf = <A>(subject: string, parameters: Parameters, operation: string, f: () => A): Effect.Effect<A, SdkError> =>
-  Effect.suspend(() => parameters.disposed ? Effect.fail(released(operation)) : Effect.try({ try: f, catch: pluginFailure(subject) }))
-
-/**
- * Runs `f` in `tf.tidy` when its result holds no tensors (only copied-out arrays): every tensor made inside is
+ * Runs `f` in `tf.tidy` when its result holds no tensors (only arrays read out): every tensor made inside is
  * disposed.
  *
  * @since 0.1.0
@@ -163,45 +111,50 @@ export interface TfHeadSpec {
   readonly maxWindow?: number
   readonly predictTensors: (lrn: tf.Tensor4D, options?: PredictOptions) => HeadTensors
   readonly loss: (output: HeadTensors, labels: HeadLabels, mask: tf.Tensor3D) => HeadLoss
-  /** Builds a fresh stepper; gets the finished head so it can reuse `predictTensors`. */
-  readonly stepper: (head: TfPolicyHead) => HeadStepper
+  /**
+   * A fresh stepper's hooks (frames arrive checked and copied). Absent: the SDK's window stepper, `predict`
+   * over the last W frames read at the last position.
+   */
+  readonly stepper?: () => StepperHooks
 }
 
 /**
- * Assembles the contract object from a spec.
+ * Builds the contract object (through the SDK's `PolicyHead.make`) plus the trainer's pure-tensor API, in the
+ * Scope that holds the head's parameters.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const makeTfHead = (spec: TfHeadSpec): TfPolicyHead => {
-  const { dimensions, name, parameters } = spec
-  const maxWindow = spec.maxWindow ?? Number.POSITIVE_INFINITY
-  const predict = (lrn: FloatTensor<"B W latent D">): Effect.Effect<HeadOutput, SdkError> =>
-    runTf(name, parameters, "predict", () => {
-      const invalid = checkWindow(lrn, dimensions, maxWindow)
-      if (invalid !== undefined) throw invalid
-      return tidyRead((): HeadOutput => {
-        const output = spec.predictTensors(tf.tensor4d(lrn.data, lrn.shape as [number, number, number, number]))
-        return {
-          arm: toFloatTensor(output.arm),
-          gripperLogits: toFloatTensor(output.gripperLogits),
-          ...(output.binLogits === undefined ? {} : { binLogits: toFloatTensor(output.binLogits) })
-        }
-      })
+export const makeTfHead = (spec: TfHeadSpec): Effect.Effect<TfPolicyHead, SdkError, Scope.Scope> => {
+  const { parameters } = spec
+  const predict = (lrn: FloatTensor<"B W latent D">): HeadOutput =>
+    tidyRead((): HeadOutput => {
+      const output = spec.predictTensors(tf.tensor4d(lrn.data, lrn.shape as [number, number, number, number]))
+      return {
+        arm: toFloatTensor(output.arm),
+        gripperLogits: toFloatTensor(output.gripperLogits),
+        ...(output.binLogits === undefined ? {} : { binLogits: toFloatTensor(output.binLogits) })
+      }
     })
-  const head: TfPolicyHead = {
-    specificationVersion: PolicyHead.HEAD_CONTRACT_VERSION,
-    name,
-    kind: spec.kind,
-    dimensions,
-    predict,
-    stepper: () => spec.stepper(head),
-    parameterGroups: () => parameters.groups(),
-    variables: () => parameters.variables(),
-    predictTensors: spec.predictTensors,
-    loss: spec.loss,
-    weights: () => parameters.weights(),
-    loadWeights: (weights) => parameters.loadWeights(weights)
-  }
-  return head
+  return Effect.map(
+    PolicyHead.make({
+      name: spec.name,
+      kind: spec.kind,
+      dimensions: spec.dimensions,
+      ...(spec.maxWindow === undefined ? {} : { maxWindow: spec.maxWindow }),
+      predict,
+      ...(spec.stepper === undefined ? {} : { stepper: spec.stepper }),
+      parameterGroups: () => parameters.groups(),
+      weights: () => parameters.weights(),
+      loadWeights: (weights) => parameters.loadWeights(weights)
+    }),
+    (head): TfPolicyHead => ({
+      ...head,
+      variables: () => parameters.variables(),
+      predictTensors: spec.predictTensors,
+      loss: spec.loss,
+      weights: () => parameters.weights(),
+      loadWeights: head.loadWeights!
+    })
+  )
 }

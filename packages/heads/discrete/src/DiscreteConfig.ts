@@ -3,7 +3,7 @@
  *
  * @since 0.1.0
  */
-import { PositiveInt, withDefault } from "@robovla/tfjs"
+import { PositiveInt, withDefault } from "@robovla/sdk"
 import { Schema } from "effect"
 
 /**

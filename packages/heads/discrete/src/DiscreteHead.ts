@@ -17,17 +17,9 @@
  */
 import * as tf from "@tensorflow/tfjs-core"
 import type { HeadDimensions, SdkError } from "@robovla/sdk"
-import { ActionTokenizer } from "@robovla/sdk"
+import { ActionTokenizer, makeRng, PolicyHead } from "@robovla/sdk"
 import type { HeadLabels, HeadLoss, HeadTensors, TfPolicyHead } from "@robovla/tfjs"
-import {
-  acquireParameters,
-  checkDimensions,
-  gripperAccuracy,
-  makeLinear,
-  makeRng,
-  makeTfHead,
-  statelessStepper
-} from "@robovla/tfjs"
+import { acquireParameters, gripperAccuracy, makeLinear, makeTfHead, statelessStepper } from "@robovla/tfjs"
 import { Effect } from "effect"
 import type { Scope } from "effect"
 import type { DiscreteConfig } from "./DiscreteConfig.ts"
@@ -92,7 +84,7 @@ export const valuesToClasses = (tokenizer: ActionTokenizer, values: tf.Tensor): 
  */
 export const make: (config: DiscreteConfig, dimensions: HeadDimensions) => Effect.Effect<TfPolicyHead, SdkError, Scope.Scope> =
   Effect.fn("DiscreteHead.make")(function*(config: DiscreteConfig, dimensions: HeadDimensions) {
-    yield* checkDimensions(dimensions, "discrete")
+    yield* PolicyHead.checkDimensions("discrete", dimensions)
     const { chunkSize, inputSize, latent } = dimensions
     const bins = config.bins
     const tokenizer = tokenizerFor(config)
@@ -136,13 +128,13 @@ export const make: (config: DiscreteConfig, dimensions: HeadDimensions) => Effec
       }
     }
 
-    return makeTfHead({
+    return yield* makeTfHead({
       name: "discrete",
       kind: "discrete",
       dimensions,
       parameters,
       predictTensors,
       loss,
-      stepper: (head) => statelessStepper(head, parameters)
+      stepper: () => statelessStepper(predictTensors)
     })
   })

@@ -15,7 +15,6 @@ headContractTests({
   config: tiny,
   withSeed: (config, seed) => ({ ...config, seed }),
   dimensions,
-  stateful: false,
   bins: 256
 })
 

@@ -16,22 +16,10 @@
  * @since 0.1.0
  */
 import * as tf from "@tensorflow/tfjs-core"
-import type { HeadDimensions } from "@robovla/sdk"
-import { SdkError } from "@robovla/sdk"
+import type { HeadDimensions, Rng } from "@robovla/sdk"
+import { makeRng, PolicyHead, SdkError } from "@robovla/sdk"
 import type { Linear, Parameters, TfPolicyHead } from "@robovla/tfjs"
-import {
-  acquireParameters,
-  checkDimensions,
-  continuousLoss,
-  makeActionMlps,
-  makeLinear,
-  makeRng,
-  makeTfHead,
-  matMul,
-  normal,
-  windowStepper
-} from "@robovla/tfjs"
-import type { Rng } from "@robovla/tfjs"
+import { acquireParameters, continuousLoss, makeActionMlps, makeLinear, makeTfHead, matMul, normal } from "@robovla/tfjs"
 import { Effect } from "effect"
 import type { Scope } from "effect"
 import type { GptConfig } from "./GptConfig.ts"
@@ -78,7 +66,7 @@ const applyLast = (layer: Linear, x: tf.Tensor3D): tf.Tensor3D => {
  */
 export const make: (config: GptConfig, dimensions: HeadDimensions) => Effect.Effect<TfPolicyHead, SdkError, Scope.Scope> =
   Effect.fn("GptHead.make")(function*(config: GptConfig, dimensions: HeadDimensions) {
-    yield* checkDimensions(dimensions, "gpt")
+    yield* PolicyHead.checkDimensions("gpt", dimensions)
     const { chunkSize, inputSize, latent, windowSize } = dimensions
     const tokenWidth = config.hidden_size
     const embedding = tokenWidth * latent
@@ -158,14 +146,14 @@ export const make: (config: GptConfig, dimensions: HeadDimensions) => Effect.Eff
       return built.mlps.apply(tf.reshape(out, [batch * time, embedding]), batch, time)
     }
 
-    return makeTfHead({
+    // No stepper hook: the SDK's window stepper re-runs the GPT over the last W frames (§5.3).
+    return yield* makeTfHead({
       name: "gpt",
       kind: "continuous",
       dimensions,
       parameters,
       maxWindow: windowSize,
       predictTensors,
-      loss: (output, labels, mask) => continuousLoss(output, labels, mask, config.arm_gripper_loss_ratio),
-      stepper: (head) => windowStepper(head, parameters)
+      loss: (output, labels, mask) => continuousLoss(output, labels, mask, config.arm_gripper_loss_ratio)
     })
   })

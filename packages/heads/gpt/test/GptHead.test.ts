@@ -8,7 +8,7 @@ import type { GptConfig } from "../src/GptConfig.ts"
 const dimensions = { inputSize: 6, windowSize: 3, chunkSize: 2, latent: 2 }
 const tiny: GptConfig = Schema.decodeUnknownSync(Config)({ hidden_size: 4, n_layer: 2, n_head: 2, mlp_widths: [8], seed: 7 })
 
-headContractTests({ name: "gpt", make, config: tiny, withSeed: (config, seed) => ({ ...config, seed }), dimensions, stateful: true })
+headContractTests({ name: "gpt", make, config: tiny, withSeed: (config, seed) => ({ ...config, seed }), dimensions })
 
 /** A plain-JS GPT-2 (pre-LN, causal, gelu_new) + MLPs over one sample, straight from the weight map. */
 const referenceForward = (w: Record<string, FloatTensor>, x: FloatTensor, config: GptConfig) => {

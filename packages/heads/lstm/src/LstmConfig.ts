@@ -3,7 +3,8 @@
  *
  * @since 0.1.0
  */
-import { continuousHeadFields, PositiveInt, withDefault } from "@robovla/tfjs"
+import { PositiveInt, withDefault } from "@robovla/sdk"
+import { continuousHeadFields } from "@robovla/tfjs"
 import { Schema } from "effect"
 
 /**

@@ -15,20 +15,17 @@
  * @since 0.1.0
  */
 import * as tf from "@tensorflow/tfjs-core"
-import type { HeadDimensions, HeadStepper, SdkError } from "@robovla/sdk"
-import type { Parameters, TfPolicyHead } from "@robovla/tfjs"
+import type { HeadDimensions, SdkError, StepperHooks } from "@robovla/sdk"
+import { makeRng, PolicyHead } from "@robovla/sdk"
+import type { HeadTensors, TfPolicyHead } from "@robovla/tfjs"
 import {
   acquireParameters,
-  checkDimensions,
-  checkStep,
   continuousLoss,
   FeatureHistory,
   lastPosition,
   makeActionMlps,
-  makeRng,
   makeTfHead,
   matMul,
-  runTf,
   tidyRead,
   uniform
 } from "@robovla/tfjs"
@@ -103,8 +100,8 @@ const runLstm = (layers: ReadonlyArray<LstmLayer>, x: tf.Tensor3D, hidden: numbe
  */
 export const make: (config: LstmConfig, dimensions: HeadDimensions) => Effect.Effect<TfPolicyHead, SdkError, Scope.Scope> =
   Effect.fn("LstmHead.make")(function*(config: LstmConfig, dimensions: HeadDimensions) {
-    yield* checkDimensions(dimensions, "lstm")
-    const { chunkSize, inputSize, latent, windowSize } = dimensions
+    yield* PolicyHead.checkDimensions("lstm", dimensions)
+    const { chunkSize, inputSize, latent } = dimensions
     const tokenFeatures = latent * inputSize
     const hidden = config.hidden_size * latent
     const { built, parameters } = yield* acquireParameters("lstm", (parameters) => {
@@ -136,7 +133,11 @@ export const make: (config: LstmConfig, dimensions: HeadDimensions) => Effect.Ef
       const [batch, time] = output.shape
       return built.mlps.apply(tf.reshape(output, [batch * time, hidden]), batch, time)
     }
-    return makeTfHead({
+    const run = (features: tf.Tensor3D, state?: LstmState) => {
+      const result = runLstm(built.layers, features, hidden, state)
+      return { output: readOut(result.output), state: result.state }
+    }
+    return yield* makeTfHead({
       name: "lstm",
       kind: "continuous",
       dimensions,
@@ -146,10 +147,7 @@ export const make: (config: LstmConfig, dimensions: HeadDimensions) => Effect.Ef
         return readOut(runLstm(built.layers, tf.reshape(lrn, [batch, time, tokenFeatures]), hidden).output)
       },
       loss: (output, labels, mask) => continuousLoss(output, labels, mask, config.arm_gripper_loss_ratio),
-      stepper: (head) => lstmStepper(head, parameters, (features, state) => {
-        const result = runLstm(built.layers, features, hidden, state)
-        return { output: readOut(result.output), state: result.state }
-      }, windowSize, tokenFeatures)
+      stepper: () => lstmStepper(dimensions, run)
     })
   })
 
@@ -168,15 +166,11 @@ const loadState = (saved: SavedState): LstmState => ({
 
 /** The §5.3 evaluation stepper: carried state for W steps, then re-runs over the last W from zero. */
 const lstmStepper = (
-  head: TfPolicyHead,
-  parameters: Parameters,
-  run: (features: tf.Tensor3D, state?: LstmState) => {
-    output: { arm: tf.Tensor4D; gripperLogits: tf.Tensor4D }
-    state: LstmState
-  },
-  windowSize: number,
-  tokenFeatures: number
-): HeadStepper => {
+  dimensions: HeadDimensions,
+  run: (features: tf.Tensor3D, state?: LstmState) => { output: HeadTensors; state: LstmState }
+): StepperHooks => {
+  const { inputSize, latent, windowSize } = dimensions
+  const tokenFeatures = latent * inputSize
   const history = new FeatureHistory(windowSize)
   let carried: SavedState | undefined
   return {
@@ -184,23 +178,20 @@ const lstmStepper = (
       history.clear()
       carried = undefined
     },
-    step: (lrn) =>
-      runTf(head.name, parameters, "step", () => {
-        const invalid = checkStep(lrn, head.dimensions) ?? history.checkBatch(lrn)
-        if (invalid !== undefined) throw invalid
-        const batch = lrn.shape[0]!
-        return tidyRead(() => {
-          if (history.seen < windowSize) {
-            const result = run(tf.tensor3d(lrn.data, [batch, 1, tokenFeatures]), carried && loadState(carried))
-            const out = lastPosition(result.output)
-            carried = saveState(result.state)
-            history.push(lrn)
-            return out
-          }
+    step: (lrn) => {
+      const batch = lrn.shape[0]!
+      return tidyRead(() => {
+        if (history.seen < windowSize) {
+          const result = run(tf.tensor3d(lrn.data, [batch, 1, tokenFeatures]), carried && loadState(carried))
+          const out = lastPosition(result.output)
+          carried = saveState(result.state)
           history.push(lrn)
-          const window = history.window(head.dimensions.latent, head.dimensions.inputSize)
-          return lastPosition(run(tf.reshape(window, [batch, windowSize, tokenFeatures])).output)
-        })
+          return out
+        }
+        history.push(lrn)
+        const window = history.window(latent, inputSize)
+        return lastPosition(run(tf.reshape(window, [batch, windowSize, tokenFeatures])).output)
       })
+    }
   }
 }

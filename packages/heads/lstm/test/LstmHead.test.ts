@@ -8,7 +8,7 @@ import type { LstmConfig } from "../src/LstmConfig.ts"
 const dimensions = { inputSize: 6, windowSize: 3, chunkSize: 2, latent: 2 }
 const tiny: LstmConfig = Schema.decodeUnknownSync(Config)({ hidden_size: 3, num_layers: 2, mlp_widths: [8], seed: 7 })
 
-headContractTests({ name: "lstm", make, config: tiny, withSeed: (config, seed) => ({ ...config, seed }), dimensions, stateful: true })
+headContractTests({ name: "lstm", make, config: tiny, withSeed: (config, seed) => ({ ...config, seed }), dimensions })
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x))
 

@@ -9,13 +9,13 @@
  * @since 0.1.0
  */
 import * as tf from "@tensorflow/tfjs-core"
-import type { HeadDimensions } from "@robovla/sdk"
-import type { SdkError } from "@robovla/sdk"
+import type { HeadDimensions, SdkError } from "@robovla/sdk"
+import { makeRng, PolicyHead } from "@robovla/sdk"
+import type { HeadTensors, TfPolicyHead } from "@robovla/tfjs"
+import { acquireParameters, continuousLoss, makeActionMlps, makeReluStack, makeTfHead, statelessStepper } from "@robovla/tfjs"
 import { Effect } from "effect"
 import type { Scope } from "effect"
 import type { MlpConfig } from "./MlpConfig.ts"
-import type { TfPolicyHead } from "@robovla/tfjs"
-import { acquireParameters, checkDimensions, continuousLoss, makeActionMlps, makeReluStack, makeRng, makeTfHead, statelessStepper } from "@robovla/tfjs"
 
 /**
  * Builds the head's variables in the Scope (disposed when it closes).
@@ -25,7 +25,7 @@ import { acquireParameters, checkDimensions, continuousLoss, makeActionMlps, mak
  */
 export const make: (config: MlpConfig, dimensions: HeadDimensions) => Effect.Effect<TfPolicyHead, SdkError, Scope.Scope> =
   Effect.fn("MlpHead.make")(function*(config: MlpConfig, dimensions: HeadDimensions) {
-    yield* checkDimensions(dimensions, "mlp")
+    yield* PolicyHead.checkDimensions("mlp", dimensions)
     const { chunkSize, inputSize, latent } = dimensions
     const tokenFeatures = latent * inputSize
     const hidden = config.hidden_size * latent
@@ -36,16 +36,17 @@ export const make: (config: MlpConfig, dimensions: HeadDimensions) => Effect.Eff
       const mlps = makeActionMlps(parameters, rng, { inputSize: hidden, widths: config.mlp_widths, chunkSize, init })
       return { body, mlps }
     })
-    return makeTfHead({
+    const predictTensors = (lrn: tf.Tensor4D): HeadTensors => {
+      const [batch, time] = lrn.shape
+      return built.mlps.apply(built.body.apply(tf.reshape(lrn, [batch * time, tokenFeatures])), batch, time)
+    }
+    return yield* makeTfHead({
       name: "mlp",
       kind: "continuous",
       dimensions,
       parameters,
-      predictTensors: (lrn) => {
-        const [batch, time] = lrn.shape
-        return built.mlps.apply(built.body.apply(tf.reshape(lrn, [batch * time, tokenFeatures])), batch, time)
-      },
+      predictTensors,
       loss: (output, labels, mask) => continuousLoss(output, labels, mask, config.arm_gripper_loss_ratio),
-      stepper: (head) => statelessStepper(head, parameters)
+      stepper: () => statelessStepper(predictTensors)
     })
   })

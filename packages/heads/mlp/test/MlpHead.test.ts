@@ -8,7 +8,7 @@ import { headContractTests, maxAbsDiff, randomTensor, useBackend, withHead } fro
 const dimensions = { inputSize: 12, windowSize: 3, chunkSize: 2, latent: 2 }
 const tiny: MlpConfig = Schema.decodeUnknownSync(Config)({ hidden_size: 5, mlp_widths: [16, 8], seed: 7 })
 
-headContractTests({ name: "mlp", make, config: tiny, withSeed: (config, seed) => ({ ...config, seed }), dimensions, stateful: false })
+headContractTests({ name: "mlp", make, config: tiny, withSeed: (config, seed) => ({ ...config, seed }), dimensions })
 
 describe("mlp head", () => {
   it("manifest: kind, name, contract, defaults from an empty config", () => {

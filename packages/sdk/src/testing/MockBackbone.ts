@@ -17,11 +17,10 @@ import type { Scope } from "effect"
 import type { Backbone, BackboneTokenizer } from "../Backbone.ts"
 import { BACKBONE_CONTRACT_VERSION } from "../Backbone.ts"
 import type { BackbonePlugin } from "../Plugin.ts"
+import { PositiveInt } from "../Schemas.ts"
 import { SdkError } from "../SdkError.ts"
 import type { FloatTensor, IntTensor } from "../Tensor.ts"
 import { checkFinite, checkShape, randomWeights, released, seededRandom } from "./tensorChecks.ts"
-
-const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
 
 /**
  * @since 0.1.0

@@ -182,8 +182,6 @@ export interface HeadContractOptions<C> {
   /** The same config with another seed. */
   readonly withSeed: (config: C, seed: number) => C
   readonly dimensions: HeadDimensions
-  /** Whether the stepper keeps history (LSTM, GPT); stateless steppers accept any batch size per step. */
-  readonly stateful: boolean
   /** Number of bins when the head is discrete. */
   readonly bins?: number
 }
@@ -268,12 +266,11 @@ export const headContractTests = <C>(options: HeadContractOptions<C>): void => {
         expect((await failureOf(stepper.step(window))).reason).toBe("ShapeMismatch")
         await run(stepper.step(positionOf(window, 0)))
         const otherBatch = randomTensor(4, [batch + 1, latent, D])
-        if (options.stateful) {
-          const error = await failureOf(stepper.step(otherBatch))
-          expect(error).toBeInstanceOf(SdkError)
-          expect(error.reason).toBe("ShapeMismatch")
-          stepper.reset()
-        }
+        // A session keeps one batch size until reset() (the SDK's stepper rule, stateful or not).
+        const error = await failureOf(stepper.step(otherBatch))
+        expect(error).toBeInstanceOf(SdkError)
+        expect(error.reason).toBe("ShapeMismatch")
+        stepper.reset()
         await run(stepper.step(otherBatch))
       })
     })
