@@ -17,8 +17,8 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import type { PolicyModel } from "@robovla/sdk"
 import { Effect } from "effect"
-import { OpenpiConnection } from "../src/client/PolicyClient.ts"
-import { NdArray } from "../src/MsgpackNumpy.ts"
+import { NdArray, OpenpiConnection } from "@robovla/client"
+import { EXPERT_POLICY_MODULE } from "../src/Config.ts"
 import { makeMockPolicyModel } from "../src/worker/MockPolicyModel.ts"
 
 const arg = (name: string, fallback: number) => {
@@ -92,7 +92,7 @@ const startServer = async () => {
     { id: `idle-${ms}`, kind: "mock", latencyMs: ms, batchWindowMs: 0, maxBatch: 32, preload: true },
     { id: `off-${ms}`, kind: "mock", latencyMs: ms, batchWindowMs: 0, maxBatch: 1, preload: true }
   ])
-  const expert = { id: "expert", kind: "expert", scene: "A", preload: true }
+  const expert = { id: "expert", kind: "module", module: EXPERT_POLICY_MODULE, options: { scene: "A" }, preload: true }
   writeFileSync(config, JSON.stringify({ port: 0, deployments: [...deployments, expert], rateLimit: { requestsPerSecond: 1e9, burst: 1e9 } }))
   const child = spawn(process.execPath, ["--import", "tsx", MAIN, "--config", config], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] })
   const url = await new Promise<string>((resolve, reject) => {
@@ -183,8 +183,9 @@ const main = async () => {
   }
   const direct = { 0: await directCall(0), 5: await directCall(5) }
   const directExpert = await timeCalls(async () => {
-    const sim = (await import("@robovla/sim")) as unknown as { makeExpertPolicyModel: (scene: string) => PolicyModel }
-    const model = sim.makeExpertPolicyModel("A")
+    // The same module the deployment loads, called in process.
+    const expertModule = (await import(EXPERT_POLICY_MODULE)) as { makePolicyModel: (options: unknown) => Effect.Effect<PolicyModel, unknown> }
+    const model = await Effect.runPromise(expertModule.makePolicyModel({ scene: "A" }))
     const policy = await Effect.runPromise(model.policy())
     const observation = { robotObs: EXPERT_ROBOT_OBS, sceneObs: EXPERT_SCENE_OBS }
     return () => Effect.runPromise(policy.act(observation, "open the drawer"))

@@ -1,8 +1,9 @@
 /**
  * Gateway and deployment configuration: a JSON file (or an admin call) decoded with Schema, then filled
- * with defaults. A deployment is either built in (`expert`, `mock`), a trusted module that exports a
- * `PolicyModel` factory (`module`, config file only), assembled from plugins (`plugins`), or an exported ONNX
- * policy folder (`onnx`, made by `robovla export`, run on onnxruntime-node).
+ * with defaults. A deployment is either built in (`mock`), a trusted module that exports a `PolicyModel`
+ * factory (`module`, config file only; the default deployment is the simulator's scripted expert, served this
+ * way), assembled from plugins (`plugins`), or an exported ONNX policy folder (`onnx`, made by `robovla
+ * export`, run on onnxruntime-node).
  *
  * @since 0.1.0
  */
@@ -30,13 +31,14 @@ const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
  */
 export const DeploymentSpec = Schema.Struct({
   id: Schema.String.check(Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/)),
-  kind: Schema.Literals(["expert", "mock", "module", "plugins", "onnx"]),
-  /** expert: the CALVIN scene the privileged policy acts in. */
-  scene: Schema.optionalKey(Schema.Literals(["A", "B", "C", "D"])),
+  kind: Schema.Literals(["mock", "module", "plugins", "onnx"]),
   /** mock: actions per call and a simulated inference delay. */
   chunkSize: Schema.optionalKey(PositiveInt.check(Schema.isBetween({ minimum: 1, maximum: 64 }))),
   latencyMs: Schema.optionalKey(Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 10_000 }))),
-  /** module: a file path or URL whose export (default `makePolicyModel`) returns a PolicyModel. */
+  /**
+   * module: a package export (`@robovla/sim/expert-policy`), file path or URL whose export (default
+   * `makePolicyModel`) is called with `options` and returns a PolicyModel (or a promise or Effect of one).
+   */
   module: Schema.optionalKey(Schema.String),
   export: Schema.optionalKey(Schema.String),
   options: Schema.optionalKey(Schema.Unknown),
@@ -284,7 +286,16 @@ export const readConfigFile = (path: string): Record<string, unknown> => {
 export const loadConfigFile = (path: string): GatewayConfig => resolveConfig(readConfigFile(path))
 
 /**
- * What `npm start` serves: the privileged scripted expert for scene D (CALVIN's evaluation scene).
+ * The module that builds the privileged scripted expert (`@robovla/sim`, loaded by name like any module).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const EXPERT_POLICY_MODULE = "@robovla/sim/expert-policy"
+
+/**
+ * What `npm start` serves: the privileged scripted expert for scene D (CALVIN's evaluation scene), as a module
+ * deployment.
  *
  * @since 0.1.0
  * @category constants
@@ -294,7 +305,7 @@ export const DEFAULT_CONFIG_FILE: GatewayConfigFile = {
   port: 8000,
   defaultDeployment: "expert",
   deployments: [
-    { id: "expert", kind: "expert", scene: "D", preload: true },
+    { id: "expert", kind: "module", module: EXPERT_POLICY_MODULE, options: { scene: "D" }, preload: true },
     { id: "mock", kind: "mock" }
   ]
 }

@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import { createHash, timingSafeEqual } from "node:crypto"
-import type { ActResponse, WireObservation } from "./Api.ts"
+import type { ActResponse, WireObservation } from "@robovla/client"
 import { type DeploymentSpec, type GatewayConfig, resolveDeployment } from "./Config.ts"
 import { Deployment } from "./Deployment.ts"
 import { GatewayError } from "./GatewayError.ts"

@@ -5,16 +5,24 @@
  * @since 0.1.0
  */
 import type { ImageU8, ObservationFrame, PolicyMetadata } from "@robovla/sdk"
-import type { WireObservation } from "./Api.ts"
+import { ClientError, decodeWireImage, MAX_IMAGE_SIDE, NdArray, type WireImage, type WireObservation } from "@robovla/client"
 import type { ObservationTarget } from "./Config.ts"
 import { GatewayError } from "./GatewayError.ts"
-import { decodeWireImage, MAX_IMAGE_SIDE } from "./Images.ts"
-import { NdArray } from "./MsgpackNumpy.ts"
 
 const ROBOT_OBS = 15
 const SCENE_OBS = 24
 
 const invalid = (field: string, message: string) => new GatewayError({ reason: "InvalidField", field, message: `${field}: ${message}` })
+
+/** An uploaded image → SDK image; the client codec's `InvalidImage` becomes a 400 naming the same field. */
+const wireImage = (image: WireImage, field: string): ImageU8 => {
+  try {
+    return decodeWireImage(image, field)
+  } catch (error) {
+    if (error instanceof ClientError) throw new GatewayError({ reason: "InvalidField", field: error.field ?? field, message: error.message })
+    throw error
+  }
+}
 
 const requireInputs = (
   metadata: PolicyMetadata,
@@ -44,8 +52,8 @@ export const fromWire = (wire: WireObservation, metadata: PolicyMetadata): Obser
     {
       robotObs: wire.robot_obs,
       sceneObs: wire.scene_obs,
-      rgbStatic: wire.rgb_static === undefined ? undefined : decodeWireImage(wire.rgb_static, "observation.rgb_static"),
-      rgbGripper: wire.rgb_gripper === undefined ? undefined : decodeWireImage(wire.rgb_gripper, "observation.rgb_gripper")
+      rgbStatic: wire.rgb_static === undefined ? undefined : wireImage(wire.rgb_static, "observation.rgb_static"),
+      rgbGripper: wire.rgb_gripper === undefined ? undefined : wireImage(wire.rgb_gripper, "observation.rgb_gripper")
     },
     { robotObs: "observation.robot_obs", sceneObs: "observation.scene_obs", rgbStatic: "observation.rgb_static", rgbGripper: "observation.rgb_gripper" }
   )

@@ -14,7 +14,7 @@ import { WebSocket, WebSocketServer } from "ws"
 import type { Deployment } from "./Deployment.ts"
 import type { Gateway } from "./Gateway.ts"
 import { GatewayError, toGatewayError } from "./GatewayError.ts"
-import { decode, encode, MsgpackError, NdArray } from "./MsgpackNumpy.ts"
+import { ClientError, MsgpackNumpy, NdArray } from "@robovla/client"
 import { fromOpenpi, wireMetadata } from "./Observations.ts"
 
 const refuse = (socket: Duplex, error: GatewayError): void => {
@@ -87,7 +87,7 @@ const serveConnection = (ws: WebSocket, gateway: Gateway, deployment: Deployment
     const metadata = await deployment.ensureStarted()
     sid = await deployment.createSession(true)
     if (closed) deployment.dropSession(sid)
-    else ws.send(encode({ ...wireMetadata(metadata), policy_id: deployment.id, protocol: "openpi-msgpack-numpy" }))
+    else ws.send(MsgpackNumpy.encode({ ...wireMetadata(metadata), policy_id: deployment.id, protocol: "openpi-msgpack-numpy" }))
     return metadata
   })()
   ready.catch((error) => fail(toGatewayError(error)))
@@ -105,15 +105,15 @@ const serveConnection = (ws: WebSocket, gateway: Gateway, deployment: Deployment
       if (!isBinary) throw new GatewayError({ reason: "InvalidJson", message: "expected a binary msgpack frame" })
       let message: unknown
       try {
-        message = decode(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
+        message = MsgpackNumpy.decode(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
       } catch (error) {
-        throw new GatewayError({ reason: "InvalidJson", message: error instanceof MsgpackError ? `not valid msgpack: ${error.message}` : "not valid msgpack" })
+        throw new GatewayError({ reason: "InvalidJson", message: error instanceof ClientError ? `not valid msgpack: ${error.message}` : "not valid msgpack" })
       }
       const control = typeof message === "object" && message !== null ? (message as Record<string, unknown>)["__ctrl__"] : undefined
       if (control !== undefined) {
         if (control === "episode_start") await deployment.resetSession(sid!)
         else if (control !== "episode_end") throw new GatewayError({ reason: "InvalidField", field: "__ctrl__", message: "__ctrl__ must be episode_start or episode_end" })
-        ws.send(encode({ ok: true }))
+        ws.send(MsgpackNumpy.encode({ ok: true }))
         return
       }
       const { observation, instruction } = fromOpenpi(message, deployment.config.observationKeys, metadata)
@@ -124,7 +124,7 @@ const serveConnection = (ws: WebSocket, gateway: Gateway, deployment: Deployment
       result.actions.forEach((action, i) => flat.set(action, i * 7))
       if (closed) return
       ws.send(
-        encode({
+        MsgpackNumpy.encode({
           actions: NdArray.fromFloat64(flat, [result.actions.length, 7]),
           server_timing: prevTotalMs === undefined ? { infer_ms: inferMs } : { infer_ms: inferMs, prev_total_ms: prevTotalMs },
           policy_timing: { infer_ms: result.inferMs, queue_ms: result.queueMs, batch_size: result.batchSize }

@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
-import * as Api from "./Api.ts"
+import { Wire } from "@robovla/client"
 import { DeploymentSpec } from "./Config.ts"
 import { openApiDocument } from "./OpenApi.ts"
 import type { Route, RouteContext } from "./Route.ts"
@@ -15,16 +15,16 @@ export type { Route, RouteContext, RouteResponse } from "./Route.ts"
 
 const json = (ctx: RouteContext, body: unknown, status = 200): Response => ctx.c.json(body as object, status as 200)
 
-const E400 = { description: "Bad JSON or a bad field (named in error.field)", schema: Api.ErrorBody }
-const E401 = { description: "Missing or unknown API key", schema: Api.ErrorBody }
-const E404 = { description: "Unknown policy or session", schema: Api.ErrorBody }
-const E413 = { description: "Body too large", schema: Api.ErrorBody }
-const E415 = { description: "Body is not application/json", schema: Api.ErrorBody }
-const E422 = { description: "The policy rejected this input (e.g. an instruction it has no task for)", schema: Api.ErrorBody }
-const E429 = { description: "Rate limited (see Retry-After)", schema: Api.ErrorBody }
-const E502 = { description: "The policy failed, crashed or could not load", schema: Api.ErrorBody }
-const E503 = { description: "Overloaded or draining (see Retry-After)", schema: Api.ErrorBody }
-const E504 = { description: "The policy did not answer within its timeout", schema: Api.ErrorBody }
+const E400 = { description: "Bad JSON or a bad field (named in error.field)", schema: Wire.ErrorBody }
+const E401 = { description: "Missing or unknown API key", schema: Wire.ErrorBody }
+const E404 = { description: "Unknown policy or session", schema: Wire.ErrorBody }
+const E413 = { description: "Body too large", schema: Wire.ErrorBody }
+const E415 = { description: "Body is not application/json", schema: Wire.ErrorBody }
+const E422 = { description: "The policy rejected this input (e.g. an instruction it has no task for)", schema: Wire.ErrorBody }
+const E429 = { description: "Rate limited (see Retry-After)", schema: Wire.ErrorBody }
+const E502 = { description: "The policy failed, crashed or could not load", schema: Wire.ErrorBody }
+const E503 = { description: "Overloaded or draining (see Retry-After)", schema: Wire.ErrorBody }
+const E504 = { description: "The policy did not answer within its timeout", schema: Wire.ErrorBody }
 const callErrors = { 400: E400, 401: E401, 404: E404, 413: E413, 415: E415, 422: E422, 429: E429, 502: E502, 503: E503, 504: E504 }
 
 const SessionBody = Schema.Struct({})
@@ -44,7 +44,7 @@ export const routes: ReadonlyArray<Route> = [
     tag: "operations",
     auth: false,
     drains: false,
-    responses: { 200: { description: "Index", schema: Api.Index } },
+    responses: { 200: { description: "Index", schema: Wire.Index } },
     handler: async (ctx) =>
       json(ctx, {
         name: "robovla gateway",
@@ -72,7 +72,7 @@ export const routes: ReadonlyArray<Route> = [
     tag: "operations",
     auth: false,
     drains: false,
-    responses: { 200: { description: "Alive", schema: Api.Health } },
+    responses: { 200: { description: "Alive", schema: Wire.Health } },
     handler: async (ctx) => json(ctx, { status: "ok" })
   },
   {
@@ -83,7 +83,7 @@ export const routes: ReadonlyArray<Route> = [
     tag: "operations",
     auth: false,
     drains: false,
-    responses: { 200: { description: "Ready", schema: Api.Health }, 503: { description: "Starting or draining", schema: Api.Health } },
+    responses: { 200: { description: "Ready", schema: Wire.Health }, 503: { description: "Starting or draining", schema: Wire.Health } },
     handler: async (ctx) => {
       if (ctx.gateway.draining) return json(ctx, { status: "draining" }, 503)
       const waiting = [...ctx.gateway.deployments.values()].some((d) => d.config.preload && d.state !== "warm")
@@ -109,7 +109,7 @@ export const routes: ReadonlyArray<Route> = [
     tag: "policies",
     auth: true,
     drains: true,
-    responses: { 200: { description: "Policies", schema: Api.PolicyList }, 401: E401, 429: E429 },
+    responses: { 200: { description: "Policies", schema: Wire.PolicyList }, 401: E401, 429: E429 },
     handler: async (ctx) => json(ctx, { policies: [...ctx.gateway.deployments.values()].map((d) => ctx.gateway.info(d)) })
   },
   {
@@ -120,7 +120,7 @@ export const routes: ReadonlyArray<Route> = [
     tag: "policies",
     auth: true,
     drains: true,
-    responses: { 200: { description: "Policy", schema: Api.PolicyInfo }, 401: E401, 404: E404, 429: E429 },
+    responses: { 200: { description: "Policy", schema: Wire.PolicyInfo }, 401: E401, 404: E404, 429: E429 },
     handler: async (ctx) => json(ctx, ctx.gateway.info(ctx.gateway.deployment(ctx.params["id"]!)))
   },
   {
@@ -131,8 +131,8 @@ export const routes: ReadonlyArray<Route> = [
     tag: "policies",
     auth: true,
     drains: true,
-    body: Api.ActRequest,
-    responses: { 200: { description: "Actions", schema: Api.ActResponse }, ...callErrors },
+    body: Wire.ActRequest,
+    responses: { 200: { description: "Actions", schema: Wire.ActResponse }, ...callErrors },
     handler: async (ctx) =>
       json(ctx, await ctx.gateway.act(ctx.params["id"]!, null, ctx.body.observation, ctx.body.instruction, ctx.startedAt))
   },
@@ -146,7 +146,7 @@ export const routes: ReadonlyArray<Route> = [
     drains: true,
     body: SessionBody,
     bodyOptional: true,
-    responses: { 201: { description: "Session", schema: Api.SessionCreated }, ...callErrors },
+    responses: { 201: { description: "Session", schema: Wire.SessionCreated }, ...callErrors },
     handler: async (ctx) => {
       const id = ctx.params["id"]!
       const sid = await ctx.gateway.deployment(id).createSession()
@@ -161,8 +161,8 @@ export const routes: ReadonlyArray<Route> = [
     tag: "sessions",
     auth: true,
     drains: true,
-    body: Api.ActRequest,
-    responses: { 200: { description: "Actions", schema: Api.ActResponse }, ...callErrors },
+    body: Wire.ActRequest,
+    responses: { 200: { description: "Actions", schema: Wire.ActResponse }, ...callErrors },
     handler: async (ctx) =>
       json(ctx, await ctx.gateway.act(ctx.params["id"]!, ctx.params["sid"]!, ctx.body.observation, ctx.body.instruction, ctx.startedAt))
   },
@@ -176,7 +176,7 @@ export const routes: ReadonlyArray<Route> = [
     drains: true,
     body: SessionBody,
     bodyOptional: true,
-    responses: { 200: { description: "Reset", schema: Api.Ok }, ...callErrors },
+    responses: { 200: { description: "Reset", schema: Wire.Ok }, ...callErrors },
     handler: async (ctx) => {
       await ctx.gateway.deployment(ctx.params["id"]!).resetSession(ctx.params["sid"]!)
       return json(ctx, { ok: true })
@@ -190,7 +190,7 @@ export const routes: ReadonlyArray<Route> = [
     tag: "sessions",
     auth: true,
     drains: true,
-    responses: { 200: { description: "Deleted", schema: Api.Ok }, 401: E401, 404: E404, 429: E429 },
+    responses: { 200: { description: "Deleted", schema: Wire.Ok }, 401: E401, 404: E404, 429: E429 },
     handler: async (ctx) => {
       const d = ctx.gateway.deployment(ctx.params["id"]!)
       if (!d.dropSession(ctx.params["sid"]!)) d.requireSession(ctx.params["sid"]!)
@@ -201,12 +201,12 @@ export const routes: ReadonlyArray<Route> = [
     method: "post",
     path: "/v1/admin/deployments",
     operationId: "createDeployment",
-    summary: "Create a deployment (expert, mock or plugins; module only if the config allows it)",
+    summary: "Create a deployment (mock, plugins or onnx; module only if the config allows it)",
     tag: "admin",
     auth: true,
     drains: true,
     body: DeploymentSpec,
-    responses: { 201: { description: "Created", schema: Api.PolicyInfo }, 400: E400, 401: E401, 409: { description: "Exists", schema: Api.ErrorBody }, 413: E413, 415: E415, 429: E429 },
+    responses: { 201: { description: "Created", schema: Wire.PolicyInfo }, 400: E400, 401: E401, 409: { description: "Exists", schema: Wire.ErrorBody }, 413: E413, 415: E415, 429: E429 },
     handler: async (ctx) => {
       const d = ctx.gateway.addDeployment(ctx.body)
       if (d.config.preload) await d.ensureStarted()
@@ -221,7 +221,7 @@ export const routes: ReadonlyArray<Route> = [
     tag: "admin",
     auth: true,
     drains: true,
-    responses: { 200: { description: "Removed", schema: Api.Ok }, 401: E401, 404: E404, 429: E429 },
+    responses: { 200: { description: "Removed", schema: Wire.Ok }, 401: E401, 404: E404, 429: E429 },
     handler: async (ctx) => {
       await ctx.gateway.removeDeployment(ctx.params["id"]!)
       return json(ctx, { ok: true })
@@ -235,7 +235,7 @@ export const routes: ReadonlyArray<Route> = [
     tag: "websocket",
     auth: true,
     drains: true,
-    responses: { 101: { description: "Switching protocols" }, 426: { description: "Upgrade required", schema: Api.ErrorBody } },
+    responses: { 101: { description: "Switching protocols" }, 426: { description: "Upgrade required", schema: Wire.ErrorBody } },
     handler: async (ctx) => {
       ctx.gateway.deployment(ctx.params["id"]!)
       return ctx.c.json({ error: { code: "UpgradeRequired", message: "connect with a WebSocket client" } }, 426)

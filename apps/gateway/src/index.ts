@@ -3,10 +3,10 @@
  *
  * @since 0.1.0
  */
-export * as Api from "./Api.ts"
 export { makeApp } from "./App.ts"
 export {
   DEFAULT_CONFIG_FILE,
+  EXPERT_POLICY_MODULE,
   DeploymentSpec,
   GatewayConfigFile,
   loadConfigFile,
@@ -17,12 +17,9 @@ export {
 export { Deployment, type ActResult } from "./Deployment.ts"
 export { Gateway } from "./Gateway.ts"
 export { GatewayError, GatewayErrorReason } from "./GatewayError.ts"
-export { decodePng, encodePng } from "./Images.ts"
-export * as MsgpackNumpy from "./MsgpackNumpy.ts"
 export { openApiDocument } from "./OpenApi.ts"
 export { routes } from "./Routes.ts"
 export { startGateway, type RunningGateway } from "./Server.ts"
 export { makeMockPolicyModel } from "./worker/MockPolicyModel.ts"
-export { OpenpiConnection, PolicyClient, PolicyClientError, toWireObservation, type PolicyClientOptions, type PolicyInfo } from "./client/PolicyClient.ts"
 export { runGateway } from "./main.ts"
 export { GatewayServer } from "./GatewayServer.ts"

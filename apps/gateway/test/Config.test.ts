@@ -37,6 +37,6 @@ describe("Config", () => {
   it("defaults to the scripted expert on 127.0.0.1:8000", () => {
     const config = resolveConfig(DEFAULT_CONFIG_FILE, {})
     expect(config.defaultDeployment).toBe("expert")
-    expect(config.deployments[0]!.spec).toMatchObject({ kind: "expert", preload: true })
+    expect(config.deployments[0]!.spec).toMatchObject({ kind: "module", module: "@robovla/sim/expert-policy", options: { scene: "D" }, preload: true })
   })
 })

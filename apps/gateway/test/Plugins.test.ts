@@ -10,7 +10,7 @@ import { tmpdir } from "node:os"
 import { register } from "tsx/esm/api"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { PolicyClient } from "../src/client/PolicyClient.ts"
+import { PolicyClient } from "@robovla/client"
 import type { RunningGateway } from "../src/Server.ts"
 import { start } from "./helpers.ts"
 

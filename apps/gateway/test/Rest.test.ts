@@ -1,7 +1,6 @@
 import jpeg from "jpeg-js"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { PolicyClient, PolicyClientError } from "../src/client/PolicyClient.ts"
-import { encodePng } from "../src/Images.ts"
+import { ClientError, encodePng, PolicyClient } from "@robovla/client"
 import { openApiDocument } from "../src/OpenApi.ts"
 import { routes } from "../src/Routes.ts"
 import type { RunningGateway } from "../src/Server.ts"
@@ -70,7 +69,7 @@ describe("REST", () => {
     expect(concurrent.map((r) => key(r.actions)).sort()).toEqual([step(1), step(2), step(3)].map(key).sort())
     await client.deleteSession("mock", sid)
     await expect(client.sessionAct("mock", sid, obs, "push")).rejects.toMatchObject({ status: 404, code: "SessionNotFound" })
-    await expect(client.deleteSession("mock", sid)).rejects.toBeInstanceOf(PolicyClientError)
+    await expect(client.deleteSession("mock", sid)).rejects.toBeInstanceOf(ClientError)
   })
 
   it("accepts raw, PNG and JPEG images and requires them when the policy does", async () => {

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { WebSocket } from "ws"
-import { OpenpiConnection, PolicyClient } from "../src/client/PolicyClient.ts"
-import { encode, NdArray } from "../src/MsgpackNumpy.ts"
+import { MsgpackNumpy, NdArray, OpenpiConnection, PolicyClient } from "@robovla/client"
 import type { RunningGateway } from "../src/Server.ts"
 import { mockChunk } from "../src/worker/MockPolicyModel.ts"
 import { FAULTY, json, post, robotObs, start, validBody } from "./helpers.ts"
@@ -83,10 +82,10 @@ describe("openpi WebSocket", () => {
     const cases: Array<[string, Uint8Array | string, RegExp]> = [
       ["garbage bytes", new Uint8Array([0xc1, 0x00]), /InvalidJson/],
       ["a text frame", "hello", /binary msgpack/],
-      ["missing prompt", encode({ "observation/state": robotObs() }), /prompt/],
-      ["wrong state length", encode({ "observation/state": [1, 2], prompt: "x" }), /15 values/],
-      ["image of the wrong dtype", encode({ "observation/state": robotObs(), "observation/image": NdArray.fromFloat32(new Float32Array(12), [2, 2, 3]), prompt: "x" }), /uint8/],
-      ["NaN state", encode({ "observation/state": NdArray.fromFloat64(new Float64Array(15).fill(NaN), [15]), prompt: "x" }), /finite/]
+      ["missing prompt", MsgpackNumpy.encode({ "observation/state": robotObs() }), /prompt/],
+      ["wrong state length", MsgpackNumpy.encode({ "observation/state": [1, 2], prompt: "x" }), /15 values/],
+      ["image of the wrong dtype", MsgpackNumpy.encode({ "observation/state": robotObs(), "observation/image": NdArray.fromFloat32(new Float32Array(12), [2, 2, 3]), prompt: "x" }), /uint8/],
+      ["NaN state", MsgpackNumpy.encode({ "observation/state": NdArray.fromFloat64(new Float64Array(15).fill(NaN), [15]), prompt: "x" }), /finite/]
     ]
     for (const [, frame, pattern] of cases) {
       const { messages, code } = await rawExchange(`ws://127.0.0.1:${gw.port}/ws/mock`, [frame])
@@ -98,7 +97,7 @@ describe("openpi WebSocket", () => {
     // A message over maxMessageBytes closes the socket with 1009 (message too big).
     const big = await rawExchange(`ws://127.0.0.1:${gw.port}/ws/mock`, [new Uint8Array(70 * 1024)])
     expect(big.code).toBe(1009)
-    const crash = await rawExchange(`ws://127.0.0.1:${gw.port}/ws/faulty`, [encode({ "observation/state": robotObs(), prompt: "defect" })])
+    const crash = await rawExchange(`ws://127.0.0.1:${gw.port}/ws/faulty`, [MsgpackNumpy.encode({ "observation/state": robotObs(), prompt: "defect" })])
     expect(crash.code).toBe(1011)
     expect(crash.messages[1]!.data.toString()).toMatch(/PolicyFailed/)
     expect(crash.messages[1]!.data.toString()).not.toMatch(/passwd/)
@@ -111,7 +110,7 @@ describe("openpi WebSocket", () => {
   it("answers 100 generated hostile frames each with a text error frame and 1011, then still serves", async () => {
     let seed = 7
     const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff)
-    const valid = encode({ "observation/state": NdArray.fromFloat32(new Float32Array(15), [15]), prompt: "x" })
+    const valid = MsgpackNumpy.encode({ "observation/state": NdArray.fromFloat32(new Float32Array(15), [15]), prompt: "x" })
     const frames: Array<Uint8Array | string> = Array.from({ length: 100 }, (_, i) => {
       switch (i % 5) {
         case 0:
@@ -119,11 +118,11 @@ describe("openpi WebSocket", () => {
         case 1:
           return valid.subarray(0, Math.floor(rand() * (valid.length - 1)))
         case 2:
-          return encode(["observation/state", 1, null, rand()][Math.floor(rand() * 4)])
+          return MsgpackNumpy.encode(["observation/state", 1, null, rand()][Math.floor(rand() * 4)])
         case 3:
           return new Uint8Array([...new Array(40 + Math.floor(rand() * 200)).fill(0x91), 0xc0])
         default:
-          return encode({ "observation/state": new NdArray(new Uint8Array(8), "<f4", [15]), prompt: "x" })
+          return MsgpackNumpy.encode({ "observation/state": new NdArray(new Uint8Array(8), "<f4", [15]), prompt: "x" })
       }
     })
     const results = await Promise.all(frames.map((f) => rawExchange(`ws://127.0.0.1:${gw.port}/ws/mock`, [f])))

@@ -1,10 +1,14 @@
+/**
+ * The remote adapters against servers that answer garbage (REST and openpi WebSocket): every chain is recorded as a
+ * failure and the run finishes. The adapters against a real gateway are tested in apps/gateway (Bench.test.ts),
+ * since bench depends on no app.
+ */
 import * as fs from "node:fs"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
-import { resolveConfig, startGateway } from "@robovla/gateway"
-import { encode } from "@msgpack/msgpack"
+import { MsgpackNumpy } from "@robovla/client"
 import { WebSocketServer } from "ws"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { runBenchmark } from "../src/Runner.ts"
@@ -12,36 +16,6 @@ import { suiteChains } from "../src/Suites.ts"
 
 const tmp = (name: string) => fs.mkdtempSync(path.join(os.tmpdir(), `robovla-${name}-`))
 const base = { suite: "calvin", scene: "D", seed: 0, actTimeoutMs: 5_000, actionsPerQuery: 1, videoStride: 5, videoSize: 64, resume: false, videos: 0, workers: 1 }
-
-describe("remote policies against a real gateway on a local port", () => {
-  let gateway: Awaited<ReturnType<typeof startGateway>>
-  beforeAll(async () => {
-    gateway = await startGateway(resolveConfig({
-      host: "127.0.0.1",
-      port: 0,
-      defaultDeployment: "expert",
-      deployments: [{ id: "expert", kind: "expert", scene: "D", preload: true }]
-    }, {}), { awaitPreload: true })
-  })
-  afterAll(async () => {
-    await gateway?.drain(5_000)
-  })
-
-  it("scores the expert over REST sessions as it scores in process", async () => {
-    const chains = suiteChains("calvin", { chains: 1 })
-    const local = await runBenchmark({ ...base, chains, maxSteps: 360, policy: { kind: "oracle" }, outDir: tmp("local") })
-    const remote = await runBenchmark({ ...base, chains, maxSteps: 360, policy: { kind: "http", url: gateway.url, policy: "expert" }, outDir: tmp("http") })
-    expect(remote.summary.failures_by_outcome).not.toHaveProperty("policy_error")
-    expect(remote.results.map((r) => r.completed)).toEqual(local.results.map((r) => r.completed))
-  })
-
-  it("runs chains over the openpi WebSocket protocol", async () => {
-    const chains = suiteChains("calvin", { chains: 1 })
-    const ws = await runBenchmark({ ...base, chains, maxSteps: 360, policy: { kind: "ws", url: gateway.url.replace("http", "ws") + "/ws/expert" }, outDir: tmp("ws") })
-    expect(ws.summary.failures_by_outcome).not.toHaveProperty("policy_error")
-    expect(ws.summary.avg_seq_len).toBeGreaterThanOrEqual(1)
-  })
-})
 
 describe("a server that returns garbage", () => {
   let server: http.Server
@@ -68,8 +42,8 @@ describe("a server that returns garbage", () => {
     await new Promise<void>((r) => wss.once("listening", () => r()))
     wsUrl = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`
     wss.on("connection", (socket) => {
-      socket.send(encode({ name: "junk" }))
-      socket.on("message", () => socket.send(encode({ actions: { "__ndarray__": true, data: new Uint8Array(3), dtype: "<f4", shape: [7, 7] } })))
+      socket.send(MsgpackNumpy.encode({ name: "junk" }))
+      socket.on("message", () => socket.send(MsgpackNumpy.encode({ actions: { "__ndarray__": true, data: new Uint8Array(3), dtype: "<f4", shape: [7, 7] } })))
     })
   })
   afterAll(async () => {

@@ -81,12 +81,6 @@ export const loadPolicyModel = async (spec: DeploymentSpec): Promise<LoadedModel
   switch (spec.kind) {
     case "mock":
       return resolveModel(makeMockPolicyModel({ chunkSize: spec.chunkSize, latencyMs: spec.latencyMs }), "mock")
-    case "expert": {
-      const sim = await importModule("@robovla/sim")
-      const make = sim["makeExpertPolicyModel"]
-      if (typeof make !== "function") throw new Error("@robovla/sim does not export makeExpertPolicyModel yet")
-      return resolveModel(make(spec.scene ?? "D"), `expert (scene ${spec.scene ?? "D"})`)
-    }
     case "module": {
       const mod = await importModule(spec.module!)
       const name = spec.export ?? "makePolicyModel"

@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { OpenpiConnection, PolicyClient, PolicyClientError } from "@robovla/gateway/client"
+import { ClientError, OpenpiConnection, PolicyClient, type WireMetadata } from "@robovla/client"
 import { SdkError } from "@robovla/sdk"
 import type { ActionChunk, ObservationFrame, PolicyInputs, PolicyMetadata, PolicyModel, PolicyService } from "@robovla/sdk"
 import { Effect } from "effect"
@@ -20,9 +20,10 @@ const ALL_INPUTS: PolicyInputs = { rgbStatic: true, rgbGripper: true, robotObs: 
 const toSdkError = (what: string) => (cause: unknown): SdkError => {
   if (cause instanceof SdkError) return cause
   const error = cause as { name?: string; message?: string }
-  if (error?.name === "TimeoutError" || error?.name === "AbortError") return new SdkError({ reason: "Timeout", message: `${what}: no reply in time`, cause })
-  if (cause instanceof PolicyClientError) {
-    return new SdkError({ reason: cause.status === 504 ? "Timeout" : "Unavailable", message: `${what}: HTTP ${cause.status} ${cause.code}: ${cause.message}`, cause })
+  if (cause instanceof ClientError) {
+    const timeout = cause.reason === "Timeout" || cause.status === 504
+    const detail = cause.reason === "HttpError" ? `HTTP ${cause.status} ${cause.code}: ${cause.message}` : `${cause.reason}: ${cause.message}`
+    return new SdkError({ reason: timeout ? "Timeout" : "Unavailable", message: `${what}: ${detail}`, cause })
   }
   return new SdkError({ reason: "Unavailable", message: `${what}: ${error?.message ?? String(cause)}`, cause })
 }
@@ -35,13 +36,9 @@ const withTimeout = <A>(promise: Promise<A>, ms: number, what: string): Promise<
 
 const call = <A>(what: string, thunk: () => Promise<A>): Effect.Effect<A, SdkError> => Effect.tryPromise({ try: thunk, catch: toSdkError(what) })
 
-interface WireMeta {
-  readonly name?: string
-  readonly window_size?: number
-  readonly chunk_size?: number
-  readonly action_space?: "relative" | "absolute"
-  readonly inputs?: { readonly rgb_static?: boolean; readonly rgb_gripper?: boolean; readonly robot_obs?: boolean; readonly scene_obs?: boolean }
-}
+// The gateway's metadata decodes with the wire schema; other openpi servers send their own (often none of these
+// keys), so each field falls back on its own.
+type WireMeta = { readonly [K in keyof WireMetadata]?: K extends "inputs" ? Partial<WireMetadata["inputs"]> : WireMetadata[K] }
 
 const metadataFrom = (wire: WireMeta | undefined, fallbackName: string): PolicyMetadata => ({
   name: wire?.name ?? fallbackName,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest"
-import { decode, encode, MsgpackError, NdArray } from "../src/MsgpackNumpy.ts"
+import { ClientError } from "../src/ClientError.ts"
+import { decode, encode, NdArray } from "../src/MsgpackNumpy.ts"
 
 const ascii = (s: string) => [...s].map((c) => c.charCodeAt(0))
 
@@ -63,11 +64,26 @@ describe("MsgpackNumpy", () => {
     ["deep nesting", new Array(100).fill(0x91).concat([0xc0])],
     ["ndarray size mismatch", [0x84, 0xab, ...ascii("__ndarray__"), 0xc3, 0xa4, ...ascii("data"), 0xc4, 1, 0, 0xa5, ...ascii("dtype"), 0xa3, ...ascii("<f4"), 0xa5, ...ascii("shape"), 0x91, 1]],
     ["object dtype", [0x84, 0xab, ...ascii("__ndarray__"), 0xc3, 0xa4, ...ascii("data"), 0xc4, 0, 0xa5, ...ascii("dtype"), 0xa3, ...ascii("|O8"), 0xa5, ...ascii("shape"), 0x91, 0]],
-    ["invalid utf-8", [0xa2, 0xff, 0xfe]]
+    ["invalid utf-8 in a bin map key", [0x81, 0xc4, 2, 0xff, 0xfe, 0xc0]],
+    ["timestamp extension", [0xd6, 0xff, 0, 0, 0, 0]],
+    ["zero-length extension", [0xc7, 0, 5]],
+    ["__proto__ key", [0x81, 0xa9, ...ascii("__proto__"), 0xc0]],
+    ["nesting deeper than the limit inside a map", [0x81, 0xa1, 0x61, ...new Array(40).fill(0x91), 0xc0]]
   ]
   for (const [name, bytes] of hostile) {
     it(`rejects hostile input: ${name}`, () => {
-      expect(() => decode(new Uint8Array(bytes))).toThrow(MsgpackError)
+      expect(() => decode(new Uint8Array(bytes))).toThrow(ClientError)
     })
   }
+
+  it("refuses a million nested arrays from their headers, before building any", () => {
+    const bytes = new Uint8Array(1_000_000).fill(0x91)
+    expect(() => decode(bytes)).toThrow(/nested deeper than 32/)
+  })
+
+  it("gives map values null prototypes (a key named like an Object method is plain data)", () => {
+    const value = decode(encode({ toString: 1, constructor: "x" })) as Record<string, unknown>
+    expect(Object.getPrototypeOf(value)).toBe(null)
+    expect(value["toString"]).toBe(1)
+  })
 })

@@ -1,7 +1,7 @@
 import jpeg from "jpeg-js"
 import { deflateSync } from "node:zlib"
 import { describe, expect, it } from "vitest"
-import { GatewayError } from "../src/GatewayError.ts"
+import { ClientError } from "../src/ClientError.ts"
 import { decodePng, decodeWireImage, encodePng } from "../src/Images.ts"
 
 const gradient = (h: number, w: number) => {
@@ -61,8 +61,9 @@ describe("Images", () => {
         f()
         throw new Error("no error")
       } catch (e) {
-        expect(e).toBeInstanceOf(GatewayError)
-        expect((e as GatewayError).field).toBe(field)
+        expect(e).toBeInstanceOf(ClientError)
+        expect((e as ClientError).reason).toBe("InvalidImage")
+        expect((e as ClientError).field).toBe(field)
       }
     }
     bad(() => decodeWireImage({ data: "AAAA", height: 2, width: 2 }, "obs.rgb"), "obs.rgb.data")
@@ -77,20 +78,43 @@ describe("Images", () => {
     const png = pngFile(100_000, 100_000, 2, Buffer.alloc(10))
     expect(() => decodePng(png, "x")).toThrow(/1\.\.1024/)
   })
+
+  it("refuses image data that inflates past what the header declares (a small file, a huge output)", () => {
+    const png = pngFile(4, 4, 2, Buffer.alloc(4_000_000))
+    expect(png.length).toBeLessThan(100_000)
+    expect(() => decodePng(png, "x")).toThrow(/more of it than the header declares/)
+  })
+
+  it("decodes 16-bit and palette PNGs to 8-bit RGB", () => {
+    const h = 2, w = 3
+    const rgb16 = Buffer.alloc((w * 6 + 1) * h)
+    for (let y = 0; y < h; y++) for (let x = 0; x < w * 3; x++) rgb16.writeUInt16BE(((y * 31 + x * 17) & 0xff) * 257, y * (w * 6 + 1) + 1 + x * 2)
+    const sixteen = decodePng(pngFile(w, h, 2, rgb16, 16), "img")
+    expect([...sixteen.data]).toEqual(Array.from({ length: h * w * 3 }, (_, i) => (Math.floor(i / (w * 3)) * 31 + (i % (w * 3)) * 17) & 0xff))
+    const indices = Buffer.from([0, 0, 1, 2, 0, 2, 1, 0])
+    const palette = Buffer.from([10, 20, 30, 40, 50, 60, 70, 80, 90])
+    const indexed = decodePng(pngFile(3, 2, 3, indices, 8, palette), "img")
+    expect([...indexed.data]).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90, 70, 80, 90, 40, 50, 60, 10, 20, 30])
+  })
+
+  it("names the field of a file that is not a PNG at all", () => {
+    expect(() => decodePng(new Uint8Array([1, 2, 3]), "obs.rgb")).toThrow(ClientError)
+  })
 })
 
-function pngFile(w: number, h: number, colorType: number, raw: Buffer): Uint8Array {
+function pngFile(w: number, h: number, colorType: number, raw: Buffer, depth = 8, palette?: Buffer): Uint8Array {
   const chunk = (type: string, body: Buffer) => {
     const out = Buffer.alloc(12 + body.length)
     out.writeUInt32BE(body.length, 0)
     out.write(type, 4, "latin1")
     body.copy(out, 8)
-    return out // CRC is not checked by the decoder
+    return out // CRCs left zero: the decoder does not check them
   }
   const ihdr = Buffer.alloc(13)
   ihdr.writeUInt32BE(w, 0)
   ihdr.writeUInt32BE(h, 4)
-  ihdr[8] = 8
+  ihdr[8] = depth
   ihdr[9] = colorType
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr), chunk("IDAT", deflateSync(raw)), chunk("IEND", Buffer.alloc(0))])
+  const plte = palette === undefined ? [] : [chunk("PLTE", palette)]
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr), ...plte, chunk("IDAT", deflateSync(raw)), chunk("IEND", Buffer.alloc(0))])
 }

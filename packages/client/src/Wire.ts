@@ -1,13 +1,20 @@
 /**
- * The REST wire schemas. The same Schemas decode request bodies (with errors naming the bad field) and
- * generate the OpenAPI document, so the two cannot drift apart.
+ * The gateway's REST wire schemas, built on the SDK's observation and action Schemas. The gateway decodes request
+ * bodies and writes its OpenAPI document with them; the client decodes replies with them, so neither side can
+ * drift from the other.
  *
  * @since 0.1.0
  */
+import { Action, Observation } from "@robovla/sdk"
 import { Schema } from "effect"
 import { MAX_IMAGE_SIDE } from "./Images.ts"
 
 const Side = Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: MAX_IMAGE_SIDE }))
+
+// The SDK's vectors check their length in a custom filter (with its own message), which a JSON Schema cannot
+// show; the standard length check repeats it so that the OpenAPI document states minItems/maxItems too.
+const documentedLength = <S extends Schema.Top & { readonly Type: ReadonlyArray<number> }>(vector: S, size: number) =>
+  vector.check(Schema.isBetweenLength(size, size))
 const Ms = Schema.Number
 
 /**
@@ -30,8 +37,8 @@ export const WireImage = Schema.Struct({
  * @category schemas
  */
 export const WireObservation = Schema.Struct({
-  robot_obs: Schema.optionalKey(Schema.Array(Schema.Finite).check(Schema.isBetweenLength(15, 15))),
-  scene_obs: Schema.optionalKey(Schema.Array(Schema.Finite).check(Schema.isBetweenLength(24, 24))),
+  robot_obs: Schema.optionalKey(documentedLength(Observation.observationWireFields.robot_obs, Observation.ROBOT_OBS_SIZE)),
+  scene_obs: Schema.optionalKey(documentedLength(Observation.observationWireFields.scene_obs, Observation.SCENE_OBS_SIZE)),
   rgb_static: Schema.optionalKey(WireImage),
   rgb_gripper: Schema.optionalKey(WireImage)
 })
@@ -64,7 +71,7 @@ export const Timings = Schema.Struct({ queue_ms: Ms, infer_ms: Ms, total_ms: Ms 
  * @category schemas
  */
 export const ActResponse = Schema.Struct({
-  actions: Schema.Array(Schema.Array(Schema.Number)),
+  actions: Action.ActionChunkSchema,
   timings: Timings,
   batch_size: Schema.Int
 })
@@ -152,3 +159,15 @@ export const Index = Schema.Struct({
   websocket: Schema.String,
   default_policy: Schema.optionalKey(Schema.String)
 })
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export type PolicyInfo = typeof PolicyInfo.Type
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export type WireImage = typeof WireImage.Type
