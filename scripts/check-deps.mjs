@@ -7,6 +7,7 @@
  * - the SDK depends on no compute engine (tfjs, onnxruntime, …) and no other workspace package, imports none,
  *   and names no plugin package in its code (comments aside): plugins are found by their manifests;
  * - the tfjs kit depends on no plugin and no app;
+ * - apps (apps/*) are leaves: no package but the CLI depends on one (issue 14);
  * - no two modules of a package's `src` import each other, directly or around a loop (`moduleCycles`).
  *
  * Both the declared dependencies (every dependency field) and what the sources import (src, test, bench) are
@@ -18,6 +19,8 @@ import * as path from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 
 const KITS = new Set(["@robovla/sdk", "@robovla/tfjs"])
+/** The one package that may depend on an app (it runs the gateway for `robovla serve`). */
+const APP_USERS = new Set(["@robovla/cli"])
 const ENGINE = /^(@tensorflow\/|onnxruntime|koffi$|@jax-js\/|@xenova\/|@huggingface\/transformers$)/
 const PLUGIN_NAME = /^(?:@[a-z0-9][\w.-]*\/)?(?:backbone|head)-[a-z0-9][a-z0-9-]*$/
 const DEP_FIELDS = ["dependencies", "devDependencies", "peerDependencies", "optionalDependencies"]
@@ -100,6 +103,9 @@ export const checkDependencies = (root) => {
       }
       if (pkg.role === "kit" && target !== undefined && (target.role === "plugin" || target.role === "app")) {
         add(pkg, "the tfjs kit depends on no plugin or app", `${where}: ${dep} (${target.role})`)
+      }
+      if (pkg.role === "tool" && target?.role === "app" && !APP_USERS.has(pkg.name)) {
+        add(pkg, `apps are leaves: only ${[...APP_USERS].join(", ")} depends on one`, `${where}: ${dep} (app)`)
       }
       if (pkg.role === "sdk" && ENGINE.test(dep)) add(pkg, "the SDK depends on no compute engine", `${where}: ${dep}`)
       if (pkg.role === "sdk" && target !== undefined) add(pkg, "the SDK depends on no other workspace package", `${where}: ${dep} (${target.role})`)

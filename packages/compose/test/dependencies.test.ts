@@ -26,26 +26,29 @@ describe("dependency graph (scripts/check-deps.mjs)", () => {
     expect(checkDependencies(root)).toEqual([])
   })
 
-  it("catches a plugin depending on a plugin or an app, and an SDK depending on an engine or naming a plugin", () => {
-    write("package.json", { name: "fake", workspaces: ["packages/sdk", "packages/tfjs", "packages/heads/*", "apps/*"] })
+  it("catches a plugin depending on a plugin or an app, a tool other than the CLI depending on an app, and an SDK depending on an engine or naming a plugin", () => {
+    write("package.json", { name: "fake", workspaces: ["packages/sdk", "packages/tfjs", "packages/heads/*", "packages/bench", "packages/cli", "apps/*"] })
     write("packages/sdk/package.json", { name: "@robovla/sdk", dependencies: { "@tensorflow/tfjs-core": "4.22.0" } })
     write("packages/sdk/src/Loader.ts", `// "@robovla/head-in-a-comment" is fine\nexport const DEFAULT = "@robovla/head-mlp"\nimport("onnxruntime-node")\n`)
     write("packages/tfjs/package.json", { name: "@robovla/tfjs", dependencies: { "@robovla/sdk": "*" } })
     write("packages/heads/mlp/package.json", { name: "@robovla/head-mlp", robovla: { kind: "head" }, dependencies: { "@robovla/sdk": "*", "@robovla/tfjs": "*" } })
     write("packages/heads/lstm/package.json", { name: "@robovla/head-lstm", robovla: { kind: "head" }, devDependencies: { "@robovla/gateway": "*" } })
     write("packages/heads/lstm/src/index.ts", `import { make } from "@robovla/head-mlp/shared"\nexport { make }\n`)
+    write("packages/bench/package.json", { name: "@robovla/bench", dependencies: { "@robovla/gateway": "*" } })
+    write("packages/cli/package.json", { name: "@robovla/cli", dependencies: { "@robovla/gateway": "*" } })
     write("apps/gateway/package.json", { name: "@robovla/gateway" })
     const found = checkDependencies(fake).map((v) => `${v.package}: ${v.detail}`)
     expect(found).toEqual(
       expect.arrayContaining([
         "@robovla/head-lstm: package.json devDependencies: @robovla/gateway (app)",
         "@robovla/head-lstm: packages/heads/lstm/src/index.ts: @robovla/head-mlp (plugin)",
+        "@robovla/bench: package.json dependencies: @robovla/gateway (app)",
         "@robovla/sdk: package.json dependencies: @tensorflow/tfjs-core",
         "@robovla/sdk: packages/sdk/src/Loader.ts: onnxruntime-node",
         "@robovla/sdk: packages/sdk/src/Loader.ts: @robovla/head-mlp"
       ])
     )
-    expect(found).toHaveLength(5)
+    expect(found).toHaveLength(6)
   })
 
   it("finds no import cycle between the modules of any package, and finds one made on purpose", () => {
