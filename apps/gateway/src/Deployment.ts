@@ -5,16 +5,15 @@
  *
  * @since 0.1.0
  */
-import type { ObservationFrame, PolicyMetadata } from "@robovla/sdk"
+import { spawnTsWorker, type ObservationFrame, type PolicyMetadata } from "@robovla/sdk"
 import { randomUUID } from "node:crypto"
-import { Worker } from "node:worker_threads"
+import type { Worker } from "node:worker_threads"
 import type { ResolvedDeployment } from "./Config.ts"
 import { GatewayError } from "./GatewayError.ts"
 import type { Metrics } from "./Metrics.ts"
 import type { FromWorker, ToWorker, WorkerActItem, WorkerFailure, WorkerInit } from "./worker/protocol.ts"
 
-const BOOTSTRAP = new URL("./worker/bootstrap.mjs", import.meta.url)
-const ENTRY = new URL("./worker/DeploymentWorker.ts", import.meta.url).href
+const ENTRY = new URL("./worker/DeploymentWorker.ts", import.meta.url)
 
 /**
  * What one act call returns.
@@ -99,8 +98,8 @@ export class Deployment {
   private start(): Promise<WorkerHandle> {
     this.state = "starting"
     const startedAt = performance.now()
-    const init: WorkerInit = { entry: ENTRY, spec: this.config.spec }
-    const worker = new Worker(BOOTSTRAP, { workerData: init, resourceLimits: { maxOldGenerationSizeMb: 4096 } })
+    const init: WorkerInit = { spec: this.config.spec }
+    const worker = spawnTsWorker(ENTRY, { ...init }, { resourceLimits: { maxOldGenerationSizeMb: 4096 } })
     const handle: WorkerHandle = { worker, pending: new Map(), metadata: undefined as unknown as PolicyMetadata }
     return new Promise<WorkerHandle>((resolve, reject) => {
       let ready = false

@@ -9,8 +9,6 @@ import type { DeploymentSpec } from "../Config.ts"
 
 /** What the worker is started with. */
 export interface WorkerInit {
-  /** The TypeScript entry the bootstrap imports. */
-  readonly entry: string
   readonly spec: DeploymentSpec
 }
 
