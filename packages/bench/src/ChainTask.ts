@@ -1,7 +1,8 @@
 /**
  * What crosses the thread boundary between the benchmark's drivers (the local runner, a queue worker's simulator
- * pool) and the chain worker threads: the setup a thread starts with, the chain it is asked to run, and what it
- * sends back. Kept apart from both sides so neither imports the other.
+ * pool) and the chain worker threads (`ChainWorker.ts`, served by the SDK's `WorkerPool`): the setup a thread
+ * starts with, the chain it is asked to run, and what it sends back. Kept apart from both sides so neither
+ * imports the other.
  *
  * @since 0.1.0
  */
@@ -39,6 +40,3 @@ export interface ChainOutcome {
   readonly result: ChainResult
   readonly frames: Array<VideoFrame>
 }
-
-/** Messages from a driver to a chain worker. @since 0.1.0 @category models */
-export type ToWorker = ({ readonly type: "run" } & ChainTask) | { readonly type: "stop" }

@@ -7,11 +7,10 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import type { Worker } from "node:worker_threads"
-import { spawnTsWorker } from "@robovla/sdk"
+import { makeWorkerPool, SdkError } from "@robovla/sdk"
 import { BenchError } from "./BenchError.ts"
 import type { ChainResult, ChainSpec } from "./Chain.ts"
-import type { ToWorker, VideoFrame, WorkerSetup } from "./ChainTask.ts"
+import type { ChainOutcome, ChainTask, VideoFrame, WorkerSetup } from "./ChainTask.ts"
 import { describePolicy } from "./PolicySpec.ts"
 import { writeReports } from "./Report.ts"
 import { ResultStore } from "./ResultStore.ts"
@@ -54,23 +53,7 @@ export interface RunOutcome {
   readonly files: { readonly results: string; readonly chains: string; readonly report: string; readonly markdown: string }
 }
 
-const stopWorker = (worker: Worker): Promise<void> =>
-  new Promise((resolve) => {
-    const timer = setTimeout(() => void worker.terminate().then(() => resolve()), 5_000)
-    worker.once("exit", () => {
-      clearTimeout(timer)
-      resolve()
-    })
-    worker.postMessage({ type: "stop" } satisfies ToWorker)
-  })
-
 const WORKER_ENTRY = new URL("./ChainWorker.ts", import.meta.url)
-
-interface Slot {
-  worker: Worker
-  busy: ChainSpec | undefined
-  ready: boolean
-}
 
 /**
  * Runs (or resumes) a benchmark and writes `results.json`, `report.html` and `summary.md` into `outDir`.
@@ -137,70 +120,38 @@ export const runBenchmark = async (options: RunOptions): Promise<RunOutcome> => 
   })
 
   report()
-  const slots: Array<Slot> = []
-  let stopping = false
+  const pool = makeWorkerPool<WorkerSetup, ChainTask, ChainOutcome>(WORKER_ENTRY, options.workers)
+  const queue = [...pending]
+  let startupFailures = 0
+  let stopped = false
+  // Each lane keeps one thread busy: it takes the next chain until the queue is empty or the run fails.
+  const lane = async (): Promise<void> => {
+    for (let chain = queue.shift(); chain !== undefined; chain = queue.shift()) {
+      const outcome = await pool.run(setup, { chain, record: recordSet.has(chain.index) }).catch((error: unknown) => error as SdkError)
+      if (stopped) return
+      if (!(outcome instanceof SdkError)) {
+        record(outcome.result, outcome.frames)
+        continue
+      }
+      if (outcome.reason === "WorkerStartFailed") throw new BenchError({ reason: "PolicyUnavailable", message: outcome.message, cause: outcome })
+      // A worker that dies before it is ready cannot load the simulator or the policy: retrying will not help.
+      // A chain whose thread died (or threw) while running it is retried once, then recorded as failed.
+      if (outcome.subject === "starting" && ++startupFailures >= 2) {
+        throw new BenchError({ reason: "WorkerCrashed", message: `benchmark worker failed to start: ${outcome.message}`, cause: outcome })
+      }
+      if (outcome.subject === "starting") queue.unshift(chain) // it never ran
+      else if (!retried.has(chain.index)) {
+        retried.add(chain.index)
+        queue.unshift(chain)
+      } else record(crashed(chain, outcome.message), [])
+    }
+  }
   try {
-    await new Promise<void>((resolve, reject) => {
-      const queue = [...pending]
-      let startupFailures = 0
-      let fatal: BenchError | undefined
-      const maybeDone = () => {
-        if (queue.length === 0 && slots.every((s) => s.busy === undefined)) resolve()
-      }
-      const dispatch = (slot: Slot) => {
-        if (!slot.ready || slot.busy !== undefined) return
-        const chain = queue.shift()
-        if (chain === undefined) return maybeDone()
-        slot.busy = chain
-        slot.worker.postMessage({ type: "run", chain, record: recordSet.has(chain.index) } satisfies ToWorker)
-      }
-      const start = (): Slot => {
-        const slot: Slot = { worker: spawnTsWorker(WORKER_ENTRY, setup as unknown as Record<string, unknown>), busy: undefined, ready: false }
-        slot.worker.on("message", (message: { type: string; result?: ChainResult; frames?: Array<VideoFrame>; message?: string }) => {
-          if (message.type === "ready") {
-            slot.ready = true
-            dispatch(slot)
-          } else if (message.type === "result" && message.result) {
-            slot.busy = undefined
-            record(message.result, message.frames ?? [])
-            dispatch(slot)
-          } else if (message.type === "fatal") {
-            fatal ??= new BenchError({ reason: "PolicyUnavailable", message: message.message ?? "worker failed to start" })
-          }
-        })
-        const onDeath = (why: string) => {
-          if (stopping) return
-          const index = slots.indexOf(slot)
-          if (index < 0) return
-          slots.splice(index, 1)
-          if (fatal) return reject(fatal)
-          // A worker that dies before it is ready cannot load the simulator or the policy: retrying will not help.
-          if (!slot.ready && ++startupFailures >= 2) {
-            return reject(new BenchError({ reason: "WorkerCrashed", message: `benchmark worker failed to start: ${why}` }))
-          }
-          const chain = slot.busy
-          if (chain !== undefined) {
-            if (retried.has(chain.index)) record(crashed(chain, why), [])
-            else {
-              retried.add(chain.index)
-              queue.unshift(chain)
-            }
-          }
-          if (queue.length > 0) slots.push(start())
-          else maybeDone()
-        }
-        slot.worker.on("error", (error) => onDeath(error.message))
-        slot.worker.on("exit", (code) => onDeath(`exit code ${code}`))
-        return slot
-      }
-      const n = Math.min(options.workers, Math.max(1, pending.length))
-      if (pending.length === 0) return resolve()
-      for (let i = 0; i < n; i++) slots.push(start())
-    })
+    await Promise.all(Array.from({ length: Math.min(options.workers, pending.length) }, lane))
   } finally {
     // Workers are stopped whatever happened; each frees its simulator and policy in its own thread.
-    stopping = true
-    await Promise.all(slots.map((slot) => stopWorker(slot.worker)))
+    stopped = true
+    await pool.close()
     store.close()
   }
   const wallMs = performance.now() - started

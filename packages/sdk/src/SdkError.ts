@@ -27,7 +27,10 @@ export const SdkErrorReason = Schema.Literals([
   "EngineUnavailable", // the requested compute engine cannot be loaded
   "Released", // a resource was used after its scope closed
   "Timeout", // a call (e.g. to a remote policy) did not answer in time
-  "Unavailable" // a remote service could not be reached or answered with a server error
+  "Unavailable", // a remote service could not be reached or answered with a server error
+  "WorkerStartFailed", // a pool worker's setup threw (e.g. its policy cannot load): another thread will not help
+  "WorkerCrashed", // a worker thread died (subject "starting" when before it was ready)
+  "WorkerTaskFailed" // a task threw inside a worker thread; the thread stays usable
 ])
 
 /**
@@ -49,6 +52,6 @@ export class SdkError extends Schema.TaggedError<SdkError>()("SdkError", {
 }) {
   /** Retrying helps only for transient plugin failures. */
   get isRetryable(): boolean {
-    return this.reason === "PluginFailure" || this.reason === "Timeout" || this.reason === "Unavailable"
+    return this.reason === "PluginFailure" || this.reason === "Timeout" || this.reason === "Unavailable" || this.reason === "WorkerCrashed"
   }
 }

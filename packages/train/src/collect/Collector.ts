@@ -12,8 +12,7 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import type { Worker } from "node:worker_threads"
-import { spawnTsWorker } from "@robovla/sdk"
+import { makeWorkerPool, SdkError } from "@robovla/sdk"
 import { CalvinSplit, CalvinSplitWriter, frameFileName } from "../data/CalvinDataset.ts"
 import { StatisticsAccumulator, writeStatistics } from "../data/Statistics.ts"
 import { TrainError } from "../TrainError.ts"
@@ -102,16 +101,11 @@ export interface CollectSummary {
   readonly interrupted: boolean
 }
 
-/** Messages between the collector and its worker threads. @since 0.1.0 @category models */
+/** An episode for a collection worker thread. @since 0.1.0 @category models */
 export interface CollectRequest {
   readonly plan: EpisodePlan
   readonly dir: string
 }
-/** @since 0.1.0 @category models */
-export type CollectResponse =
-  | { readonly type: "frames"; readonly episode: number; readonly frames: number }
-  | { readonly type: "done"; readonly record: EpisodeRecord }
-  | { readonly type: "error"; readonly episode: number; readonly message: string }
 
 /** The options that decide the episodes; a resumed run must match them. */
 interface Manifest {
@@ -261,48 +255,29 @@ const runAll = async (
     }
     return
   }
+  const pool = makeWorkerPool<Record<string, never>, CollectRequest, EpisodeRecord, number>(new URL("./CollectWorker.ts", import.meta.url), workers)
   const queue = [...work]
-  const threads: Array<Worker> = []
-  const stops: Array<() => void> = []
-  const onAbort = () => stops.forEach((stop) => stop())
+  // Aborting closes the pool: busy threads are terminated, and their lanes end quietly.
+  const onAbort = () => void pool.close()
   signal?.addEventListener("abort", onAbort, { once: true })
+  const lane = async (): Promise<void> => {
+    for (let job = queue.shift(); job !== undefined && signal?.aborted !== true; job = queue.shift()) {
+      const { plan, dir } = job
+      const record = await pool.run({}, { plan, dir }, onFrames).catch((error: unknown) => {
+        if (signal?.aborted === true) return undefined
+        const why = error instanceof SdkError && error.reason === "WorkerTaskFailed" ? `episode ${plan.episode} failed in a worker: ${error.message}` : `collection worker crashed during episode ${plan.episode}: ${(error as Error).message}`
+        throw new TrainError({ reason: "Interrupted", message: why, cause: error })
+      })
+      if (record === undefined) return
+      onDone(record, dir)
+    }
+  }
   try {
-    await Promise.all(
-      Array.from({ length: Math.min(workers, queue.length) }, () =>
-        new Promise<void>((resolve, reject) => {
-          const worker = spawnTsWorker(new URL("./CollectWorker.ts", import.meta.url))
-          threads.push(worker)
-          let current: { plan: EpisodePlan; dir: string } | undefined
-          stops.push(() => {
-            current = undefined
-            resolve()
-          })
-          const next = () => {
-            current = signal?.aborted === true ? undefined : queue.shift()
-            if (current === undefined) return resolve()
-            const request: CollectRequest = current
-            worker.postMessage(request)
-          }
-          worker.on("message", (message: CollectResponse) => {
-            if (current === undefined) return
-            if (message.type === "frames") onFrames(message.frames)
-            else if (message.type === "done") {
-              onDone(message.record, current.dir)
-              next()
-            } else reject(new TrainError({ reason: "Interrupted", message: `episode ${message.episode} failed in a worker: ${message.message}` }))
-          })
-          worker.on("error", (error) => reject(new TrainError({ reason: "Interrupted", message: `collection worker crashed: ${error.message}`, cause: error })))
-          worker.on("exit", (code) => {
-            if (current !== undefined) reject(new TrainError({ reason: "Interrupted", message: `collection worker exited (code ${code}) during episode ${current.plan.episode}` }))
-          })
-          if (signal?.aborted === true) return resolve()
-          next()
-        })
-      )
-    )
+    await Promise.all(Array.from({ length: Math.min(workers, queue.length) }, lane))
   } finally {
     signal?.removeEventListener("abort", onAbort)
-    await Promise.all(threads.map((t) => t.terminate()))
+    queue.length = 0
+    await pool.close()
   }
 }
 

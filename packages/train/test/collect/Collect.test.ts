@@ -225,6 +225,42 @@ describe("robovla collect (2 episodes × 2 tasks, cameras, 1 worker)", () => {
       fs.rmSync(dir, { recursive: true, force: true })
     }
   })
+
+  it("2 worker threads record the same episodes; aborting them drops their in-flight episodes and frames", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "robovla-collect-threads-"))
+    try {
+      const threaded = await collect({ ...options(), out: dir, workers: 2, onProgress: () => undefined })
+      expect(threaded.splits.training).toEqual(first.splits.training)
+      const recordsOf = (root: string) =>
+        fs.readdirSync(path.join(root, "training", ".collect")).sort().map((f) => {
+          const { wallMs: _timing, ...record } = JSON.parse(fs.readFileSync(path.join(root, "training", ".collect", f), "utf8")) as EpisodeRecord & { wallMs: number }
+          return record
+        })
+      expect(recordsOf(dir)).toEqual(recordsOf(out))
+
+      const aborted = path.join(dir, "aborted")
+      const controller = new AbortController()
+      const summary = await collect({
+        out: aborted,
+        scenes: ["A", "B"],
+        episodes: 6,
+        tasksPerEpisode: 1,
+        tasks: TASKS,
+        cameras: false,
+        workers: 2,
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (p.episodesDone >= 1) controller.abort()
+        }
+      })
+      expect(summary.interrupted).toBe(true)
+      const split = CalvinSplit.open(path.join(aborted, "training"))
+      expect(summary.splits.training!.episodes).toBeLessThan(6)
+      expect(fs.readdirSync(path.join(aborted, "training")).filter((f) => f.endsWith(".npz")).length).toBe(split.frameCount)
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
 })
 
 describe("robovla collect --noise (DART)", () => {
