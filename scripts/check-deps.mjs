@@ -8,7 +8,8 @@
  *   and names no plugin package in its code (comments aside): plugins are found by their manifests;
  * - the tfjs kit depends on no plugin and no app;
  * - apps (apps/*) are leaves: no package but the CLI depends on one (issue 14);
- * - no two modules of a package's `src` import each other, directly or around a loop (`moduleCycles`).
+ * - no two modules of a package's `src` import each other, directly or around a loop (`moduleCycles`);
+ * - no two workspace packages depend on each other, directly or around a loop (`packageCycles`).
  *
  * Both the declared dependencies (every dependency field) and what the sources import (src, test, bench) are
  * checked, since hoisting lets an undeclared import work. Usage: `node scripts/check-deps.mjs [root]`; prints
@@ -142,36 +143,51 @@ const relativeImports = (file, code) => {
  *
  * @param {string} root the repository root
  */
-export const moduleCycles = (root) => {
-  const cycles = []
-  for (const dir of workspaceDirs(root)) {
+export const moduleCycles = (root) =>
+  workspaceDirs(root).flatMap((dir) => {
     const src = path.join(dir, "src")
-    if (!fs.existsSync(src)) continue
+    if (!fs.existsSync(src)) return []
     const files = sourceFiles(dir).filter((f) => f.startsWith(src + path.sep))
     const edges = new Map(files.map((f) => [f, relativeImports(f, stripComments(fs.readFileSync(f, "utf8")))]))
-    const index = new Map()
-    const low = new Map()
-    const stack = []
-    let counter = 0
-    const visit = (file) => {
-      index.set(file, counter)
-      low.set(file, counter++)
-      stack.push(file)
-      for (const next of edges.get(file) ?? []) {
-        if (!edges.has(next)) continue
-        if (!index.has(next)) {
-          visit(next)
-          low.set(file, Math.min(low.get(file), low.get(next)))
-        } else if (stack.includes(next)) low.set(file, Math.min(low.get(file), index.get(next)))
-      }
-      if (low.get(file) !== index.get(file)) return
-      const component = stack.splice(stack.indexOf(file))
-      if (component.length > 1 || (edges.get(file) ?? []).includes(file)) {
-        cycles.push(component.map((f) => path.relative(root, f).split(path.sep).join("/")).sort())
-      }
+    return stronglyConnected(files, edges).map((component) => component.map((f) => path.relative(root, f).split(path.sep).join("/")).sort())
+  })
+
+/**
+ * Cycles between workspace packages, through any dependency field (a devDependency cycle still makes turbo's
+ * build and test order ambiguous). Returns each cycle as its package names, sorted.
+ *
+ * @param {string} root the repository root
+ */
+export const packageCycles = (root) => {
+  const packages = workspaceDirs(root).map((dir) => readJson(path.join(dir, "package.json")))
+  const names = packages.map((json) => json.name)
+  const edges = new Map(packages.map((json) => [json.name, DEP_FIELDS.flatMap((field) => Object.keys(json[field] ?? {})).filter((dep) => dep !== json.name && names.includes(dep))]))
+  return stronglyConnected(names, edges).map((component) => component.sort())
+}
+
+/** The strongly connected components of a directed graph that are cycles (Tarjan), each as its nodes. */
+const stronglyConnected = (nodes, edges) => {
+  const cycles = []
+  const index = new Map()
+  const low = new Map()
+  const stack = []
+  let counter = 0
+  const visit = (node) => {
+    index.set(node, counter)
+    low.set(node, counter++)
+    stack.push(node)
+    for (const next of edges.get(node) ?? []) {
+      if (!edges.has(next)) continue
+      if (!index.has(next)) {
+        visit(next)
+        low.set(node, Math.min(low.get(node), low.get(next)))
+      } else if (stack.includes(next)) low.set(node, Math.min(low.get(node), index.get(next)))
     }
-    for (const file of files) if (!index.has(file)) visit(file)
+    if (low.get(node) !== index.get(node)) return
+    const component = stack.splice(stack.indexOf(node))
+    if (component.length > 1 || (edges.get(node) ?? []).includes(node)) cycles.push(component)
   }
+  for (const node of nodes) if (!index.has(node)) visit(node)
   return cycles
 }
 
@@ -183,5 +199,8 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.reso
   const cycles = moduleCycles(root)
   for (const cycle of cycles) console.error(`import cycle: ${cycle.join(" <-> ")}`)
   console.log(cycles.length === 0 ? "module imports: no cycle" : `module imports: ${cycles.length} cycle(s)`)
-  process.exit(violations.length === 0 && cycles.length === 0 ? 0 : 1)
+  const packageLoops = packageCycles(root)
+  for (const cycle of packageLoops) console.error(`package cycle: ${cycle.join(" <-> ")}`)
+  console.log(packageLoops.length === 0 ? "package dependencies: no cycle" : `package dependencies: ${packageLoops.length} cycle(s)`)
+  process.exit(violations.length === 0 && cycles.length === 0 && packageLoops.length === 0 ? 0 : 1)
 }

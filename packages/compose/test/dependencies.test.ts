@@ -9,9 +9,10 @@ import { fileURLToPath } from "node:url"
 import { afterAll, describe, expect, it } from "vitest"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
-const { checkDependencies, moduleCycles } = (await import(path.join(root, "scripts/check-deps.mjs"))) as {
+const { checkDependencies, moduleCycles, packageCycles } = (await import(path.join(root, "scripts/check-deps.mjs"))) as {
   checkDependencies: (root: string) => Array<{ package: string; rule: string; detail: string }>
   moduleCycles: (root: string) => Array<Array<string>>
+  packageCycles: (root: string) => Array<Array<string>>
 }
 
 const fake = fs.mkdtempSync(path.join(os.tmpdir(), "robovla-deps-"))
@@ -65,6 +66,25 @@ describe("dependency graph (scripts/check-deps.mjs)", () => {
       put("packages/a/src/Worker.ts", `// import "./Leaf.ts" in a comment is no edge\nimport type { Message } from "./Runner.ts"\nexport type Setup = {}\n`)
       put("packages/a/src/Leaf.ts", `import { x } from "./Worker.ts"\n`)
       expect(moduleCycles(cyclic)).toEqual([["packages/a/src/Runner.ts", "packages/a/src/Worker.ts"]])
+    } finally {
+      fs.rmSync(cyclic, { recursive: true, force: true })
+    }
+  })
+
+  it("finds no cycle between workspace packages, and finds one made on purpose (through a devDependency too)", () => {
+    expect(packageCycles(root)).toEqual([])
+    const cyclic = fs.mkdtempSync(path.join(os.tmpdir(), "robovla-package-cycles-"))
+    try {
+      const put = (file: string, json: object) => {
+        fs.mkdirSync(path.dirname(path.join(cyclic, file)), { recursive: true })
+        fs.writeFileSync(path.join(cyclic, file), JSON.stringify(json))
+      }
+      put("package.json", { name: "fake", workspaces: ["packages/*"] })
+      put("packages/a/package.json", { name: "a", dependencies: { b: "*" } })
+      put("packages/b/package.json", { name: "b", devDependencies: { c: "*" } })
+      put("packages/c/package.json", { name: "c", peerDependencies: { a: "*" } })
+      put("packages/d/package.json", { name: "d", dependencies: { a: "*" } })
+      expect(packageCycles(cyclic)).toEqual([["a", "b", "c"]])
     } finally {
       fs.rmSync(cyclic, { recursive: true, force: true })
     }
