@@ -1,0 +1,182 @@
+/**
+ * The packages as a newcomer gets them: every public workspace package is built and published to a throwaway
+ * local registry (./LocalRegistry.ts); then, in a clean folder outside the repository, a backbone and a head are
+ * installed by name, loaded with plain `node` through the SDK's plugin loader, assembled into a policy that acts,
+ * and put through the SDK's conformance suite; and `robovla new backbone` / `robovla new head` scaffold plugins
+ * whose printed next steps (`npm install && npm test`) pass against that registry.
+ */
+import { spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { stripVTControlCharacters } from "node:util"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { type LocalRegistry, startLocalRegistry, verdaccioBin } from "./LocalRegistry.ts"
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const repoRoot = path.resolve(here, "../../..")
+const BACKBONE = "@robovla/backbone-tiny-vlm"
+const HEAD = "@robovla/head-mlp"
+const STEP_TIMEOUT = 600_000
+
+interface WorkspacePackage {
+  readonly name: string
+  readonly version: string
+  readonly directory: string
+}
+
+/** The workspace packages that are not private, from the root package.json's `workspaces` globs. */
+const publicPackages = (): Array<WorkspacePackage> => {
+  const root = JSON.parse(fs.readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { workspaces: Array<string> }
+  const directories = root.workspaces.flatMap((pattern) =>
+    pattern.endsWith("/*")
+      ? fs.readdirSync(path.join(repoRoot, pattern.slice(0, -2)), { withFileTypes: true })
+        .filter((entry) => entry.isDirectory())
+        .map((entry) => path.join(pattern.slice(0, -2), entry.name))
+      : [pattern]
+  )
+  return directories.flatMap((directory) => {
+    const file = path.join(repoRoot, directory, "package.json")
+    if (!fs.existsSync(file)) return []
+    const json = JSON.parse(fs.readFileSync(file, "utf8")) as { name: string; version: string; private?: boolean }
+    return json.private === true ? [] : [{ name: json.name, version: json.version, directory }]
+  })
+}
+
+/** The number of passed tests a vitest run reports, and whether it reports failures. */
+const vitestSummary = (output: string) => {
+  const plain = stripVTControlCharacters(output)
+  return { passed: Number(/Tests\s+(?:\d+ skipped \| )?(\d+) passed/.exec(plain)?.[1] ?? 0), failed: /\d+ failed/.test(plain) }
+}
+
+interface Ran {
+  readonly stdout: string
+  readonly output: string
+}
+
+/**
+ * Runs a command and resolves with its output, or rejects with the output when it fails. The children get the
+ * environment of a user's shell: no source condition (installed packages must work from their builds), none of
+ * the npm or vitest variables of the run that started this test, and the registry's npm config.
+ */
+const run = (command: string, args: ReadonlyArray<string>, cwd: string, env: NodeJS.ProcessEnv): Promise<Ran> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] })
+    let stdout = ""
+    let output = ""
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString()
+      output += chunk.toString()
+    })
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()))
+    child.on("error", reject)
+    child.on("close", (code) =>
+      code === 0
+        ? resolve({ stdout, output })
+        : reject(new Error(`${command} ${args.join(" ")} (in ${cwd}) exited ${code}:\n${output.slice(-6000)}`)))
+  })
+
+const userEnvironment = (npmrc: string): NodeJS.ProcessEnv => {
+  const kept = Object.entries(process.env).filter(([key]) =>
+    !key.startsWith("npm_") && !key.startsWith("VITEST") && !key.startsWith("TURBO_") &&
+    !["NODE_OPTIONS", "NODE_ENV", "TEST", "INIT_CWD"].includes(key)
+  )
+  return { ...Object.fromEntries(kept), npm_config_userconfig: npmrc }
+}
+
+const timings: Array<string> = []
+const timed = async <A>(label: string, body: () => Promise<A>): Promise<A> => {
+  const start = performance.now()
+  const result = await body()
+  timings.push(`${label} ${((performance.now() - start) / 1000).toFixed(1)} s`)
+  return result
+}
+
+const bin = verdaccioBin()
+if (bin === undefined) console.warn("[registry-test] skipped: the verdaccio package is not installed (npm install at the repository root)")
+
+describe.skipIf(bin === undefined)("the public packages, published to a local registry and used from a clean folder", () => {
+  let work: string
+  let registry: LocalRegistry
+  let env: NodeJS.ProcessEnv
+  let consumer: string
+  const packages = publicPackages()
+  const versionOf = (name: string) => packages.find((p) => p.name === name)!.version
+
+  beforeAll(async () => {
+    // os.tmpdir() is outside the repository, so nothing there can resolve a workspace package by accident.
+    work = fs.mkdtempSync(path.join(os.tmpdir(), "robovla-registry-"))
+    fs.mkdirSync(path.join(work, "registry"))
+    registry = await startLocalRegistry(bin!, path.join(work, "registry"))
+    env = userEnvironment(registry.npmrc)
+  }, 60_000)
+
+  afterAll(async () => {
+    await registry?.stop()
+    if (work !== undefined) fs.rmSync(work, { recursive: true, force: true })
+    console.log(`[registry-test] ${timings.join(", ")}`)
+  })
+
+  it("builds every public package and publishes it", async () => {
+    expect(packages.map((p) => p.name)).toEqual(expect.arrayContaining(["@robovla/sdk", "@robovla/cli", BACKBONE, HEAD]))
+    const turbo = path.join(repoRoot, "node_modules", "turbo", "bin", "turbo")
+    const filters = packages.flatMap((p) => ["--filter", p.name])
+    await timed("build", () => run(process.execPath, [turbo, "run", "build", "--concurrency=2", "--output-logs=errors-only", ...filters], repoRoot, env))
+    const workspaces = packages.flatMap((p) => ["--workspace", p.directory])
+    await timed("publish", () => run("npm", ["publish", ...workspaces], repoRoot, env))
+    for (const p of packages) {
+      const response = await fetch(`${registry.url}/${p.name.replace("/", "%2f")}`)
+      expect(response.status, `${p.name} on the local registry`).toBe(200)
+      const packument = (await response.json()) as { versions: Record<string, unknown> }
+      expect(Object.keys(packument.versions)).toContain(p.version)
+    }
+  }, STEP_TIMEOUT)
+
+  it("installs a backbone and a head by name; plain node loads them through the SDK's loader and the policy acts", async () => {
+    consumer = path.join(work, "consumer")
+    fs.mkdirSync(consumer)
+    for (const file of ["policy.mjs", "conformance.test.mjs"]) fs.copyFileSync(path.join(here, "..", "consumer", file), path.join(consumer, file))
+    fs.writeFileSync(
+      path.join(consumer, "package.json"),
+      JSON.stringify({ name: "consumer", private: true, type: "module", scripts: { test: "vitest run" } }, null, 2)
+    )
+    const vitestVersion = (JSON.parse(fs.readFileSync(path.join(repoRoot, "node_modules", "vitest", "package.json"), "utf8")) as { version: string }).version
+    await timed("install plugins", () =>
+      run("npm", ["install", `${BACKBONE}@${versionOf(BACKBONE)}`, `${HEAD}@${versionOf(HEAD)}`, `@robovla/sdk@${versionOf("@robovla/sdk")}`, "effect@4.1.0", `vitest@${vitestVersion}`], consumer, env))
+    const { stdout } = await timed("policy", () => run(process.execPath, ["policy.mjs", BACKBONE, HEAD], consumer, env))
+    const result = JSON.parse(stdout.trim().split("\n").at(-1)!) as { metadata: { chunkSize: number }; chunk: Array<Array<number>> }
+    expect(result.chunk).toHaveLength(result.metadata.chunkSize)
+    for (const action of result.chunk) {
+      expect(action).toHaveLength(7)
+      expect(action.every(Number.isFinite)).toBe(true)
+    }
+  }, STEP_TIMEOUT)
+
+  it("the installed plugins pass the SDK's conformance suite", async () => {
+    const { output } = await timed("conformance", () =>
+      run("npm", ["test", "--", "--reporter=dot"], consumer, { ...env, ROBOVLA_PLUGINS: `${BACKBONE},${HEAD}` }))
+    const summary = vitestSummary(output)
+    expect(summary.passed, output).toBeGreaterThan(0)
+    expect(summary.failed, output).toBe(false)
+  }, STEP_TIMEOUT)
+
+  it("`robovla new backbone x` and `robovla new head y` scaffold plugins whose printed next steps pass", async () => {
+    // The repository's CLI build under plain node: the scaffold is what a user of the published CLI gets.
+    const cli = path.join(repoRoot, "packages", "cli", "dist", "main.js")
+    const steps = await Promise.all(
+      [["backbone", "x"], ["head", "y"]].map(async ([kind, name]) => {
+        const { stdout } = await run(process.execPath, [cli, "new", kind!, name!], consumer, env)
+        const next = stdout.split("\n").map((line) => line.trim()).find((line) => line.startsWith("cd ") && line.includes("npm install"))
+        expect(next, `next steps printed by robovla new ${kind} ${name}:\n${stdout}`).toBe(`cd ${kind}-${name} && npm install && npm test`)
+        return next!
+      })
+    )
+    const outputs = await timed("scaffolds install + test", () => Promise.all(steps.map((step) => run("sh", ["-c", step], consumer, env))))
+    for (const { output } of outputs) {
+      const summary = vitestSummary(output)
+      expect(summary.passed, output).toBeGreaterThan(0)
+      expect(summary.failed, output).toBe(false)
+    }
+  }, STEP_TIMEOUT)
+})
