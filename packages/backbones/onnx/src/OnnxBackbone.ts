@@ -19,7 +19,7 @@ import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import * as ort from "onnxruntime-node"
 import { Backbone as BackboneModule, Tensor } from "@robovla/sdk"
-import type { BackboneService, FloatTensor, ImagePreprocessing, IntTensor, SdkError } from "@robovla/sdk"
+import type { BackboneService, FloatTensor, ImagePreprocessing, SdkError } from "@robovla/sdk"
 import type { Config, ExecutionProvider, ImageFeatureScale, ModelConfig } from "./OnnxConfig.ts"
 import { readModelConfig } from "./OnnxConfig.ts"
 import { describeCause, onnxError } from "./OnnxError.ts"
@@ -261,7 +261,7 @@ const runGraph = (
       )
     }
     const shape = output.dims.map(Number)
-    const data = new Float32Array(output.data as Float32Array) // own copy: no buffer shared with onnxruntime
+    const data = new Float32Array(output.data as Float32Array) // out of onnxruntime before its results are disposed
     for (const value of Object.values(results)) value.dispose()
     if (shape.length !== expectedShape.length || shape.some((d, i) => d !== expectedShape[i])) {
       return yield* Effect.fail(
@@ -279,22 +279,6 @@ const runGraph = (
     }
     return { data, shape }
   })
-
-const shapeError = (argument: string, shape: ReadonlyArray<number>, expected: string): SdkError =>
-  onnxError("ShapeMismatch", `${argument} has shape [${shape.join(", ")}], expected ${expected}`, argument)
-
-const checkLength = (argument: string, tensor: { data: ArrayLike<number>; shape: ReadonlyArray<number> }) =>
-  tensor.data.length === Tensor.sizeOf(tensor.shape)
-    ? Effect.void
-    : Effect.fail(
-      onnxError(
-        "ShapeMismatch",
-        `${argument} has ${tensor.data.length} values but shape [${tensor.shape.join(", ")}]`,
-        argument
-      )
-    )
-
-const isPositiveInts = (shape: ReadonlyArray<number>) => shape.every((d) => Number.isInteger(d) && d > 0)
 
 /**
  * Resolved settings: plugin config first, then config.json, then defaults.
@@ -342,15 +326,6 @@ export const make = (config: Config): Effect.Effect<BackboneService, SdkError, S
     const vision = yield* open("vision_encoder")
     const embed = yield* open("embed_tokens")
     const decoder = yield* open("decoder")
-    // Registered after the sessions, so it runs before they are released: no call can start on a freed session.
-    let released = false
-    yield* Effect.addFinalizer(() => Effect.sync(() => (released = true)))
-    const notReleased = Effect.suspend(() =>
-      released
-        ? Effect.fail(onnxError("Released", "the backbone was used after its Scope closed", modelDir))
-        : Effect.void
-    )
-
     const D = model.hidden_size
     const S = model.image_size
     const n = model.image_token_count
@@ -362,80 +337,32 @@ export const make = (config: Config): Effect.Effect<BackboneService, SdkError, S
       resample: model.image_resample
     }
 
-    const encodeImages = Effect.fn("OnnxBackbone.encodeImages")(function*(pixels: FloatTensor<"B 3 S S">) {
-      yield* notReleased
-      const [B, C, H, W] = pixels.shape
-      if (pixels.shape.length !== 4 || !isPositiveInts(pixels.shape) || C !== 3 || H !== S || W !== S) {
-        return yield* Effect.fail(shapeError("pixels", pixels.shape, `[B, 3, ${S}, ${S}]`))
-      }
-      yield* checkLength("pixels", pixels)
-      if (!Tensor.isAllFinite(pixels.data)) {
-        return yield* Effect.fail(onnxError("NonFinite", "pixels contain NaN or Infinity", "pixels"))
-      }
-      const feeds = { pixel_values: new ort.Tensor("float32", Float32Array.from(pixels.data), [...pixels.shape]) }
-      const features = yield* runGraph(vision, feeds, [B!, n, D])
-      if (featureScale !== 1) for (let i = 0; i < features.data.length; i++) features.data[i]! *= featureScale
-      return features as FloatTensor<"B n D">
-    })
-
-    const embedTokens = Effect.fn("OnnxBackbone.embedTokens")(function*(ids: IntTensor<"B L">) {
-      yield* notReleased
-      if (ids.shape.length !== 2 || !isPositiveInts(ids.shape)) {
-        return yield* Effect.fail(shapeError("ids", ids.shape, "[B, L]"))
-      }
-      yield* checkLength("ids", ids)
-      for (let i = 0; i < ids.data.length; i++) {
-        const id = ids.data[i]!
-        if (id < 0 || id >= model.vocab_size) {
-          return yield* Effect.fail(
-            onnxError("InvalidInput", `ids[${i}] = ${id} is outside the vocabulary [0, ${model.vocab_size})`, "ids")
-          )
-        }
-      }
-      const feeds = { input_ids: integerTensor(ids.data, ids.shape, embed.integerTypes["input_ids"] ?? "int64") }
-      return (yield* runGraph(embed, feeds, [ids.shape[0]!, ids.shape[1]!, D])) as FloatTensor<"B L D">
-    })
-
-    const forward = Effect.fn("OnnxBackbone.forward")(
-      function*(inputsEmbeds: FloatTensor<"B L D">, attentionMask: IntTensor<"B L">) {
-        yield* notReleased
-        const [B, L, width] = inputsEmbeds.shape
-        if (inputsEmbeds.shape.length !== 3 || !isPositiveInts(inputsEmbeds.shape) || width !== D) {
-          return yield* Effect.fail(shapeError("inputsEmbeds", inputsEmbeds.shape, `[B, L, ${D}]`))
-        }
-        if (attentionMask.shape.length !== 2 || attentionMask.shape[0] !== B || attentionMask.shape[1] !== L) {
-          return yield* Effect.fail(shapeError("attentionMask", attentionMask.shape, `[${B}, ${L}]`))
-        }
-        yield* checkLength("inputsEmbeds", inputsEmbeds)
-        yield* checkLength("attentionMask", attentionMask)
-        if (!Tensor.isAllFinite(inputsEmbeds.data)) {
-          return yield* Effect.fail(onnxError("NonFinite", "inputsEmbeds contain NaN or Infinity", "inputsEmbeds"))
-        }
-        if (attentionMask.data.some((m) => m !== 0 && m !== 1)) {
-          return yield* Effect.fail(onnxError("InvalidInput", "attentionMask must hold only 0 and 1", "attentionMask"))
-        }
-        const feeds = {
-          inputs_embeds: new ort.Tensor("float32", Float32Array.from(inputsEmbeds.data), [...inputsEmbeds.shape]),
-          attention_mask: integerTensor(
-            attentionMask.data,
-            attentionMask.shape,
-            decoder.integerTypes["attention_mask"] ?? "int64"
-          )
-        }
-        return (yield* runGraph(decoder, feeds, [B!, L!, D])) as FloatTensor<"B L D">
-      }
-    )
-
-    return {
-      specificationVersion: BackboneModule.BACKBONE_CONTRACT_VERSION,
+    // Backbone.make checks every argument (shapes, dtypes, NaNs, ids in the vocabulary, the 0/1 mask), refuses
+    // calls once the Scope closes (its guard is registered after the sessions, so it flips before they are
+    // released) and copies the outputs: the hooks only feed the graphs.
+    return yield* BackboneModule.make({
       name: `onnx/${model.architecture ?? path.basename(modelDir)}`,
       hiddenSize: D,
       imageTokens: n,
       imagePreprocessing,
       tokenizer,
-      encodeImages,
-      embedTokens,
-      forward,
-      parameterGroups: () => []
-    } satisfies BackboneService
+      encodeImages: (pixels) =>
+        Effect.gen(function*() {
+          const feeds = { pixel_values: new ort.Tensor("float32", Float32Array.from(pixels.data), [...pixels.shape]) }
+          const features = yield* runGraph(vision, feeds, [pixels.shape[0]!, n, D])
+          if (featureScale !== 1) for (let i = 0; i < features.data.length; i++) features.data[i]! *= featureScale
+          return features
+        }),
+      embedTokens: (ids) =>
+        runGraph(
+          embed,
+          { input_ids: integerTensor(ids.data, ids.shape, embed.integerTypes["input_ids"] ?? "int64") },
+          [ids.shape[0]!, ids.shape[1]!, D]
+        ),
+      forward: (inputsEmbeds, attentionMask) =>
+        runGraph(decoder, {
+          inputs_embeds: new ort.Tensor("float32", Float32Array.from(inputsEmbeds.data), [...inputsEmbeds.shape]),
+          attention_mask: integerTensor(attentionMask.data, attentionMask.shape, decoder.integerTypes["attention_mask"] ?? "int64")
+        }, [inputsEmbeds.shape[0]!, inputsEmbeds.shape[1]!, D])
+    })
   })

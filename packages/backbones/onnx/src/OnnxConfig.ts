@@ -13,6 +13,7 @@ import { Effect, Schema } from "effect"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import type { SdkError } from "@robovla/sdk"
+import { NonNegativeInt, PositiveInt, Schemas } from "@robovla/sdk"
 import { describeCause, onnxError } from "./OnnxError.ts"
 
 /**
@@ -40,8 +41,7 @@ export const ImageFeatureScale = Schema.Literals(["none", "inverse_sqrt_hidden"]
 /** @since 0.1.0 @category models */
 export type ImageFeatureScale = typeof ImageFeatureScale.Type
 
-const PositiveInt = Schema.Number.check(Schema.isInt(), Schema.isGreaterThan(0))
-const TokenId = Schema.Number.check(Schema.isInt(), Schema.isGreaterThanOrEqualTo(0))
+const TokenId = NonNegativeInt
 const Rgb = Schema.Tuple([Schema.Finite, Schema.Finite, Schema.Finite])
 
 /**
@@ -114,8 +114,8 @@ export type ModelConfig = typeof ModelConfig.Type
 /** The name of the model description file inside `modelDir`. @since 0.1.0 @category constants */
 export const MODEL_CONFIG_FILE = "config.json"
 
-const decodeModelConfig = Schema.decodeUnknownEffect(ModelConfig)
-const decodeConfig = Schema.decodeUnknownEffect(Config)
+/** Lenient about extra keys: exporters write more than the backbone reads. */
+const decodeModelConfig = Schemas.decodeUnknown(ModelConfig, "ONNX VLM export description", { strict: false })
 
 /**
  * Decodes a plugin config from unknown input (a VLA config block, CLI flags).
@@ -123,10 +123,10 @@ const decodeConfig = Schema.decodeUnknownEffect(Config)
  * @since 0.1.0
  * @category decoding
  */
-export const decodePluginConfig = (input: unknown): Effect.Effect<Config, SdkError> =>
-  decodeConfig(input).pipe(
-    Effect.mapError((error) => onnxError("InvalidInput", `invalid plugin config: ${error.message}`, "config", error))
-  )
+export const decodePluginConfig: (input: unknown) => Effect.Effect<Config, SdkError> = Schemas.decodeUnknown(
+  Config,
+  "backbone-onnx config"
+)
 
 /**
  * Reads and decodes `<modelDir>/config.json`. Missing file → `WeightsNotFound`, bad JSON → `CorruptFile`, wrong
@@ -148,9 +148,7 @@ export const readModelConfig = (modelDir: string): Effect.Effect<ModelConfig, Sd
       catch: (cause) => onnxError("CorruptFile", `${file} is not valid JSON: ${describeCause(cause)}`, file, cause)
     })
     return yield* decodeModelConfig(json).pipe(
-      Effect.mapError((error) =>
-        onnxError("InvalidInput", `${file} does not describe an ONNX VLM export: ${error.message}`, file, error)
-      )
+      Effect.mapError((error) => onnxError("InvalidInput", `${file}: ${error.message}`, file, error))
     )
   })
 }

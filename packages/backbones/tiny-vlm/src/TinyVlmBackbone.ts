@@ -16,10 +16,9 @@ import * as tf from "@tensorflow/tfjs-core"
 import "@tensorflow/tfjs-backend-cpu"
 import {
   Backbone as BackboneContract,
-  mulberry32,
+  makeRng,
   SdkError,
   Safetensors,
-  Tensor,
   type BackboneService,
   type FloatTensor,
   type ParameterGroup
@@ -43,21 +42,13 @@ const streamSeed = (seed: number, name: string): number => {
 
 
 const normalInit = (seed: number, name: string, size: number, std: number): Float32Array => {
-  const next = mulberry32(streamSeed(seed, name))
-  const out = new Float32Array(size)
-  for (let i = 0; i < size; i += 2) {
-    const u1 = Math.max(next(), 1e-12)
-    const u2 = next()
-    const r = Math.sqrt(-2 * Math.log(u1)) * std
-    out[i] = r * Math.cos(2 * Math.PI * u2)
-    if (i + 1 < size) out[i + 1] = r * Math.sin(2 * Math.PI * u2)
-  }
-  return out
+  const rng = makeRng(streamSeed(seed, name))
+  return Float32Array.from({ length: size }, () => rng.normal() * std)
 }
 
 const uniformInit = (seed: number, name: string, size: number, bound: number): Float32Array => {
-  const next = mulberry32(streamSeed(seed, name))
-  return Float32Array.from({ length: size }, () => (2 * next() - 1) * bound)
+  const rng = makeRng(streamSeed(seed, name))
+  return Float32Array.from({ length: size }, () => (2 * rng.uniform() - 1) * bound)
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -407,99 +398,54 @@ export interface TinyVlmBackbone extends BackboneService {
 
 const shapeError = (message: string, subject: string) => new SdkError({ reason: "ShapeMismatch", message, subject })
 
-const checkShape = (t: { readonly shape: ReadonlyArray<number>; readonly data: ArrayLike<number> }, rank: number, what: string, subject: string): void => {
-  if (t.shape.length !== rank) throw shapeError(`${what} must have rank ${rank}, got shape [${t.shape.join(", ")}]`, subject)
-  if (t.shape.some((n) => !Number.isInteger(n) || n < 1)) throw shapeError(`${what} has an empty or invalid shape [${t.shape.join(", ")}]`, subject)
-  if (t.data.length !== Tensor.sizeOf(t.shape)) throw shapeError(`${what} has ${t.data.length} values for shape [${t.shape.join(", ")}]`, subject)
-}
-
-/** Runs a tensor computation, copying the result out and freeing every intermediate; errors become SdkError. */
-const run = <A>(model: TinyVlmModel, what: string, body: () => A): Effect.Effect<A, SdkError> =>
-  Effect.try({
-    try: () => {
-      if (model.isDisposed) throw new SdkError({ reason: "Released", message: `tiny-vlm ${what} called after its scope closed` })
-      return body()
-    },
-    catch: (cause) =>
-      cause instanceof SdkError ? cause : new SdkError({ reason: "PluginFailure", message: `tiny-vlm ${what} failed: ${String(cause)}`, subject: "tiny-vlm", cause })
-  })
-
-/** Runs `body` in a tf.tidy and copies its result out as a FloatTensor, disposing every tensor. */
-const tidyToFloat = <Dims extends string>(body: () => tf.Tensor): FloatTensor<Dims> => {
+/** Runs `body` in a tf.tidy and reads its values out (the SDK copies them before a caller sees them). */
+const tidyRead = (body: () => tf.Tensor): FloatTensor => {
   const result = tf.tidy(body)
   try {
-    return Tensor.floatTensor<Dims>(result.dataSync() as Float32Array, result.shape)
+    return { data: result.dataSync() as Float32Array, shape: result.shape }
   } finally {
     result.dispose()
   }
 }
 
 /**
- * Wraps a model as the SDK backbone contract.
+ * Wraps a model as the SDK backbone contract. `Backbone.make` checks every argument (shapes, dtypes, NaNs, ids
+ * in the vocabulary, the 0/1 mask, at most `maxPositions` tokens), refuses calls after the Scope closed and
+ * copies the outputs; the hooks only run the model.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const makeBackbone = (model: TinyVlmModel): TinyVlmBackbone => {
+export const makeBackbone = (model: TinyVlmModel): Effect.Effect<TinyVlmBackbone, never, Scope.Scope> => {
   const { config } = model
   const d = config.hiddenSize
-  return {
-    specificationVersion: BackboneContract.BACKBONE_CONTRACT_VERSION,
-    name: "tiny-vlm",
-    hiddenSize: d,
-    imageTokens: model.imageTokens,
-    imagePreprocessing: { size: config.imageSize, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], resample: "bilinear" },
-    tokenizer: model.tokenizer,
-    model,
-    encodeImages: (pixels) =>
-      run(model, "encodeImages", () => {
-        checkShape(pixels, 4, "pixels", "pixels")
-        const [, c, h, w] = pixels.shape as [number, number, number, number]
-        if (c !== 3 || h !== config.imageSize || w !== config.imageSize) {
-          throw shapeError(`pixels must be (B, 3, ${config.imageSize}, ${config.imageSize}), got [${pixels.shape.join(", ")}]`, "pixels")
-        }
-        if (!Tensor.isAllFinite(pixels.data)) throw new SdkError({ reason: "NonFinite", message: "pixels contain NaN or Infinity", subject: "pixels" })
-        return tidyToFloat<"B n D">(() => model.encodeImages(tf.tensor(pixels.data, [...pixels.shape], "float32")))
-      }),
-    embedTokens: (ids) =>
-      run(model, "embedTokens", () => {
-        checkShape(ids, 2, "ids", "ids")
-        const vocab = model.tokenizer.vocabSize
-        for (const id of ids.data) {
-          if (id < 0 || id >= vocab) throw new SdkError({ reason: "InvalidInput", message: `token id ${id} is outside the vocabulary [0, ${vocab})`, subject: "ids" })
-        }
-        return tidyToFloat<"B L D">(() => model.embedTokens(tf.tensor(ids.data, [...ids.shape], "int32")))
-      }),
-    forward: (inputsEmbeds, attentionMask) =>
-      run(model, "forward", () => {
-        checkShape(inputsEmbeds, 3, "inputsEmbeds", "inputsEmbeds")
-        checkShape(attentionMask, 2, "attentionMask", "attentionMask")
-        const [b, l, dim] = inputsEmbeds.shape as [number, number, number]
-        if (dim !== d) throw shapeError(`inputsEmbeds width is ${dim}, the backbone's hidden size is ${d}`, "inputsEmbeds")
-        if (attentionMask.shape[0] !== b || attentionMask.shape[1] !== l) {
-          throw shapeError(`attentionMask shape [${attentionMask.shape.join(", ")}] does not match inputsEmbeds (${b}, ${l})`, "attentionMask")
-        }
-        if (l > config.maxPositions) throw shapeError(`sequence length ${l} exceeds maxPositions ${config.maxPositions}`, "inputsEmbeds")
-        for (const m of attentionMask.data) {
-          if (m !== 0 && m !== 1) throw new SdkError({ reason: "InvalidInput", message: `attentionMask values must be 0 or 1, got ${m}`, subject: "attentionMask" })
-        }
-        if (!Tensor.isAllFinite(inputsEmbeds.data)) throw new SdkError({ reason: "NonFinite", message: "inputsEmbeds contain NaN or Infinity", subject: "inputsEmbeds" })
-        return tidyToFloat<"B L D">(() =>
-          model.forward(tf.tensor(inputsEmbeds.data, [b, l, d], "float32"), tf.tensor(attentionMask.data, [b, l], "int32"))
-        )
-      }),
-    parameterGroups: () => model.parameterGroups(),
-    weights: () => Object.fromEntries(model.weights().map(([name, w]) => [name, { data: new Float32Array(w.data), shape: [...w.shape] }])),
-    loadWeights: (weights) =>
-      run(model, "loadWeights", () => {
-        // Check every tensor first, so a bad map changes nothing.
+  return Effect.map(
+    BackboneContract.make({
+      name: "tiny-vlm",
+      hiddenSize: d,
+      imageTokens: model.imageTokens,
+      imagePreprocessing: { size: config.imageSize, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], resample: "bilinear" },
+      tokenizer: model.tokenizer,
+      maxSequenceLength: config.maxPositions,
+      encodeImages: (pixels) => tidyRead(() => model.encodeImages(tf.tensor(pixels.data, [...pixels.shape], "float32"))),
+      embedTokens: (ids) => tidyRead(() => model.embedTokens(tf.tensor(ids.data, [...ids.shape], "int32"))),
+      forward: (inputsEmbeds, attentionMask) =>
+        tidyRead(() =>
+          model.forward(
+            tf.tensor(inputsEmbeds.data, [...inputsEmbeds.shape], "float32"),
+            tf.tensor(attentionMask.data, [...attentionMask.shape], "int32")
+          )
+        ),
+      parameterGroups: () => model.parameterGroups(),
+      weights: () => Object.fromEntries(model.weights().map(([name, w]) => [name, { data: new Float32Array(w.data), shape: [...w.shape] }])),
+      loadWeights: (weights) => {
+        // Check every name and shape first, so a bad map changes nothing.
         for (const spec of model.specs) {
           const w = weights[spec.name]
           if (w === undefined) throw new SdkError({ reason: "WeightsNotFound", message: `no weight named ${spec.name}`, subject: spec.name })
-          if (w.shape.length !== spec.shape.length || w.shape.some((n, i) => n !== spec.shape[i]) || w.data.length !== Tensor.sizeOf(spec.shape)) {
+          if (w.shape.length !== spec.shape.length || w.shape.some((n, i) => n !== spec.shape[i])) {
             throw shapeError(`weight "${spec.name}" has shape [${w.shape.join(", ")}], the config needs [${spec.shape.join(", ")}]`, spec.name)
           }
-          if (!Tensor.isAllFinite(w.data)) throw new SdkError({ reason: "NonFinite", message: `weight ${spec.name} has NaN or Infinity`, subject: spec.name })
         }
         const unknown = Object.keys(weights).filter((name) => !model.variables.has(name))
         if (unknown.length > 0) throw new SdkError({ reason: "InvalidInput", message: `weights not used by tiny-vlm: ${unknown.slice(0, 5).join(", ")}`, subject: unknown[0]! })
@@ -507,10 +453,15 @@ export const makeBackbone = (model: TinyVlmModel): TinyVlmBackbone => {
           const w = weights[spec.name]!
           tf.tidy(() => model.variables.get(spec.name)!.assign(tf.tensor(w.data, [...spec.shape], "float32")))
         }
-      }),
-    trainableVariables: () => model.trainableVariables(),
-    saveWeights: () => model.toSafetensors()
-  }
+      }
+    }),
+    (backbone): TinyVlmBackbone => ({
+      ...backbone,
+      model,
+      trainableVariables: () => model.trainableVariables(),
+      saveWeights: () => model.toSafetensors()
+    })
+  )
 }
 
 /**
@@ -521,11 +472,15 @@ export const makeBackbone = (model: TinyVlmModel): TinyVlmBackbone => {
  * @category constructors
  */
 export const make = (config: TinyVlmConfig): Effect.Effect<TinyVlmBackbone, SdkError, Scope.Scope> =>
-  Effect.andThen(ensureTfjsEffect, Effect.acquireRelease(
-    Effect.try({
-      try: () => makeBackbone(TinyVlmModel.create(config, config.weights === undefined ? undefined : readWeights(config.weights))),
-      catch: (cause) =>
-        cause instanceof SdkError ? cause : new SdkError({ reason: "PluginFailure", message: `tiny-vlm: ${String(cause)}`, subject: "tiny-vlm", cause })
-    }),
-    (backbone) => Effect.sync(() => backbone.model.dispose())
-  ))
+  Effect.gen(function*() {
+    yield* ensureTfjsEffect
+    const model = yield* Effect.acquireRelease(
+      Effect.try({
+        try: () => TinyVlmModel.create(config, config.weights === undefined ? undefined : readWeights(config.weights)),
+        catch: (cause) =>
+          cause instanceof SdkError ? cause : new SdkError({ reason: "PluginFailure", message: `tiny-vlm: ${String(cause)}`, subject: "tiny-vlm", cause })
+      }),
+      (model) => Effect.sync(() => model.dispose())
+    )
+    return yield* makeBackbone(model)
+  })

@@ -5,10 +5,8 @@
  *
  * @since 0.1.0
  */
+import { NonNegativeInt, PositiveInt } from "@robovla/sdk"
 import { Schema } from "effect"
-
-const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
-const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 
 /**
  * RoboVLMs' `train_setup` switches. `trainDecoderLayers` = −1 trains the whole decoder (and projector, positions,
