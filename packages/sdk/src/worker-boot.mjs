@@ -1,7 +1,9 @@
-// Boots a TypeScript worker thread: registers tsx in this thread, then imports the real entry module.
-// Worker threads do not inherit the parent's loaders (vitest's or tsx's), so each registers its own.
+// Boots a worker thread: for a TypeScript entry, registers tsx in this thread first (worker threads do not
+// inherit the parent's loaders, vitest's or tsx's), then imports the entry. A built entry (.js) runs as is.
 import { workerData } from "node:worker_threads"
-import { register } from "tsx/esm/api"
 
-register()
+if (workerData.__entry.endsWith(".ts")) {
+  const { register } = await import("tsx/esm/api")
+  register()
+}
 await import(workerData.__entry)

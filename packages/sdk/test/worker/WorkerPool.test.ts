@@ -1,5 +1,10 @@
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { pathToFileURL } from "node:url"
 import { afterAll, describe, expect, it } from "vitest"
 import { SdkError } from "../../src/SdkError.ts"
+import { spawnTsWorker } from "../../src/TsWorker.ts"
 import { makeWorkerPool } from "../../src/WorkerPool.ts"
 
 type Setup = { readonly label: string; readonly failSetup?: boolean }
@@ -44,5 +49,23 @@ describe("WorkerPool (one thread)", () => {
   it("fails with WorkerStartFailed when the setup throws", async () => {
     const error = await failure(pool.run({ label: "c", failSetup: true }, { kind: "echo", value: 1 }))
     expect([error?.reason, error?.message]).toEqual(["WorkerStartFailed", "this setup cannot load"])
+  })
+})
+
+describe("spawnTsWorker", () => {
+  it("runs the built .js of a .ts entry that is not on disk (an installed package)", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "robovla-built-"))
+    try {
+      fs.writeFileSync(path.join(dir, "Entry.js"), `import { parentPort, workerData } from "node:worker_threads"\nparentPort.postMessage(workerData.greeting + " from " + import.meta.url.split("/").pop())\n`)
+      const worker = spawnTsWorker(pathToFileURL(path.join(dir, "Entry.ts")), { greeting: "hello" })
+      const message = await new Promise((resolve, reject) => {
+        worker.once("message", resolve)
+        worker.once("error", reject)
+      })
+      await worker.terminate()
+      expect(message).toBe("hello from Entry.js")
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
