@@ -4,8 +4,9 @@
  * Every bias gradient and layer norm reduces over the batch axis, i.e. not the innermost one; tfjs-backend-wasm
  * 4.22 transposes the input first for that (1.2 ms for a 1280×128 column sum, 49 of them per reference-transformer
  * step). Here the input is seen as (outer, reduced, inner) and summed in place: rows for inner = 1, accumulated
- * row vectors otherwise. The wasm `Identity` copies its input; tensors are immutable, so sharing the data with a
- * reference count (what the cpu backend's `Identity` and every backend's `Reshape` do) is equivalent.
+ * row vectors otherwise (sums over the innermost axes stay on the stock kernel, which is fast there). The wasm
+ * `Identity` copies its input; tensors are immutable, so sharing the data with a reference count (what the cpu
+ * backend's `Identity` and every backend's `Reshape` do) is equivalent.
  *
  * @since 0.1.0
  */
@@ -47,13 +48,23 @@ export const sumInto = (x: Float32Array, outer: number, reduced: number, inner: 
     }
     return
   }
-  // float64 accumulators, as in the row case.
+  // float64 accumulators, as in the row case; four rows per pass over them (2.3x faster than one: the
+  // accumulator row is loaded and stored a quarter as often; 1280×512 column sum 0.39 against 0.89 ms).
   const acc = new Float64Array(inner)
   for (let o = 0; o < outer; o++) {
     acc.fill(0)
-    let src = o * reduced * inner
-    for (let r = 0; r < reduced; r++) {
-      for (let i = 0; i < inner; i++) acc[i]! += x[src++]!
+    const base = o * reduced * inner
+    let r = 0
+    for (; r + 4 <= reduced; r += 4) {
+      const a = base + r * inner
+      const b = a + inner
+      const c = b + inner
+      const d = c + inner
+      for (let i = 0; i < inner; i++) acc[i]! += x[a + i]! + x[b + i]! + x[c + i]! + x[d + i]!
+    }
+    for (; r < reduced; r++) {
+      const a = base + r * inner
+      for (let i = 0; i < inner; i++) acc[i]! += x[a + i]!
     }
     out.set(acc, o * inner)
   }
@@ -76,7 +87,8 @@ export const makeSum =
     )
     const layout = reductionLayout(x.shape, axes)
     const storage = storageOf(backendName, args.backend)
-    if (storage === undefined || x.dtype !== "float32" || layout === undefined) return stock(args)
+    // Innermost-axis sums are the stock kernel's fast case (1280×128 rows: 0.06 ms against 0.2 ms here).
+    if (storage === undefined || x.dtype !== "float32" || layout === undefined || layout.inner === 1) return stock(args)
     const outShape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i))
     const out = storage.output(outShape)
     sumInto(storage.view(x) as Float32Array, layout.outer, layout.reduced, layout.inner, storage.view(out) as Float32Array)

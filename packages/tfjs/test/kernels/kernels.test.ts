@@ -151,6 +151,9 @@ describe.each(["wasm", "cpu"])("fast kernels on %s", (backend) => {
 
   const sums: ReadonlyArray<readonly [Array<number>, number | Array<number> | null, boolean]> = [
     [[300, 70], 0, false],
+    // reduced length not a multiple of the four rows summed per pass
+    [[301, 70], 0, false],
+    [[7, 3, 5], 1, true],
     [[300, 70], 1, true],
     [[300, 70], -1, false],
     [[4, 20, 8], [0, 1], false],
