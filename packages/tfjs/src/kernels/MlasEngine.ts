@@ -17,12 +17,13 @@ import type { OnnxNode } from "./OnnxGraph.ts"
 import { onnxModel } from "./OnnxGraph.ts"
 
 /** The part of onnxruntime-node's native `InferenceSession` used here. */
-interface NativeSession {
+export interface NativeSession {
   loadModel(buffer: ArrayBufferLike, byteOffset: number, byteLength: number, options: object): void
   run(feeds: Record<string, unknown>, fetches: Record<string, unknown>, options: object): unknown
 }
 
-interface NativeBinding {
+/** @since 0.1.0 */
+export interface NativeBinding {
   readonly InferenceSession: new () => NativeSession
 }
 
@@ -116,6 +117,7 @@ export const loadMlasEngine = (threads: number = kernelThreads()): MatMulEngine 
     // Pool threads that spin between calls would steal the core the JS thread (and other workers) need.
     extra: { session: { intra_op: { allow_spinning: "0" } } }
   }
+  raiseMallocThresholds(binding)
   const sessions = new Map<string, NativeSession>()
   const session = (rankA: number, rankB: number, transposeA: boolean, transposeB: boolean): NativeSession => {
     const key = `${rankA} ${rankB} ${transposeA ? 1 : 0} ${transposeB ? 1 : 0}`
@@ -146,6 +148,42 @@ export const loadMlasEngine = (threads: number = kernelThreads()): MatMulEngine 
         {}
       )
     }
+  }
+}
+
+/**
+ * The native binding returns a copy of every output in a fresh ArrayBuffer (even a pre-allocated one), which V8
+ * frees only at its next GC: tens of MB per training step. glibc then grows its heap for them and trims it again
+ * after each GC, so the memory is faulted in anew every step (measured: 25–60 ms of system time per
+ * reference-transformer step, and up to 2× its wall time). glibc raises its trim threshold to twice the size of
+ * the largest mmap-ed block freed so far (up to 32 MiB; mallopt(3), "dynamic mmap threshold"); one ONNX run with a
+ * 31 MiB intermediate (`ConstantOfShape` → `ReduceSum`) frees such a block, after which freed output copies stay
+ * in the heap for reuse. Same effect as `MALLOC_TRIM_THRESHOLD_=64M` at process start, which a library cannot set.
+ * Harmless elsewhere (another allocator simply frees the block). Returns whether the run went through.
+ *
+ * @since 0.1.0
+ * @category engines
+ */
+export const raiseMallocThresholds = (binding: NativeBinding): boolean => {
+  const floats = (31 * 2 ** 20) / 4
+  try {
+    const model = onnxModel(
+      [
+        { op: "Constant", inputs: [], outputs: ["shape"], attributes: { value: { int64Tensor: [floats] } } },
+        { op: "ConstantOfShape", inputs: ["shape"], outputs: ["zeros"] },
+        { op: "ReduceSum", inputs: ["zeros"], outputs: ["Y"], attributes: { keepdims: { int: 0 } } }
+      ],
+      [],
+      [{ name: "Y", dims: [] }]
+    )
+    const session = new binding.InferenceSession()
+    // No constant folding: the block is allocated and freed by `run`, on this thread.
+    session.loadModel(model.buffer, model.byteOffset, model.byteLength, { graphOptimizationLevel: "disabled", intraOpNumThreads: 1, enableCpuMemArena: false })
+    session.run({}, { Y: null }, {})
+    return true
+  } catch {
+    // Only a speed matter: the products work either way.
+    return false
   }
 }
 

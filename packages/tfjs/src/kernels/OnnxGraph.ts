@@ -27,8 +27,15 @@ const float = (field: number, value: number) => {
   return [...key(field, 5), ...b]
 }
 
-/** A node attribute: an integer (`AttributeProto.INT`), a float (`FLOAT`) or integers (`INTS`). */
-export type OnnxAttribute = { readonly int: number } | { readonly float: number } | { readonly ints: ReadonlyArray<number> }
+/**
+ * A node attribute: an integer (`AttributeProto.INT`), a float (`FLOAT`), integers (`INTS`) or a 1-D int64 tensor
+ * (`TENSOR`, e.g. a `Constant` shape).
+ */
+export type OnnxAttribute =
+  | { readonly int: number }
+  | { readonly float: number }
+  | { readonly ints: ReadonlyArray<number> }
+  | { readonly int64Tensor: ReadonlyArray<number> }
 
 /** One graph node. */
 export interface OnnxNode {
@@ -48,7 +55,12 @@ export interface OnnxValue {
 const FLOAT_ELEMENT = 1
 const ATTRIBUTE_FLOAT = 1
 const ATTRIBUTE_INT = 2
+const ATTRIBUTE_TENSOR = 4
 const ATTRIBUTE_INTS = 7
+const INT64_ELEMENT = 7
+
+/** `TensorProto`: dims, data_type, int64_data (unpacked). */
+const int64Tensor = (values: ReadonlyArray<number>) => [...int(1, values.length), ...int(2, INT64_ELEMENT), ...values.flatMap((v) => int(7, v))]
 
 const attribute = (name: string, value: OnnxAttribute) =>
   bytes(
@@ -57,7 +69,9 @@ const attribute = (name: string, value: OnnxAttribute) =>
       ? [...str(1, name), ...int(3, value.int), ...int(20, ATTRIBUTE_INT)]
       : "ints" in value
         ? [...str(1, name), ...value.ints.flatMap((v) => int(8, v)), ...int(20, ATTRIBUTE_INTS)]
-        : [...str(1, name), ...float(2, value.float), ...int(20, ATTRIBUTE_FLOAT)]
+        : "int64Tensor" in value
+          ? [...str(1, name), ...bytes(5, int64Tensor(value.int64Tensor)), ...int(20, ATTRIBUTE_TENSOR)]
+          : [...str(1, name), ...float(2, value.float), ...int(20, ATTRIBUTE_FLOAT)]
   )
 
 const valueInfo = (value: OnnxValue) => {

@@ -11,7 +11,9 @@ import "@tensorflow/tfjs-core/dist/register_all_gradients.js"
 import * as tf from "@tensorflow/tfjs-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { makeTransformer } from "../../bench/ReferenceTransformer.ts"
+import { createRequire } from "node:module"
 import { matMulOutShape } from "../../src/kernels/BatchMatMul.ts"
+import { type NativeBinding, raiseMallocThresholds } from "../../src/kernels/MlasEngine.ts"
 import { fastKernelsActive, fastKernelsRequested, registerFastKernels, useFastKernels, useStockKernels } from "../../src/kernels/index.ts"
 import { reducePermutation, transposeInto } from "../../src/kernels/Transpose.ts"
 
@@ -235,6 +237,15 @@ describe("switching", () => {
 
   it("says there is nothing to replace on a backend with native kernels", () => {
     expect(useFastKernels("tensorflow")).toEqual({ registered: false, description: expect.stringMatching(/native/) })
+  })
+})
+
+describe("MLAS engine", () => {
+  it("runs its one-time graph with a 31 MiB intermediate (the int64 Constant serialises and loads)", () => {
+    const require = createRequire(import.meta.url)
+    const native = require("onnxruntime-node/dist/binding.js") as { binding: NativeBinding; initOrt: () => void }
+    native.initOrt()
+    expect(raiseMallocThresholds(native.binding)).toBe(true)
   })
 })
 
