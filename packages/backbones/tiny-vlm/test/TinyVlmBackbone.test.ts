@@ -5,7 +5,6 @@ import * as tf from "@tensorflow/tfjs-core"
 import { Backbone, SdkError, type FloatTensor, type IntTensor } from "@robovla/sdk"
 import { initTfjs } from "@robovla/tfjs"
 import { Effect, Exit, Schema, Scope } from "effect"
-import { conformanceSuite } from "@robovla/sdk/testing"
 import { describe, expect, it } from "vitest"
 import {
   defaultConfig,
@@ -323,9 +322,6 @@ describe("trainable parts (RoboVLMs train_setup switches)", () => {
     model.dispose()
   })
 })
-
-// The SDK's conformance kit (manifest, config, make/release, shapes, mask, determinism, buffers, bad input).
-conformanceSuite(plugin, { liveResources: () => tf.memory().numTensors })
 
 // Last in the file: it switches the process-wide tfjs backend (and switches back).
 describe("training on the wasm backend (the project machines' engine)", () => {
