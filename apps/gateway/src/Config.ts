@@ -7,6 +7,7 @@
  *
  * @since 0.1.0
  */
+import { PositiveInt } from "@robovla/sdk"
 import { Schema } from "effect"
 import { readFileSync } from "node:fs"
 import { GatewayError } from "./GatewayError.ts"
@@ -20,8 +21,6 @@ export const ObservationTarget = Schema.Literals(["robot_obs", "scene_obs", "rgb
  * @category models
  */
 export type ObservationTarget = typeof ObservationTarget.Type
-
-const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
 
 /**
  * One deployment as declared in the config file or posted to `/v1/admin/deployments`.

@@ -17,7 +17,7 @@
  *
  * @since 0.1.0
  */
-import { loadPolicyModel, PluginLoader, Safetensors, type ObservationFrame, type SdkError, type VlaPolicyModel } from "@robovla/sdk"
+import { loadPolicyModel, mulberry32, PluginLoader, Safetensors, type ObservationFrame, type SdkError, type VlaPolicyModel } from "@robovla/sdk"
 import { Effect, Schema, type Scope } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -81,14 +81,7 @@ const copyOnnxFolder = (from: string, to: string): Array<string> => {
 
 /** Deterministic test frames: seeded uint8 images at the CALVIN camera sizes. */
 const rolloutObservations = (steps: number, seed: number): Array<ObservationFrame> => {
-  let state = seed >>> 0
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  const next = mulberry32(seed)
   const image = (size: number) => ({ data: Uint8Array.from({ length: size * size * 3 }, () => Math.floor(next() * 256)), height: size, width: size })
   return Array.from({ length: steps }, () => ({
     rgbStatic: image(64),

@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import { PositiveInt } from "@robovla/sdk"
 import { Effect, Schema } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -15,7 +16,6 @@ export const MANIFEST_FILE = "export.json"
 /** @since 0.1.0 @category constants */
 export const MANIFEST_FORMAT = "robovla.export/v1"
 
-const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
 const Rgb = Schema.Tuple([Schema.Finite, Schema.Finite, Schema.Finite])
 
 /** The backbone as graphs written by the exporter (tiny-vlm). @since 0.1.0 @category schemas */

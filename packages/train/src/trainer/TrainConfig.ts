@@ -6,11 +6,10 @@
  * @since 0.1.0
  */
 import * as fs from "node:fs"
+import { NonNegativeInt, PositiveInt } from "@robovla/sdk"
 import { Schema, SchemaIssue } from "effect"
 import { TrainError } from "../TrainError.ts"
 
-const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
-const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 const Config = Schema.Record(Schema.String, Schema.Unknown)
 
 /**

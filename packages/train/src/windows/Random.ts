@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import { mulberry32 } from "@robovla/sdk"
 
 /** 32-bit mix (the murmur3 finaliser). */
 const mix32 = (h: number): number => {
@@ -32,23 +33,20 @@ export const deriveSeed = (...keys: ReadonlyArray<number>): number => {
 }
 
 /**
- * mulberry32: fast, 32-bit state, good enough for shuffles and crop offsets.
+ * The SDK's seeded generator (mulberry32: fast, 32-bit state, good enough for shuffles and crop offsets) with
+ * an integer draw.
  *
  * @since 0.1.0
  * @category models
  */
 export class Rng {
-  private state: number
+  private readonly uniform: () => number
   constructor(seed: number) {
-    this.state = seed >>> 0
+    this.uniform = mulberry32(seed)
   }
   /** Uniform in [0, 1). */
   next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0
-    let t = this.state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+    return this.uniform()
   }
   /** Uniform integer in [lo, hi] (inclusive). */
   int(lo: number, hi: number): number {
