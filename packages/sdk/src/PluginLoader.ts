@@ -21,7 +21,7 @@ import { Context, Effect, Layer, Result, Schema } from "effect"
 import type { Scope } from "effect"
 import type { Backbone } from "./Backbone.ts"
 import { BACKBONE_CONTRACT_VERSION } from "./Backbone.ts"
-import { formatIssue } from "./internal/schemaDecode.ts"
+import { decodeEffect, formatIssue } from "./internal/schemaDecode.ts"
 import type { BackbonePlugin, HeadPlugin, Plugin } from "./Plugin.ts"
 import { SUPPORTED_CONTRACTS } from "./Plugin.ts"
 import type { HeadDimensions, PolicyHead } from "./PolicyHead.ts"
@@ -486,17 +486,7 @@ export const decodePluginConfig = <Config>(
   rawConfig: unknown
 ): Effect.Effect<Config, SdkError> => {
   if (rawConfig === undefined) return Effect.succeed(plugin.defaultConfig)
-  const decoded = Schema.decodeUnknownResult(plugin.configSchema)(rawConfig, { errors: "all", onExcessProperty: "error" })
-  if (Result.isSuccess(decoded)) return Effect.succeed(decoded.success)
-  const lines = formatIssue(decoded.failure.issue)
-  const field = lines[0]?.split(":")[0]
-  return Effect.fail(
-    new SdkError({
-      reason: "InvalidInput",
-      message: `invalid config for plugin ${plugin.name}: ${lines.join("; ")}`,
-      ...(field === undefined ? {} : { subject: field })
-    })
-  )
+  return decodeEffect(plugin.configSchema, rawConfig, `config for plugin ${plugin.name}`)
 }
 
 const wrapMakeFailure = (name: string) => (cause: unknown): SdkError =>
