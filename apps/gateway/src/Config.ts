@@ -198,6 +198,20 @@ export const resolveDeployment = (spec: DeploymentSpec): ResolvedDeployment => {
   }
 }
 
+/** Config files written for the gateway's former built-in `expert` kind get the module form in the error. */
+const retiredExpertKind = (input: unknown): void => {
+  const deployments = (input as { deployments?: unknown } | null)?.deployments
+  if (!Array.isArray(deployments)) return
+  const at = deployments.findIndex((d) => (d as { kind?: unknown } | null)?.kind === "expert")
+  if (at < 0) return
+  const scene = (deployments[at] as { scene?: unknown }).scene ?? "D"
+  throw new GatewayError({
+    reason: "InvalidField",
+    field: `deployments[${at}].kind`,
+    message: `config deployments[${at}].kind: 'expert' is a module deployment now: {"kind": "module", "module": "${EXPERT_POLICY_MODULE}", "options": {"scene": ${JSON.stringify(scene)}}}`
+  })
+}
+
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"])
 
 /**
@@ -218,6 +232,7 @@ export const isLoopback = (host: string): boolean => LOOPBACK.has(host) || host.
 export const resolveConfig = (input: unknown, env: Readonly<Record<string, string | undefined>> = process.env): GatewayConfig => {
   const decoded = Schema.decodeUnknownExit(GatewayConfigFile)(input)
   if (decoded._tag === "Failure") {
+    retiredExpertKind(input)
     const issue = Schema.toStandardSchemaV1(GatewayConfigFile)["~standard"].validate(input)
     const first = "issues" in issue && issue.issues !== undefined ? issue.issues[0] : undefined
     const field = first === undefined ? "config" : formatIssuePath(first.path ?? [])

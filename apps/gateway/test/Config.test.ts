@@ -32,6 +32,9 @@ describe("Config", () => {
     expect(error(() => resolveConfig({ deployments: [{ id: "m", kind: "mock" }], defaultDeployment: "x" }, {})).field).toBe("defaultDeployment")
     expect(error(() => resolveConfig({ deployments: [{ id: "m", kind: "mock" }, { id: "m", kind: "mock" }] }, {})).reason).toBe("Conflict")
     expect(error(() => resolveConfig({ apiKeys: ["short"], deployments: [] }, {})).field).toBe("apiKeys[0]")
+    const retired = error(() => resolveConfig({ deployments: [{ id: "m", kind: "mock" }, { id: "e", kind: "expert", scene: "B" }] }, {}))
+    expect(retired.field).toBe("deployments[1].kind")
+    expect(retired.message).toContain(`"module": "@robovla/sim/expert-policy", "options": {"scene": "B"}`)
   })
 
   it("defaults to the scripted expert on 127.0.0.1:8000", () => {
