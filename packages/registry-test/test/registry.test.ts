@@ -85,6 +85,16 @@ const userEnvironment = (npmrc: string): NodeJS.ProcessEnv => {
   return { ...Object.fromEntries(kept), npm_config_userconfig: npmrc }
 }
 
+/** Runs `task` on every item, two at a time (each is a short node process; the machines have 2 cores). */
+const twoAtATime = async <A, B>(items: ReadonlyArray<A>, task: (item: A) => Promise<B>): Promise<Array<B>> => {
+  const results: Array<B> = []
+  const queue = [...items]
+  await Promise.all([0, 1].map(async () => {
+    for (let next = queue.shift(); next !== undefined; next = queue.shift()) results.push(await task(next))
+  }))
+  return results
+}
+
 const timings: Array<string> = []
 const timed = async <A>(label: string, body: () => Promise<A>): Promise<A> => {
   const start = performance.now()
@@ -101,6 +111,7 @@ describe.skipIf(bin === undefined)("the public packages, published to a local re
   let registry: LocalRegistry
   let env: NodeJS.ProcessEnv
   let consumer: string
+  let tarballs: Array<{ readonly name: string; readonly file: string }> = []
   const packages = publicPackages()
   const versionOf = (name: string) => packages.find((p) => p.name === name)!.version
 
@@ -118,13 +129,41 @@ describe.skipIf(bin === undefined)("the public packages, published to a local re
     console.log(`[registry-test] ${timings.join(", ")}`)
   })
 
-  it("builds every public package and publishes it", async () => {
+  it("builds and packs every public package", async () => {
     expect(packages.map((p) => p.name)).toEqual(expect.arrayContaining(["@robovla/sdk", "@robovla/cli", BACKBONE, HEAD]))
     const turbo = path.join(repoRoot, "node_modules", "turbo", "bin", "turbo")
     const filters = packages.flatMap((p) => ["--filter", p.name])
     await timed("build", () => run(process.execPath, [turbo, "run", "build", "--concurrency=2", "--output-logs=errors-only", ...filters], repoRoot, env))
+    const packs = path.join(work, "packs")
+    fs.mkdirSync(packs)
     const workspaces = packages.flatMap((p) => ["--workspace", p.directory])
-    await timed("publish", () => run("npm", ["publish", ...workspaces], repoRoot, env))
+    const { stdout } = await timed("pack", () => run("npm", ["pack", "--json", "--pack-destination", packs, ...workspaces], repoRoot, env))
+    tarballs = (JSON.parse(stdout) as Array<{ name: string; filename: string }>).map((pack) => ({ name: pack.name, file: path.join(packs, pack.filename) }))
+    expect(tarballs.map((t) => t.name).sort()).toEqual(packages.map((p) => p.name).sort())
+  }, STEP_TIMEOUT)
+
+  it("each tarball passes publint (strict) and are-the-types-wrong (ESM-only profile)", async () => {
+    const publint = path.join(repoRoot, "node_modules", "publint", "src", "cli.js")
+    const attw = path.join(repoRoot, "node_modules", "@arethetypeswrong", "cli", "dist", "index.js")
+    const lint = async (tarball: { readonly name: string; readonly file: string }) => {
+      const verdicts: Array<string> = []
+      for (const [tool, args] of [["publint", [publint, "run", tarball.file, "--strict"]], ["attw", [attw, tarball.file, "--profile", "esm-only", "--format", "ascii", "--no-color"]]] as const) {
+        await run(process.execPath, args, work, env).then(
+          () => verdicts.push(`${tool} pass`),
+          (error: Error) => verdicts.push(`${tool} FAIL\n${error.message}`)
+        )
+      }
+      return `${tarball.name}: ${verdicts.join(", ")}`
+    }
+    const results = await timed("publint + attw", () => twoAtATime(tarballs, lint))
+    console.log(`[registry-test] ${results.map((line) => line.split("\n")[0]).join("; ")}`)
+    expect(results.filter((line) => line.includes("FAIL"))).toEqual([])
+  }, STEP_TIMEOUT)
+
+  it("publishes every tarball to the local registry", async () => {
+    await timed("publish", async () => {
+      await twoAtATime(tarballs, (tarball) => run("npm", ["publish", tarball.file], work, env))
+    })
     for (const p of packages) {
       const response = await fetch(`${registry.url}/${p.name.replace("/", "%2f")}`)
       expect(response.status, `${p.name} on the local registry`).toBe(200)
