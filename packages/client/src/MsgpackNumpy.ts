@@ -7,8 +7,8 @@
  * - Decoding uses `@msgpack/msgpack`: it builds values without recursion, takes per-container length limits
  *   (set to the message size, so a length that claims more items than there are bytes fails at once), turns bin
  *   map keys into text through `mapKeyConverter`, and refuses `__proto__` keys. Extension types are refused
- *   (`maxExtLength: 0`), maps become null-prototype objects, and nesting is checked before decoding
- *   ({@link nestingDepth}), since a deep message would otherwise build one container per byte first.
+ *   (`maxExtLength: 0`), maps become null-prototype objects, and nesting and UTF-8 are checked from the headers
+ *   before decoding (`checkHeaders`), since a deep message would otherwise build one container per byte first.
  * - Encoding uses `msgpackr`, which writes a `Map`'s `Uint8Array` keys as bin, as openpi's `unpack_array` needs
  *   (`@msgpack/msgpack` writes only string keys, which a Python client would not recognise as an array).
  *
@@ -140,13 +140,14 @@ const keyText = (key: unknown): string | number => {
 }
 
 /**
- * The deepest array/map nesting of a msgpack message, read from its headers without building values (stops as
- * soon as `limit` is passed). The decoder has no depth option, so this keeps a deep message from being built.
+ * Reads a message's headers without building values and refuses what the decoder would accept but this codec
+ * must not: nesting deeper than `maxDepth` (the decoder has no depth option, so a deep message would be built
+ * first, one container per byte) and strings that are not valid UTF-8 (the decoder would pass them through as
+ * mojibake). Bin payloads are skipped, so the cost is one pass over the headers and the strings.
  */
-export const nestingDepth = (bytes: Uint8Array, limit: number): number => {
+const checkHeaders = (bytes: Uint8Array, maxDepth: number): void => {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const open: Array<number> = [] // values still to read in each open array/map
-  let deepest = 0
   let pos = 0
   const length = (width: 1 | 2 | 4): number => {
     if (pos + width > bytes.length) return Number.POSITIVE_INFINITY
@@ -158,13 +159,17 @@ export const nestingDepth = (bytes: Uint8Array, limit: number): number => {
     const b = bytes[pos++]!
     let children = 0
     let skip = 0
+    let text = false
     if (b <= 0x7f || b >= 0xe0 || b === 0xc0 || b === 0xc2 || b === 0xc3) skip = 0
-    else if ((b & 0xe0) === 0xa0) skip = b & 0x1f
+    else if ((b & 0xe0) === 0xa0) (skip = b & 0x1f), (text = true)
     else if ((b & 0xf0) === 0x90) children = b & 0x0f
     else if ((b & 0xf0) === 0x80) children = (b & 0x0f) * 2
-    else if (b === 0xc4 || b === 0xd9) skip = length(1)
-    else if (b === 0xc5 || b === 0xda) skip = length(2)
-    else if (b === 0xc6 || b === 0xdb) skip = length(4)
+    else if (b === 0xc4) skip = length(1)
+    else if (b === 0xc5) skip = length(2)
+    else if (b === 0xc6) skip = length(4)
+    else if (b === 0xd9) (skip = length(1)), (text = true)
+    else if (b === 0xda) (skip = length(2)), (text = true)
+    else if (b === 0xdb) (skip = length(4)), (text = true)
     else if (b === 0xcc || b === 0xd0) skip = 1
     else if (b === 0xcd || b === 0xd1) skip = 2
     else if (b === 0xca || b === 0xce || b === 0xd2) skip = 4
@@ -173,12 +178,18 @@ export const nestingDepth = (bytes: Uint8Array, limit: number): number => {
     else if (b === 0xdd) children = length(4)
     else if (b === 0xde) children = length(2) * 2
     else if (b === 0xdf) children = length(4) * 2
-    else return deepest // an extension or reserved byte: the decoder refuses it
+    else return // an extension or reserved byte: the decoder refuses it
+    if (text && pos + skip <= bytes.length) {
+      try {
+        strictText.decode(bytes.subarray(pos, pos + skip))
+      } catch {
+        throw invalid("invalid UTF-8 in a string")
+      }
+    }
     pos += skip
     if (children > 0) {
       open.push(children)
-      deepest = Math.max(deepest, open.length)
-      if (deepest > limit) return deepest
+      if (open.length > maxDepth) throw invalid(`msgpack data nested deeper than ${maxDepth}`)
       continue
     }
     // One value is complete: close every container it completes.
@@ -191,7 +202,6 @@ export const nestingDepth = (bytes: Uint8Array, limit: number): number => {
       open.pop()
     }
   }
-  return deepest
 }
 
 /** Null-prototype maps, openpi ndarray/scalar maps lifted to `NdArray`s and numbers, extension values refused. */
@@ -240,7 +250,7 @@ const liftNumpy = (value: unknown): unknown => {
 export const decode = (bytes: Uint8Array, options: DecodeOptions = {}): unknown => {
   const maxDepth = options.maxDepth ?? 32
   if (bytes.length === 0) throw invalid("empty message")
-  if (nestingDepth(bytes, maxDepth) > maxDepth) throw invalid(`msgpack data nested deeper than ${maxDepth}`)
+  checkHeaders(bytes, maxDepth)
   const decoder = new Decoder({
     maxStrLength: bytes.length,
     maxBinLength: bytes.length,

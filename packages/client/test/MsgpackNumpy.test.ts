@@ -64,6 +64,8 @@ describe("MsgpackNumpy", () => {
     ["deep nesting", new Array(100).fill(0x91).concat([0xc0])],
     ["ndarray size mismatch", [0x84, 0xab, ...ascii("__ndarray__"), 0xc3, 0xa4, ...ascii("data"), 0xc4, 1, 0, 0xa5, ...ascii("dtype"), 0xa3, ...ascii("<f4"), 0xa5, ...ascii("shape"), 0x91, 1]],
     ["object dtype", [0x84, 0xab, ...ascii("__ndarray__"), 0xc3, 0xa4, ...ascii("data"), 0xc4, 0, 0xa5, ...ascii("dtype"), 0xa3, ...ascii("|O8"), 0xa5, ...ascii("shape"), 0x91, 0]],
+    ["invalid utf-8", [0xa2, 0xff, 0xfe]],
+    ["invalid utf-8 in a str8 map key", [0x81, 0xd9, 2, 0xff, 0xfe, 0xc0]],
     ["invalid utf-8 in a bin map key", [0x81, 0xc4, 2, 0xff, 0xfe, 0xc0]],
     ["timestamp extension", [0xd6, 0xff, 0, 0, 0, 0]],
     ["zero-length extension", [0xc7, 0, 5]],
