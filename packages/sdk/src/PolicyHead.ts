@@ -251,7 +251,7 @@ export const make = (hooks: PolicyHeadHooks): Effect.Effect<PolicyHead, SdkError
         step: (lrn) =>
           call("step", () => checkFrame(lrn), () => {
             batch = lrn.shape[0]!
-            return own.step({ data: Float32Array.from(lrn.data), shape: [...lrn.shape] })
+            return own.step({ data: lrn.data.slice(), shape: [...lrn.shape] })
           }).pipe(
             Effect.flatMap((output) =>
               Effect.all({

@@ -82,7 +82,8 @@ export const copyOutput = <Dims extends string>(
       new SdkError({ reason: "NonFinite", message: `${plugin}: ${output} contains NaN or Infinity`, subject: output })
     )
   }
-  return Effect.succeed({ data: Float32Array.from(tensor.data), shape: [...shape] })
+  const data = tensor.data instanceof Float32Array ? tensor.data.slice() : Float32Array.from(tensor.data)
+  return Effect.succeed({ data, shape: [...shape] })
 }
 
 /**

@@ -15,12 +15,12 @@
 import { Effect, Schema } from "effect"
 import type { Scope } from "effect"
 import type { Backbone, BackboneTokenizer } from "../Backbone.ts"
-import { BACKBONE_CONTRACT_VERSION } from "../Backbone.ts"
+import { BACKBONE_CONTRACT_VERSION, make as makeBackbone } from "../Backbone.ts"
 import type { BackbonePlugin } from "../Plugin.ts"
 import { PositiveInt } from "../Schemas.ts"
 import { SdkError } from "../SdkError.ts"
 import type { FloatTensor, IntTensor } from "../Tensor.ts"
-import { checkFinite, checkShape, randomWeights, released, seededRandom } from "./tensorChecks.ts"
+import { randomWeights, seededRandom } from "./tensorChecks.ts"
 
 /**
  * @since 0.1.0
@@ -79,13 +79,6 @@ let liveInstances = 0
  */
 export const mockBackboneLiveInstances = (): number => liveInstances
 
-/** Runs a computation that returns a value or an error as an Effect. */
-const attempt = <A>(compute: () => A | SdkError): Effect.Effect<A, SdkError> =>
-  Effect.suspend(() => {
-    const out = compute()
-    return out instanceof SdkError ? Effect.fail(out) : Effect.succeed(out)
-  })
-
 /**
  * Makes a mock backbone in the current Scope.
  *
@@ -112,106 +105,74 @@ export const makeMockBackbone = (config: MockBackboneConfig): Effect.Effect<Back
     const decoderWeight = randomWeights(random, D * D, 1 / Math.sqrt(D)) // (D, D)
     const decoderBias = randomWeights(random, D, 0.1)
 
-    const state = yield* Effect.acquireRelease(
-      Effect.sync(() => {
-        liveInstances++
-        return { released: false }
-      }),
-      (s) =>
-        Effect.sync(() => {
-          s.released = true
-          liveInstances--
-        })
+    yield* Effect.acquireRelease(
+      Effect.sync(() => void liveInstances++),
+      () => Effect.sync(() => void liveInstances--)
     )
 
-    const encodeImages = (pixels: FloatTensor<"B 3 S S">) =>
-      attempt((): FloatTensor<"B n D"> | SdkError => {
-        if (state.released) return released("mock backbone", "encodeImages")
-        const bad = checkShape("encodeImages pixels", pixels, [undefined, 3, S, S], "B, 3, S, S") ??
-          checkFinite("encodeImages pixels", pixels.data)
-        if (bad) return bad
-        const B = pixels.shape[0]!
-        const out = new Float32Array(B * n * D)
-        const pooled = [0, 0, 0]
-        for (let b = 0; b < B; b++) {
-          for (let gy = 0; gy < grid; gy++) {
-            for (let gx = 0; gx < grid; gx++) {
-              for (let c = 0; c < 3; c++) {
-                let sum = 0
-                const plane = (b * 3 + c) * S * S
-                for (let y = gy * P; y < (gy + 1) * P; y++) {
-                  for (let x = gx * P; x < (gx + 1) * P; x++) sum += pixels.data[plane + y * S + x]!
-                }
-                pooled[c] = sum / (P * P)
+    // Backbone.make checks every argument before these run (shapes, NaNs, ids, the 0/1 mask) and copies outputs.
+    const encodeImages = (pixels: FloatTensor<"B 3 S S">): FloatTensor => {
+      const B = pixels.shape[0]!
+      const out = new Float32Array(B * n * D)
+      const pooled = [0, 0, 0]
+      for (let b = 0; b < B; b++) {
+        for (let gy = 0; gy < grid; gy++) {
+          for (let gx = 0; gx < grid; gx++) {
+            for (let c = 0; c < 3; c++) {
+              let sum = 0
+              const plane = (b * 3 + c) * S * S
+              for (let y = gy * P; y < (gy + 1) * P; y++) {
+                for (let x = gx * P; x < (gx + 1) * P; x++) sum += pixels.data[plane + y * S + x]!
               }
-              const k = gy * grid + gx
-              const o = (b * n + k) * D
-              for (let d = 0; d < D; d++) {
-                out[o + d] = pooled[0]! * imageProjection[d]! + pooled[1]! * imageProjection[D + d]! +
-                  pooled[2]! * imageProjection[2 * D + d]! + imageBias[d]! + patchPosition[k * D + d]!
-              }
+              pooled[c] = sum / (P * P)
+            }
+            const k = gy * grid + gx
+            const o = (b * n + k) * D
+            for (let d = 0; d < D; d++) {
+              out[o + d] = pooled[0]! * imageProjection[d]! + pooled[1]! * imageProjection[D + d]! +
+                pooled[2]! * imageProjection[2 * D + d]! + imageBias[d]! + patchPosition[k * D + d]!
             }
           }
         }
-        return { data: out, shape: [B, n, D] }
-      })
+      }
+      return { data: out, shape: [B, n, D] }
+    }
 
-    const embedTokens = (ids: IntTensor<"B L">) =>
-      attempt((): FloatTensor<"B L D"> | SdkError => {
-        if (state.released) return released("mock backbone", "embedTokens")
-        const bad = checkShape("embedTokens ids", ids, [undefined, undefined], "B, L")
-        if (bad) return bad
-        const [B, L] = [ids.shape[0]!, ids.shape[1]!]
-        const out = new Float32Array(B * L * D)
-        for (let i = 0; i < B * L; i++) {
-          const id = ids.data[i]!
-          if (id < 0 || id >= VOCAB_SIZE) {
-            return new SdkError({
-              reason: "InvalidInput",
-              subject: "ids",
-              message: `embedTokens: token id ${id} at flat index ${i} is outside the vocabulary [0, ${VOCAB_SIZE})`
-            })
+    const embedTokens = (ids: IntTensor<"B L">): FloatTensor => {
+      const [B, L] = [ids.shape[0]!, ids.shape[1]!]
+      const out = new Float32Array(B * L * D)
+      for (let i = 0; i < B * L; i++) {
+        const id = ids.data[i]!
+        out.set(embeddingTable.subarray(id * D, (id + 1) * D), i * D)
+      }
+      return { data: out, shape: [B, L, D] }
+    }
+
+    const forward = (inputsEmbeds: FloatTensor<"B L D">, attentionMask: IntTensor<"B L">): FloatTensor => {
+      const [B, L] = [inputsEmbeds.shape[0]!, inputsEmbeds.shape[1]!]
+      const out = new Float32Array(B * L * D)
+      const sum = new Float64Array(D)
+      for (let b = 0; b < B; b++) {
+        sum.fill(0)
+        let count = 0
+        for (let t = 0; t < L; t++) {
+          const m = attentionMask.data[b * L + t]!
+          const row = (b * L + t) * D
+          if (m === 1) {
+            for (let d = 0; d < D; d++) sum[d]! += inputsEmbeds.data[row + d]!
+            count++
           }
-          out.set(embeddingTable.subarray(id * D, (id + 1) * D), i * D)
-        }
-        return { data: out, shape: [B, L, D] }
-      })
-
-    const forward = (inputsEmbeds: FloatTensor<"B L D">, attentionMask: IntTensor<"B L">) =>
-      attempt((): FloatTensor<"B L D"> | SdkError => {
-        if (state.released) return released("mock backbone", "forward")
-        const bad = checkShape("forward inputsEmbeds", inputsEmbeds, [undefined, undefined, D], "B, L, D") ??
-          checkShape("forward attentionMask", attentionMask, [inputsEmbeds.shape[0], inputsEmbeds.shape[1]], "B, L") ??
-          checkFinite("forward inputsEmbeds", inputsEmbeds.data)
-        if (bad) return bad
-        const [B, L] = [inputsEmbeds.shape[0]!, inputsEmbeds.shape[1]!]
-        const out = new Float32Array(B * L * D)
-        const sum = new Float64Array(D)
-        for (let b = 0; b < B; b++) {
-          sum.fill(0)
-          let count = 0
-          for (let t = 0; t < L; t++) {
-            const m = attentionMask.data[b * L + t]!
-            if (m !== 0 && m !== 1) {
-              return new SdkError({ reason: "InvalidInput", subject: "attentionMask", message: `forward: mask value ${m} is not 0 or 1` })
-            }
-            const row = (b * L + t) * D
-            if (m === 1) {
-              for (let d = 0; d < D; d++) sum[d]! += inputsEmbeds.data[row + d]!
-              count++
-            }
-            for (let j = 0; j < D; j++) {
-              let acc = decoderBias[j]!
-              if (count > 0) for (let d = 0; d < D; d++) acc += (sum[d]! / count) * decoderWeight[d * D + j]!
-              out[row + j] = Math.tanh(acc)
-            }
+          for (let j = 0; j < D; j++) {
+            let acc = decoderBias[j]!
+            if (count > 0) for (let d = 0; d < D; d++) acc += (sum[d]! / count) * decoderWeight[d * D + j]!
+            out[row + j] = Math.tanh(acc)
           }
         }
-        return { data: out, shape: [B, L, D] }
-      })
+      }
+      return { data: out, shape: [B, L, D] }
+    }
 
-    const backbone: Backbone = {
-      specificationVersion: BACKBONE_CONTRACT_VERSION,
+    return yield* makeBackbone({
       name: "mock",
       hiddenSize: D,
       imageTokens: n,
@@ -225,8 +186,7 @@ export const makeMockBackbone = (config: MockBackboneConfig): Effect.Effect<Back
         { name: "mock.embed_tokens", part: "text_embedding", size: embeddingTable.length, trainable: false },
         { name: "mock.decoder", part: "decoder_layer", size: decoderWeight.length + decoderBias.length, trainable: false }
       ]
-    }
-    return backbone
+    })
   })
 
 /**

@@ -8,19 +8,18 @@
  * The stepper keeps the last W frames, predicts over them and returns the newest position, so a stepper's
  * output depends on its history and `reset()` visibly clears it.
  *
- * Weights come from `seed`. Closing the Scope marks it released (`SdkError` `"Released"` afterwards);
- * `mockHeadLiveInstances()` counts open ones.
+ * Weights come from `seed`. Built with `PolicyHead.make` like every head, so closing the Scope gives `SdkError`
+ * `"Released"` afterwards; `mockHeadLiveInstances()` counts open ones.
  *
  * @since 0.1.0
  */
 import { Effect, Schema } from "effect"
 import type { Scope } from "effect"
 import type { HeadPlugin } from "../Plugin.ts"
-import type { HeadDimensions, HeadOutput, HeadStepOutput, HeadStepper, PolicyHead } from "../PolicyHead.ts"
-import { HEAD_CONTRACT_VERSION } from "../PolicyHead.ts"
-import { SdkError } from "../SdkError.ts"
-import type { FloatTensor } from "../Tensor.ts"
-import { checkFinite, checkShape, randomWeights, released, seededRandom } from "./tensorChecks.ts"
+import type { HeadDimensions, HeadOutput, PolicyHead } from "../PolicyHead.ts"
+import { checkDimensions, HEAD_CONTRACT_VERSION, make as makePolicyHead } from "../PolicyHead.ts"
+import type { SdkError } from "../SdkError.ts"
+import { randomWeights, seededRandom } from "./tensorChecks.ts"
 
 /**
  * @since 0.1.0
@@ -54,16 +53,6 @@ let liveInstances = 0
  */
 export const mockHeadLiveInstances = (): number => liveInstances
 
-const checkDimensions = (dimensions: HeadDimensions): SdkError | undefined => {
-  for (const key of ["inputSize", "windowSize", "chunkSize", "latent"] as const) {
-    const value = dimensions[key]
-    if (!Number.isInteger(value) || value < 1) {
-      return new SdkError({ reason: "InvalidInput", subject: key, message: `mock head: dimension ${key} must be a positive integer, got ${value}` })
-    }
-  }
-  return undefined
-}
-
 /**
  * Makes a mock head in the current Scope.
  *
@@ -75,8 +64,7 @@ export const makeMockHead = (
   dimensions: HeadDimensions
 ): Effect.Effect<PolicyHead, SdkError, Scope.Scope> =>
   Effect.gen(function*() {
-    const invalid = checkDimensions(dimensions)
-    if (invalid) return yield* invalid
+    yield* checkDimensions("mock head", dimensions)
     const { inputSize: D, windowSize: W, chunkSize: N, latent } = dimensions
     const F = latent * D
     const random = seededRandom(config.seed)
@@ -86,16 +74,9 @@ export const makeMockHead = (
     const gripperBias = randomWeights(random, N, 0.1)
     const alpha = config.historyMix
 
-    const state = yield* Effect.acquireRelease(
-      Effect.sync(() => {
-        liveInstances++
-        return { released: false }
-      }),
-      (s) =>
-        Effect.sync(() => {
-          s.released = true
-          liveInstances--
-        })
+    yield* Effect.acquireRelease(
+      Effect.sync(() => void liveInstances++),
+      () => Effect.sync(() => void liveInstances--)
     )
 
     /** (B, T, latent, D) with 1 ≤ T ≤ W → per-position outputs. Inputs are checked by the callers. */
@@ -128,68 +109,19 @@ export const makeMockHead = (
       return { arm: { data: arm, shape: [B, T, N, 6] }, gripperLogits: { data: gripper, shape: [B, T, N, 1] } }
     }
 
-    const predict = (lrn: FloatTensor<"B W latent D">): Effect.Effect<HeadOutput, SdkError> =>
-      Effect.suspend(() => {
-        if (state.released) return Effect.fail(released("mock head", "predict"))
-        const bad = checkShape("predict lrn", lrn, [undefined, undefined, latent, D], "B, W, latent, D") ??
-          checkFinite("predict lrn", lrn.data)
-        if (bad) return Effect.fail(bad)
-        const T = lrn.shape[1]!
-        if (T < 1 || T > W) {
-          return Effect.fail(
-            new SdkError({ reason: "ShapeMismatch", subject: "predict lrn", message: `predict lrn: window ${T} is outside 1..${W}` })
-          )
-        }
-        return Effect.succeed(compute(lrn.data, lrn.shape[0]!, T))
-      })
-
-    const stepper = (): HeadStepper => {
-      let history: Array<Float32Array> = [] // newest last, each (B, latent, D)
-      let batch = 0
-      return {
-        reset: () => {
-          history = []
-        },
-        step: (lrn: FloatTensor<"B latent D">): Effect.Effect<HeadStepOutput, SdkError> =>
-          Effect.suspend(() => {
-            if (state.released) return Effect.fail(released("mock head", "step"))
-            const bad = checkShape("step lrn", lrn, [history.length > 0 ? batch : undefined, latent, D], "B, latent, D") ??
-              checkFinite("step lrn", lrn.data)
-            if (bad) return Effect.fail(bad)
-            batch = lrn.shape[0]!
-            history.push(Float32Array.from(lrn.data))
-            if (history.length > W) history.shift()
-            const T = history.length
-            const window = new Float32Array(batch * T * F) // (B, T, latent, D)
-            for (let t = 0; t < T; t++) {
-              for (let b = 0; b < batch; b++) window.set(history[t]!.subarray(b * F, (b + 1) * F), (b * T + t) * F)
-            }
-            const out = compute(window, batch, T)
-            const arm = new Float32Array(batch * N * 6)
-            const gripper = new Float32Array(batch * N)
-            for (let b = 0; b < batch; b++) {
-              const last = b * T + T - 1
-              arm.set(out.arm.data.subarray(last * N * 6, (last + 1) * N * 6), b * N * 6)
-              gripper.set(out.gripperLogits.data.subarray(last * N, (last + 1) * N), b * N)
-            }
-            return Effect.succeed({ arm: { data: arm, shape: [batch, N, 6] }, gripperLogits: { data: gripper, shape: [batch, N, 1] } })
-          })
-      }
-    }
-
-    const head: PolicyHead = {
-      specificationVersion: HEAD_CONTRACT_VERSION,
+    // PolicyHead.make checks the inputs, guards release and copies; its window stepper keeps the last W frames
+    // and reads the newest position of `compute`, so a stepper's output depends on its history.
+    return yield* makePolicyHead({
       name: "mock",
       kind: "continuous",
       dimensions,
-      predict,
-      stepper,
+      maxWindow: W,
+      predict: (lrn) => compute(lrn.data, lrn.shape[0]!, lrn.shape[1]!),
       parameterGroups: () => [
         { name: "mock_head.arm", part: "head", size: armWeight.length + armBias.length, trainable: true },
         { name: "mock_head.gripper", part: "head", size: gripperWeight.length + gripperBias.length, trainable: true }
       ]
-    }
-    return head
+    })
   })
 
 /**

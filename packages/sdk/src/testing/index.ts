@@ -16,4 +16,4 @@ export {
   mockTokenizer
 } from "./MockBackbone.ts"
 export { defaultMockHeadConfig, makeMockHead, MockHeadConfig, mockHeadLiveInstances, mockHeadPlugin } from "./MockHead.ts"
-export { checkFinite, checkShape, randomWeights, released, seededRandom } from "./tensorChecks.ts"
+export { randomWeights, seededRandom } from "./tensorChecks.ts"
