@@ -45,13 +45,16 @@ const size = (shape: ReadonlyArray<number>) => shape.reduce((n, d) => n * d, 1)
 
 /**
  * Where the stock wasm kernel wins: it runs XNNPACK for un-batched, un-transposed products, which beats a call
- * into onnxruntime for tiny ones (~20 µs against ~30 µs below 64³ multiply-adds) and for a small inner dim
- * (measured 1024×2 · 2×4096: 1.9 ms against 15 ms; 1024×8: 3.6 against 15; even at 16; MLAS ahead from 32).
+ * into onnxruntime for tiny ones (~20 µs against ~30 µs below 64³ multiply-adds), for a small inner dim
+ * (measured 1024×2 · 2×4096: 1.9 ms against 15 ms; 1024×8: 3.6 against 15; even at 16; MLAS ahead from 32), and
+ * for one or two rows against a large weight (the LSTM cell at act(): 1×1024 · 1024×4096 0.39–0.47 ms against
+ * 0.67–0.77, 2 rows 1.0 against 1.6–2.3; MLAS ahead from 8 rows: 1.1–2.2 against 2.3).
  */
 const preferXnnpack = (aShape: ReadonlyArray<number>, outShape: ReadonlyArray<number>): boolean => {
   if (outShape.slice(0, -2).some((d) => d !== 1)) return false
   const k = aShape.at(-1)!
-  return k <= 16 || size(outShape) * k <= 64 * 64 * 64
+  const rows = outShape.at(-2)!
+  return k <= 16 || rows <= 2 || size(outShape) * k <= 64 * 64 * 64
 }
 
 /**

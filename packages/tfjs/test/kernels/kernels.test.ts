@@ -55,6 +55,7 @@ const families: ReadonlyArray<Case> = [
   ["2-D", [5, 7], [7, 3]],
   ["2-D, linear layer (320×128 · 128×256)", [320, 128], [128, 256]],
   ["2-D, one row (act at batch 1)", [1, 64], [64, 256]],
+  ["2-D, two rows against a wide weight (LSTM cell)", [2, 256], [256, 1100]],
   ["batched", [4, 5, 7], [4, 7, 3]],
   ["batched, attention (16 × 80×32 · 32×80)", [16, 80, 32], [16, 32, 80]],
   ["batched rank 4", [2, 3, 5, 7], [2, 3, 7, 4]],
