@@ -23,6 +23,25 @@ const loaderFile = path.join(sdkDir, "src/PluginLoader.ts")
  * the scaffold is checked against the SDK in this tree, not a copy.
  */
 const scratchRoot = path.join(repoRoot, "packages/cli/tmp")
+/**
+ * In the repository every @robovla package resolves to its TypeScript source under this export condition (no
+ * build step; see vitest.shared.ts): the generated packages' tsc and vitest get it from outside, so their own
+ * files stay exactly as an author outside the repository receives them (resolving the built `dist/`).
+ */
+const SOURCE_CONDITION = "@robovla/source"
+
+/** A vitest config beside the generated package: its own config plus the workspace's source condition. */
+const writeSourceConfig = (dir: string): string => {
+  const file = path.join(path.dirname(dir), `vitest.${path.basename(dir)}.source.config.ts`)
+  const conditions = JSON.stringify([SOURCE_CONDITION, "module", "node", "development|production"])
+  fs.writeFileSync(
+    file,
+    `import { mergeConfig } from "vitest/config"\n` +
+      `import generated from ${JSON.stringify(`./${path.basename(dir)}/vitest.config.ts`)}\n` +
+      `export default mergeConfig(generated, { resolve: { conditions: ${conditions} }, ssr: { resolve: { conditions: ${conditions} } } })\n`
+  )
+  return file
+}
 
 /** Runs the command with captured console output. */
 const runCommand = async (args: ReadonlyArray<string>, cwd: string) => {
@@ -152,7 +171,8 @@ describe("robovla new: scaffolded plugins work", () => {
   it("type-checks with tsc in the generated packages (tests import the conformance suite)", async () => {
     const tsc = path.join(rootModules, "typescript/bin/tsc")
     for (const dir of [backboneDir, headDir]) {
-      const result = await run(process.execPath, [tsc, "-p", "tsconfig.json"], { cwd: dir }).catch((e) => e)
+      const result = await run(process.execPath, [tsc, "-p", "tsconfig.json", "--customConditions", SOURCE_CONDITION], { cwd: dir })
+        .catch((e) => e)
       expect(result.stdout ?? "", dir).toBe("")
     }
   })
@@ -224,7 +244,8 @@ describe("robovla new: scaffolded plugins work", () => {
       [backboneDir, `conformance: backbone plugin "my-vlm"`],
       [headDir, `conformance: head plugin "tiny-mlp"`]
     ] as const) {
-      const result = await run(process.execPath, [vitest, "run", "--reporter=verbose"], {
+      const config = writeSourceConfig(dir)
+      const result = await run(process.execPath, [vitest, "run", "--reporter=verbose", "--config", config, "--root", dir], {
         cwd: dir,
         env: { ...process.env, CI: "1", NO_COLOR: "1", FORCE_COLOR: "0" }
       }).catch((e: { stdout?: string; stderr?: string; code?: number }) => e)
