@@ -21,14 +21,10 @@ import {
   transpose3,
   worldToTcpFrame
 } from "../../src/math/index.ts"
+import { mulberry32 } from "../../src/Random.ts"
 
-/** mulberry32: tiny seeded PRNG in [0, 1). */
-const prng = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
+/** The SDK's seeded generator (uniform in [0, 1)). */
+const prng = mulberry32
 const uniform = (rand: () => number, lo: number, hi: number) => lo + (hi - lo) * rand()
 const TRIALS = 2000
 
