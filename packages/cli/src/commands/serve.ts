@@ -41,8 +41,16 @@ export const command: CliCommand = {
       }
       port = decoded.value
     }
-    // Loaded on demand so that other commands do not pay for the server's imports.
-    const { runGateway } = await import("@robovla/gateway")
+    // Loaded on demand so that other commands do not pay for the server's imports; the gateway is an application
+    // (apps/gateway), an optional peer of the published CLI, present in the repository.
+    let runGateway: typeof import("@robovla/gateway").runGateway
+    try {
+      ;({ runGateway } = await import("@robovla/gateway"))
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ERR_MODULE_NOT_FOUND" || !String((error as Error).message).includes("@robovla/gateway")) throw error
+      console.error("robovla serve: the gateway (@robovla/gateway) is not installed; it ships with the robovla repository: git clone it, then npm install && npm start")
+      return 1
+    }
     return runGateway({ config: values.config ?? process.env["ROBOVLA_GATEWAY_CONFIG"], host: values.host, port })
   }
 }
