@@ -161,15 +161,15 @@ const checkHeaders = (bytes: Uint8Array, maxDepth: number): void => {
     let skip = 0
     let text = false
     if (b <= 0x7f || b >= 0xe0 || b === 0xc0 || b === 0xc2 || b === 0xc3) skip = 0
-    else if ((b & 0xe0) === 0xa0) (skip = b & 0x1f), (text = true)
+    else if ((b & 0xe0) === 0xa0) [skip, text] = [b & 0x1f, true]
     else if ((b & 0xf0) === 0x90) children = b & 0x0f
     else if ((b & 0xf0) === 0x80) children = (b & 0x0f) * 2
     else if (b === 0xc4) skip = length(1)
     else if (b === 0xc5) skip = length(2)
     else if (b === 0xc6) skip = length(4)
-    else if (b === 0xd9) (skip = length(1)), (text = true)
-    else if (b === 0xda) (skip = length(2)), (text = true)
-    else if (b === 0xdb) (skip = length(4)), (text = true)
+    else if (b === 0xd9) [skip, text] = [length(1), true]
+    else if (b === 0xda) [skip, text] = [length(2), true]
+    else if (b === 0xdb) [skip, text] = [length(4), true]
     else if (b === 0xcc || b === 0xd0) skip = 1
     else if (b === 0xcd || b === 0xd1) skip = 2
     else if (b === 0xca || b === 0xce || b === 0xd2) skip = 4
