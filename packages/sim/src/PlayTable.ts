@@ -7,7 +7,7 @@
  * damped least-squares IK toward q0 and tracked by rate-limited (2 rad/s) position servos.
  *
  * `step` allocates nothing; `info` and `observe` copy out of WASM memory (fresh arrays each call), so their
- * results stay valid after later steps. Use `SimEnv` for the Effect service with scoped cleanup.
+ * results stay valid after later steps.
  *
  * @since 0.1.0
  */

@@ -1,7 +1,7 @@
 /**
  * @robovla/sim: the CALVIN play table in MuJoCo WASM (scenes A–D), robot, cameras, tasks and experts.
  *
- * Physical layer: `PlayTable` (plain functions for hot loops) and `SimEnv` (Effect service, scoped).
+ * Physical layer: `PlayTable` (plain functions for hot loops; `dispose()` releases its WASM memory).
  * Task layer: task oracle (`checkTask`), symbolic states and resets, eval chains, instructions, scripted experts.
  *
  * @since 0.1.0
@@ -9,7 +9,6 @@
 export * from "./SimInfo.ts"
 export * from "./SimError.ts"
 export * from "./PlayTable.ts"
-export * from "./SimEnv.ts"
 export * as SceneLayout from "./scene/SceneLayout.ts"
 export { randomSceneObs, type RandomSceneOptions } from "./scene/RandomScene.ts"
 export * as PandaKinematics from "./robot/PandaKinematics.ts"
