@@ -86,7 +86,7 @@ const loadBackbone = (dir: string, manifest: ExportManifest, choice: ProviderCho
       Effect.mapError((issue) => new ExportError({ reason: "CorruptFile", message: `${tokenizerFile} is not a robovla.byte-bpe/v1 tokenizer: ${issue.message}`, subject: tokenizerFile, cause: issue }))
     )
     const open = (file: string) => Effect.flatMap(inside(dir, file), (full) => openSession(full, choice, threads))
-    return makeOrtBackbone({
+    return yield* makeOrtBackbone({
       name: spec.name,
       hiddenSize: spec.hiddenSize,
       imageTokens: spec.imageTokens,
@@ -117,7 +117,7 @@ export const loadExportedPolicy = (dir: string, options: LoadExportOptions = {})
     })
     const backbone = yield* loadBackbone(dir, manifest, choice, threads)
     const headFile = yield* inside(dir, manifest.head.file)
-    const head = makeOrtHead({
+    const head = yield* makeOrtHead({
       name: manifest.head.name,
       kind: manifest.head.kind,
       dimensions: manifest.head.dimensions,
