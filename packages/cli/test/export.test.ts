@@ -48,5 +48,8 @@ describe("robovla export", () => {
     expect(badJson.code).toBe(2)
     expect(badJson.out).toMatch(/--vla is neither JSON/)
     expect((await runCommand(["--out", "/tmp/x", "--head", "mlp", "--tolerance", "-1"])).code).toBe(2)
+    const badSteps = await runCommand(["--out", "/tmp/x", "--head", "mlp", "--verify-steps", "2.5"])
+    expect(badSteps.code).toBe(2)
+    expect(badSteps.out).toMatch(/invalid --verify-steps \/ --tolerance: steps: /)
   })
 })

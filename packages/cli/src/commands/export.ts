@@ -6,7 +6,8 @@
  * @since 0.1.0
  */
 import * as fs from "node:fs"
-import { Schema } from "effect"
+import { PositiveInt, Schemas } from "@robovla/sdk"
+import { Result, Schema } from "effect"
 import type { CliCommand } from "../CliCommand.ts"
 import { parseFlags } from "../Flags.ts"
 
@@ -36,24 +37,61 @@ example:
   robovla export --backbone tiny-vlm --head lstm --vla '{"window_size":4,"fwd_pred_next_n":2}' --out exports/tiny-lstm
   robovla serve --config gateway.json   # with {"id":"tiny","kind":"onnx","dir":"exports/tiny-lstm"}`
 
-const PositiveInt = Schema.NumberFromString.check(Schema.isInt(), Schema.isGreaterThan(0))
-const Tolerance = Schema.NumberFromString.check(Schema.isGreaterThan(0))
+/** The rollout check's flags, as numbers (a flag that is not a number becomes NaN and is refused). */
+const VerifyFlags = Schema.Struct({
+  steps: Schema.optional(PositiveInt),
+  tolerance: Schema.optional(Schema.Finite.check(Schema.isGreaterThan(0)))
+})
+const decodeVerifyFlags = Schemas.decodeUnknownResult(VerifyFlags, "--verify-steps / --tolerance")
 
 const SHORT_BACKBONES: Readonly<Record<string, string>> = { "tiny-vlm": "@robovla/backbone-tiny-vlm", onnx: "@robovla/backbone-onnx" }
 const SHORT_HEADS = new Set(["mlp", "lstm", "gpt", "discrete"])
 
+/** A flag problem, printed with the help text and exit code 2 like every other command's. */
+interface Usage {
+  readonly usage: string
+}
+
 /** JSON text, or a path to a JSON file. */
-const jsonArg = (flag: string, value: string | undefined): unknown => {
-  if (value === undefined) return undefined
+const jsonArg = (flag: string, value: string | undefined): { readonly value: unknown } | Usage => {
+  if (value === undefined) return { value: undefined }
   const text = value.trimStart().startsWith("{") || value.trimStart().startsWith("[") ? value : fs.existsSync(value) ? fs.readFileSync(value, "utf8") : value
   try {
-    return JSON.parse(text) as unknown
+    return { value: JSON.parse(text) as unknown }
   } catch (error) {
-    throw new UsageError(`${flag} is neither JSON nor a readable JSON file: ${(error as Error).message}`)
+    return { usage: `${flag} is neither JSON nor a readable JSON file: ${(error as Error).message}` }
   }
 }
 
-class UsageError extends Error {}
+type ExportFlags = Partial<Record<"checkpoint" | "spec" | "backbone" | "head" | "onnx" | "backbone-config" | "head-config" | "vla" | "verify-steps" | "tolerance", string | undefined>> & {
+  readonly "no-verify"?: boolean | undefined
+}
+
+/** The policy spec and verification options the flags name, or the usage problem. */
+const readFlags = (v: ExportFlags): { readonly spec: Record<string, unknown>; readonly verify: false | { steps?: number; tolerance?: number } } | Usage => {
+  const fromFile = jsonArg("--spec", v.spec)
+  if ("usage" in fromFile) return fromFile
+  if (fromFile.value !== undefined && (typeof fromFile.value !== "object" || fromFile.value === null || Array.isArray(fromFile.value))) return { usage: "--spec must hold a JSON object" }
+  const spec: Record<string, unknown> = { ...(fromFile.value as Record<string, unknown> | undefined) }
+  if (v.checkpoint !== undefined) spec["checkpoint"] = v.checkpoint
+  if (v.backbone !== undefined) spec["backbone"] = SHORT_BACKBONES[v.backbone] ?? v.backbone
+  if (v.head !== undefined) spec["head"] = SHORT_HEADS.has(v.head) ? `@robovla/head-${v.head}` : v.head
+  if (v.onnx !== undefined) spec["onnx"] = v.onnx
+  for (const [flag, key] of [["backbone-config", "backboneConfig"], ["head-config", "headConfig"], ["vla", "vla"]] as const) {
+    const json = jsonArg(`--${flag}`, v[flag])
+    if ("usage" in json) return json
+    if (json.value !== undefined) spec[key] = json.value
+  }
+  if (spec["checkpoint"] === undefined && spec["head"] === undefined) return { usage: "name a policy: --checkpoint, --spec, or --backbone/--onnx with --head" }
+  const numbers = decodeVerifyFlags({
+    ...(v["verify-steps"] === undefined ? {} : { steps: Number(v["verify-steps"]) }),
+    ...(v.tolerance === undefined ? {} : { tolerance: Number(v.tolerance) })
+  })
+  if (Result.isFailure(numbers)) return { usage: numbers.failure.message }
+  const { steps, tolerance } = numbers.success
+  const verify = v["no-verify"] === true ? false : { ...(steps === undefined ? {} : { steps }), ...(tolerance === undefined ? {} : { tolerance }) }
+  return { spec, verify }
+}
 
 export const command: CliCommand = {
   name: "export",
@@ -81,27 +119,9 @@ export const command: CliCommand = {
       return 2
     }
     if (v.out === undefined) return usage("--out is required")
-    let spec: Record<string, unknown>
-    let verify: false | { steps?: number; tolerance?: number }
-    try {
-      const fromFile = jsonArg("--spec", v.spec)
-      if (fromFile !== undefined && (typeof fromFile !== "object" || fromFile === null || Array.isArray(fromFile))) throw new UsageError("--spec must hold a JSON object")
-      spec = { ...(fromFile as Record<string, unknown> | undefined) }
-      if (v.checkpoint !== undefined) spec["checkpoint"] = v.checkpoint
-      if (v.backbone !== undefined) spec["backbone"] = SHORT_BACKBONES[v.backbone] ?? v.backbone
-      if (v.head !== undefined) spec["head"] = SHORT_HEADS.has(v.head) ? `@robovla/head-${v.head}` : v.head
-      if (v.onnx !== undefined) spec["onnx"] = v.onnx
-      for (const [flag, key] of [["backbone-config", "backboneConfig"], ["head-config", "headConfig"], ["vla", "vla"]] as const) {
-        const value = jsonArg(`--${flag}`, v[flag])
-        if (value !== undefined) spec[key] = value
-      }
-      if (spec["checkpoint"] === undefined && spec["head"] === undefined) throw new UsageError("name a policy: --checkpoint, --spec, or --backbone/--onnx with --head")
-      const steps = v["verify-steps"] === undefined ? undefined : Schema.decodeUnknownSync(PositiveInt)(v["verify-steps"])
-      const tolerance = v.tolerance === undefined ? undefined : Schema.decodeUnknownSync(Tolerance)(v.tolerance)
-      verify = v["no-verify"] === true ? false : { ...(steps === undefined ? {} : { steps }), ...(tolerance === undefined ? {} : { tolerance }) }
-    } catch (error) {
-      return usage(error instanceof UsageError ? error.message : `bad option: ${(error as Error).message.split("\n")[0]}`)
-    }
+    const flags = readFlags(v)
+    if ("usage" in flags) return usage(flags.usage)
+    const { spec, verify } = flags
 
     const { Effect, Exit } = await import("effect")
     const { exportPolicy } = await import("@robovla/export")
