@@ -8,7 +8,9 @@
  *
  * @since 0.1.0
  */
-import type { Action7, ObservationFrame, PolicyService, SdkError } from "@robovla/sdk"
+import { ClientError } from "@robovla/client"
+import type { ExportError } from "@robovla/export"
+import { SdkError, type Action7, type ObservationFrame, type PolicyService } from "@robovla/sdk"
 import type { SimInfo } from "@robovla/sim"
 import { Cause, Duration, Effect, Exit, Option } from "effect"
 import { BenchError } from "./BenchError.ts"
@@ -45,18 +47,86 @@ const validChunk = (value: unknown): value is ReadonlyArray<Action7> =>
   value.every((row) => Array.isArray(row) && row.length === 7 && row.every((v) => typeof v === "number" && Number.isFinite(v)))
 
 type Failure = { readonly outcome: SubtaskResult["outcome"]; readonly error: string }
+type FailureOutcome = Exclude<SubtaskResult["outcome"], "success" | "timeout" | "sim_error">
 
-const classify = (cause: Cause.Cause<SdkError | unknown>): Failure => {
+// Every reason of every error a policy call can fail with, mapped to the recorded outcome. Complete records, so
+// that a reason added or renamed in its package fails to compile here instead of silently becoming policy_error.
+const SDK_OUTCOMES = {
+  InvalidInput: "policy_error",
+  ShapeMismatch: "malformed_action",
+  NonFinite: "malformed_action",
+  PluginNotFound: "policy_error",
+  BadManifest: "policy_error",
+  IncompatibleContract: "policy_error",
+  PluginFailure: "policy_error",
+  WeightsNotFound: "policy_error",
+  CorruptFile: "policy_error",
+  EngineUnavailable: "policy_error",
+  Released: "policy_error",
+  Timeout: "policy_timeout",
+  Unavailable: "policy_error",
+  WorkerStartFailed: "policy_error",
+  WorkerCrashed: "policy_error",
+  WorkerTaskFailed: "policy_error"
+} as const satisfies Record<SdkError["reason"], FailureOutcome>
+
+const BENCH_OUTCOMES = {
+  InvalidOptions: "policy_error",
+  UnknownSuite: "policy_error",
+  PolicyUnavailable: "policy_error",
+  PolicyTimeout: "policy_timeout",
+  PolicyError: "policy_error",
+  MalformedAction: "malformed_action",
+  CorruptResults: "policy_error",
+  WorkerCrashed: "policy_error",
+  QueueUnavailable: "policy_error",
+  SuiteMismatch: "policy_error",
+  UnknownPolicy: "policy_error"
+} as const satisfies Record<BenchError["reason"], FailureOutcome>
+
+// Remote and exported policies convert these to SdkError at the Policy contract; kept for a policy that lets one through.
+const CLIENT_OUTCOMES = {
+  InvalidMsgpack: "policy_error",
+  InvalidImage: "policy_error",
+  HttpError: "policy_error",
+  InvalidReply: "policy_error",
+  Timeout: "policy_timeout",
+  Unreachable: "policy_error",
+  ServerError: "policy_error"
+} as const satisfies Record<ClientError["reason"], FailureOutcome>
+
+const EXPORT_OUTCOMES = {
+  InvalidInput: "policy_error",
+  Unsupported: "policy_error",
+  NotFound: "policy_error",
+  CorruptFile: "policy_error",
+  Mismatch: "policy_error",
+  ProviderUnavailable: "policy_error",
+  WriteFailed: "policy_error"
+} as const satisfies Record<ExportError["reason"], FailureOutcome>
+
+// @robovla/export loads onnxruntime, so bench imports it only when an onnx policy is made: its error is matched by
+// its (typed) tag rather than by class.
+const EXPORT_TAG: ExportError["_tag"] = "ExportError"
+const isExportError = (error: unknown): error is ExportError =>
+  typeof error === "object" && error !== null && (error as { readonly _tag?: unknown })._tag === EXPORT_TAG
+
+const outcomeOf = (error: unknown): FailureOutcome => {
+  if (error instanceof SdkError) return SDK_OUTCOMES[error.reason]
+  if (error instanceof BenchError) return BENCH_OUTCOMES[error.reason]
+  if (error instanceof ClientError) return CLIENT_OUTCOMES[error.reason]
+  if (isExportError(error)) return EXPORT_OUTCOMES[error.reason]
+  return "policy_error"
+}
+
+const classify = (cause: Cause.Cause<unknown>): Failure => {
   const error = Option.getOrUndefined(Cause.findErrorOption(cause))
   const message = error === undefined
     ? Cause.pretty(cause)
     : typeof (error as { message?: unknown }).message === "string"
     ? (error as { message: string }).message
     : String(error)
-  const reason = (error as { reason?: string } | undefined)?.reason
-  if (reason === "PolicyTimeout" || reason === "Timeout") return { outcome: "policy_timeout", error: message }
-  if (reason === "MalformedAction" || reason === "ShapeMismatch" || reason === "NonFinite") return { outcome: "malformed_action", error: message }
-  return { outcome: "policy_error", error: message }
+  return { outcome: outcomeOf(error), error: message }
 }
 
 /**

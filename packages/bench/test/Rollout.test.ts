@@ -1,4 +1,5 @@
-import type { Action7, PolicyService } from "@robovla/sdk"
+import { ClientError } from "@robovla/client"
+import { SdkError, type Action7, type PolicyService } from "@robovla/sdk"
 import type { SimInfo } from "@robovla/sim"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
@@ -73,8 +74,15 @@ describe("runChain", () => {
     expect(malformed.subtasks[0]!.outcome).toBe("malformed_action")
     const wrongShape = await runChain(fakeWorld(), policyOf(() => Effect.succeed([[1, 2]] as never)), chain, options)
     expect(wrongShape.subtasks[0]!.outcome).toBe("malformed_action")
-    const failing = await runChain(fakeWorld(), policyOf(() => Effect.fail({ reason: "PluginFailure", message: "boom" } as never)), chain, options)
-    expect(failing.subtasks[0]).toMatchObject({ outcome: "policy_error" })
+    const failing = await runChain(fakeWorld(), policyOf(() => Effect.fail(new SdkError({ reason: "PluginFailure", message: "boom" }))), chain, options)
+    expect(failing.subtasks[0]).toMatchObject({ outcome: "policy_error", error: "boom" })
+    const rejected = await runChain(fakeWorld(), policyOf(() => Effect.fail(new SdkError({ reason: "ShapeMismatch", message: "arm has shape [2]" }))), chain, options)
+    expect(rejected.subtasks[0]).toMatchObject({ outcome: "malformed_action" })
+    const remoteTimeout = await runChain(fakeWorld(), policyOf(() => Effect.fail(new SdkError({ reason: "Timeout", message: "no reply" }))), chain, options)
+    expect(remoteTimeout.subtasks[0]).toMatchObject({ outcome: "policy_timeout" })
+    // A client error that crosses the contract untranslated is still matched by its class and typed reason.
+    const clientTimeout = await runChain(fakeWorld(), policyOf(() => Effect.fail(new ClientError({ reason: "Timeout", message: "late" }) as never)), chain, options)
+    expect(clientTimeout.subtasks[0]).toMatchObject({ outcome: "policy_timeout" })
     const hanging = await runChain(fakeWorld(), policyOf(() => Effect.never), chain, { ...options, actTimeoutMs: 20 })
     expect(hanging.subtasks[0]).toMatchObject({ outcome: "policy_timeout", error: "no action within 20 ms" })
   })
