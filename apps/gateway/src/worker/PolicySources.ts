@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import type { PolicyModel } from "@robovla/sdk"
+import type { PolicyModel, SdkError } from "@robovla/sdk"
 import { Effect, Exit, Scope } from "effect"
 import { isAbsolute, resolve } from "node:path"
 import { pathToFileURL } from "node:url"
@@ -41,18 +41,42 @@ export const resolveModel = async (made: unknown, what: string): Promise<LoadedM
 /** A short, client-safe description of a failure: the SdkError reason and message, never a stack. */
 export const describeCause = (cause: unknown): string => causeInfo(cause).message
 
-/** SdkError reasons that mean "this input", not "this policy": the client gets a 422. */
-const INPUT_REASONS = new Set(["InvalidInput", "ShapeMismatch", "NonFinite"])
+/**
+ * Which SdkError reasons mean "this input", not "this policy" (the client gets a 422). A complete record, so that
+ * an added or renamed reason fails to compile here.
+ */
+const REJECTS_INPUT = {
+  InvalidInput: true,
+  ShapeMismatch: true,
+  NonFinite: true,
+  PluginNotFound: false,
+  BadManifest: false,
+  IncompatibleContract: false,
+  PluginFailure: false,
+  WeightsNotFound: false,
+  CorruptFile: false,
+  EngineUnavailable: false,
+  Released: false,
+  Timeout: false,
+  Unavailable: false,
+  WorkerStartFailed: false,
+  WorkerCrashed: false,
+  WorkerTaskFailed: false
+} as const satisfies Record<SdkError["reason"], boolean>
+
+// Matched by the typed tag, not `instanceof`: a deployment's factory may be a module with its own copy of the SDK.
+const SDK_ERROR_TAG: SdkError["_tag"] = "SdkError"
+const isSdkError = (error: unknown): error is Pick<SdkError, "_tag" | "reason" | "message"> =>
+  typeof error === "object" && error !== null && (error as { readonly _tag?: unknown })._tag === SDK_ERROR_TAG &&
+  Object.hasOwn(REJECTS_INPUT, (error as { readonly reason?: unknown }).reason as PropertyKey)
 
 /** The failure's client-safe message and whether the policy rejected its input. */
 export const causeInfo = (cause: unknown): { readonly message: string; readonly rejectedInput: boolean } => {
   const error = findError(cause)
+  if (isSdkError(error)) return { message: `${error._tag}(${error.reason}): ${error.message}`, rejectedInput: REJECTS_INPUT[error.reason] }
   if (error !== undefined && typeof error === "object" && error !== null && "_tag" in error && "message" in error) {
     const e = error as { _tag: string; reason?: string; message: string }
-    return {
-      message: e.reason === undefined ? `${e._tag}: ${e.message}` : `${e._tag}(${e.reason}): ${e.message}`,
-      rejectedInput: e._tag === "SdkError" && e.reason !== undefined && INPUT_REASONS.has(e.reason)
-    }
+    return { message: e.reason === undefined ? `${e._tag}: ${e.message}` : `${e._tag}(${e.reason}): ${e.message}`, rejectedInput: false }
   }
   return { message: "unexpected error", rejectedInput: false }
 }
