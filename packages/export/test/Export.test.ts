@@ -76,6 +76,16 @@ describe("export tiny-vlm + each head to ONNX and agree with tfjs", () => {
         expect(maxDiff(a.gripperLogits.data, b.gripperLogits.data)).toBeLessThanOrEqual(1e-4)
       }
 
+      // The contract's argument checks come from PolicyHead.make / Backbone.make, the same as the tfjs parts'.
+      const reasonOf = (effect: Effect.Effect<unknown, { readonly reason: string }>) => Effect.runPromise(Effect.map(Effect.flip(effect), (e) => e.reason))
+      expect(await reasonOf(model.head.predict(randomWindow([1, 1, dims.latent, dims.inputSize + 1], 3)))).toBe("ShapeMismatch")
+      const nan = randomWindow<"B W latent D">([1, 1, dims.latent, dims.inputSize], 3)
+      nan.data[0] = Number.NaN
+      expect(await reasonOf(model.head.predict(nan))).toBe("NonFinite")
+      expect(await reasonOf(sb.step(randomWindow([2, dims.latent, dims.inputSize], 4)))).toBe("ShapeMismatch") // batch changed without reset()
+      const vocab = model.backbone.tokenizer.vocabSize
+      expect(await reasonOf(model.backbone.embedTokens({ data: Int32Array.from([0, vocab]), shape: [1, 2] }))).toBe("InvalidInput")
+
       // Batched calls (the gateway batches sessions): right-padded rows of different instruction lengths.
       const batchItems = async (m: VlaPolicyModel) => {
         const policies = await Effect.runPromise(Effect.all([m.policy(), m.policy(), m.policy()]))
@@ -98,6 +108,7 @@ describe("export tiny-vlm + each head to ONNX and agree with tfjs", () => {
       }
       if (head === "discrete") expect(outputs).toContain("bin_logits")
       await exported.close()
+      expect(await reasonOf(model.head.predict(randomWindow([1, 1, dims.latent, dims.inputSize], 5)))).toBe("Released")
       await source.close()
     })
   }
