@@ -91,7 +91,8 @@ const expectClose = (actual: Vec, expected: Vec, tol: number, label: string) => 
 }
 
 describe.skipIf(!exists)("RoboVLMs golden conformance", () => {
-  const cases = golden!.cases
+  // describe.skipIf still collects this body: without the shared data there are no cases (and no tests).
+  const cases = golden?.cases ?? ({} as Golden["cases"])
 
   afterAll(() => {
     console.log("[golden] cases compared per key:")
