@@ -318,6 +318,9 @@ const resolveSource = (input: Readonly<Record<string, unknown>>) =>
 export const exportPolicy = (input: Readonly<Record<string, unknown>>, options: ExportOptions): Effect.Effect<ExportResult, ExportError | SdkError, Scope.Scope> =>
   Effect.gen(function*() {
     const model = yield* loadPolicyModel(input)
+    if (model.metadata.inputs.robotObs) {
+      return yield* new ExportError({ reason: "Unsupported", message: "this policy was trained with a robot_obs state token, which the ONNX export does not carry yet (serve the checkpoint itself)", subject: "structure.stateToken" })
+    }
     const { spec, checkpoint } = yield* resolveSource(input)
     const headPackage = spec.head ?? model.head.name
     const from = spec.from === undefined ? {} : { from: spec.from }

@@ -15,6 +15,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Effect, Schema, type Scope } from "effect"
+import { makeStateTokenEncoder } from "./assembly/StateToken.ts"
 import { ACTION_TOKEN_TENSOR_NAME, assemblyConfigFromVla, makeVlaPolicyModel, type VlaPolicyModel } from "./assembly/VlaPolicyModel.ts"
 import { decodeEffect } from "./internal/schemaDecode.ts"
 import { findBackboneForFormat, loadBackbonePlugin, loadHeadPlugin, makePlugin } from "./PluginLoader.ts"
@@ -220,8 +221,8 @@ const applyTrained = (
   Effect.gen(function*() {
     const { config, weights, dir } = trained
     const file = path.join(dir, config.weights.file)
-    if (config.structure.stateToken || Object.keys(weights.state).length > 0) {
-      return yield* new SdkError({ reason: "InvalidInput", message: `${dir} was trained with a robot_obs state token, which the SDK assembly does not serve yet`, subject: "structure.stateToken" })
+    if (config.structure.stateToken !== Object.keys(weights.state).length > 0) {
+      return yield* corrupt(file, config.structure.stateToken ? "its config has a state token but it holds no state.* tensors" : "holds state.* tensors but its config has no state token")
     }
     if (Object.keys(weights.backbone).length > 0) {
       if (backbone.loadWeights === undefined) return yield* new SdkError({ reason: "InvalidInput", message: `${file} holds backbone weights but backbone "${backbone.name}" cannot load weights`, subject: "backbone" })
@@ -267,10 +268,16 @@ export const loadPolicyModel = (input: unknown): Effect.Effect<VlaPolicyModel, S
       latent: assembly.latent
     })
     if (fromCheckpoint?.trained !== undefined) yield* applyTrained(fromCheckpoint.trained, backbone, head)
+    const stateWeights = fromCheckpoint?.trained?.weights.state ?? {}
+    const stateToken = Object.keys(stateWeights).length === 0 ? undefined : yield* Effect.try({
+      try: () => makeStateTokenEncoder(stateWeights, backbone.hiddenSize),
+      catch: (cause) => cause instanceof SdkError ? cause : new SdkError({ reason: "InvalidInput", message: String(cause), cause })
+    })
     return yield* makeVlaPolicyModel({
       backbone,
       head,
       config: assembly,
-      ...(fromCheckpoint?.actionToken !== undefined ? { actionToken: fromCheckpoint.actionToken } : {})
+      ...(fromCheckpoint?.actionToken !== undefined ? { actionToken: fromCheckpoint.actionToken } : {}),
+      ...(stateToken !== undefined ? { stateToken } : {})
     })
   }).pipe(Effect.withSpan("PolicyLoader.loadPolicyModel"))

@@ -21,7 +21,7 @@ import type { FloatTensor, IntTensor } from "../Tensor.ts"
 
 /**
  * Where one position of a frame group takes its embedding from: a text id (index into the frame's ids), a
- * token of the gripper or static image block, or the [LRN] vector.
+ * token of the gripper or static image block, the robot_obs state token, or the [LRN] vector.
  *
  * @since 0.1.0
  * @category models
@@ -31,6 +31,7 @@ export type Source =
   | { readonly kind: "gripper"; readonly index: number }
   | { readonly kind: "static"; readonly index: number }
   | { readonly kind: "lrn"; readonly index: number }
+  | { readonly kind: "state"; readonly index: 0 }
 
 /**
  * The plan of one frame group.
@@ -54,6 +55,8 @@ export interface FrameLayoutOptions {
   readonly gripperCamera: boolean
   /** [LRN] copies per frame. */
   readonly latent: number
+  /** A robot_obs state token right before the first [LRN] (the trainer's `stateToken`). */
+  readonly stateToken?: boolean | undefined
 }
 
 /**
@@ -75,6 +78,7 @@ export const frameLayout = (
   if (options.gripperCamera) for (let i = 0; i < options.imageTokens; i++) sources.push({ kind: "gripper", index: i })
   for (let i = 0; i < options.imageTokens; i++) sources.push({ kind: "static", index: i })
   for (let i = bosOff; i < ids.length - eosOff; i++) sources.push({ kind: "text", index: i })
+  if (options.stateToken === true) sources.push({ kind: "state", index: 0 })
   const lrnOffsets: Array<number> = []
   for (let i = 0; i < options.latent; i++) {
     lrnOffsets.push(sources.length)
@@ -107,6 +111,8 @@ export interface FrameInputs {
   readonly gripperTokens?: Float32Array | undefined
   /** The learnable [LRN] vector (D). */
   readonly actionToken: Float32Array
+  /** The state token's embedding (D), when the layout has one. */
+  readonly stateToken?: Float32Array | undefined
 }
 
 /**
@@ -126,11 +132,14 @@ export const buildFrameGroup = (layout: FrameLayout, inputs: FrameInputs, hidden
         ? inputs.staticTokens
         : source.kind === "gripper"
         ? inputs.gripperTokens
+        : source.kind === "state"
+        ? inputs.stateToken
         : inputs.actionToken
     if (from === undefined) {
-      throw new SdkError({ reason: "InvalidInput", message: "the layout needs gripper-camera tokens but none were given", subject: "gripperTokens" })
+      const subject = source.kind === "state" ? "stateToken" : "gripperTokens"
+      throw new SdkError({ reason: "InvalidInput", message: `the layout needs ${source.kind === "state" ? "a state token" : "gripper-camera tokens"} but none were given`, subject })
     }
-    const start = source.kind === "lrn" ? 0 : source.index * d
+    const start = source.kind === "lrn" || source.kind === "state" ? 0 : source.index * d
     if (start + d > from.length) {
       throw new SdkError({ reason: "ShapeMismatch", message: `${source.kind} embeddings are too short for index ${source.index}`, subject: source.kind })
     }

@@ -26,6 +26,7 @@ import type { VlaConfig } from "../VlaConfig.ts"
 import { CALVIN_NORMALIZATION, decodeActionChunk, type Normalization } from "./ActionDecoding.ts"
 import { preprocessImages } from "./ImagePreprocessing.ts"
 import { buildFrameGroup, frameLayout, gatherRows, packRows, type FrameGroup } from "./Sequence.ts"
+import type { StateTokenEncoder } from "./StateToken.ts"
 
 /**
  * How the assembly is put together. Names follow RoboVLMs' config (`history_type`, `window_size`,
@@ -115,6 +116,8 @@ export interface VlaPolicyModelOptions {
   readonly config: VlaAssemblyConfig
   /** A trained [LRN] vector (size D); zeros when absent (RoboVLMs' init). */
   readonly actionToken?: Float32Array
+  /** A trained robot_obs state token (`makeStateTokenEncoder`): each frame then needs `robotObs`. */
+  readonly stateToken?: StateTokenEncoder
 }
 
 interface PolicyState {
@@ -190,7 +193,7 @@ export const makeVlaPolicyModel = (options: VlaPolicyModelOptions): Effect.Effec
     catch: (cause) => (cause instanceof SdkError ? cause : new SdkError({ reason: "PluginFailure", message: `assembly failed: ${String(cause)}`, cause }))
   })
 
-const assemble = ({ backbone, head, config, actionToken: givenToken }: VlaPolicyModelOptions): VlaPolicyModel => {
+const assemble = ({ backbone, head, config, actionToken: givenToken, stateToken }: VlaPolicyModelOptions): VlaPolicyModel => {
   checkConfig(backbone, head, config, givenToken)
   const d = backbone.hiddenSize
   const n = backbone.imageTokens
@@ -215,8 +218,8 @@ const assemble = ({ backbone, head, config, actionToken: givenToken }: VlaPolicy
     windowSize: w,
     chunkSize,
     actionSpace: "relative",
-    inputs: { rgbStatic: true, rgbGripper: useGripperCamera, robotObs: false, sceneObs: false },
-    details: { backbone: backbone.name, head: head.name, historyType, latent, hiddenSize: d, imageTokens: n }
+    inputs: { rgbStatic: true, rgbGripper: useGripperCamera, robotObs: stateToken !== undefined, sceneObs: false },
+    details: { backbone: backbone.name, head: head.name, historyType, latent, hiddenSize: d, imageTokens: n, stateToken: stateToken !== undefined }
   }
 
   /** Backbone part for all items at once: per item, its newest frame group and the hidden states at its [LRN]s. */
@@ -239,7 +242,12 @@ const assemble = ({ backbone, head, config, actionToken: givenToken }: VlaPolicy
       const text = yield* backbone.embedTokens({ data: idData, shape: [b, lt] })
       checkTensor(text, [b, lt, d], `${backbone.name}.embedTokens output`)
 
-      const options = { imageTokens: n, gripperCamera: useGripperCamera, latent }
+      const options = { imageTokens: n, gripperCamera: useGripperCamera, latent, stateToken: stateToken !== undefined }
+      const stateTokens = stateToken === undefined ? undefined : items.map((it) => {
+        const robotObs = (it.observation as { readonly robotObs?: ReadonlyArray<number> }).robotObs
+        if (robotObs === undefined) throw invalid("this policy was trained with a robot_obs state token: the observation needs robotObs", "observation.robotObs")
+        return stateToken.encode(robotObs)
+      })
       const groups = items.map((_, i) =>
         buildFrameGroup(
           frameLayout(ids[i]!, backbone.tokenizer, options),
@@ -247,7 +255,8 @@ const assemble = ({ backbone, head, config, actionToken: givenToken }: VlaPolicy
             textEmbeds: text.data.subarray(i * lt * d, (i + 1) * lt * d),
             staticTokens: staticTokens.data.subarray(i * n * d, (i + 1) * n * d),
             gripperTokens: gripperTokens?.data.subarray(i * n * d, (i + 1) * n * d),
-            actionToken
+            actionToken,
+            stateToken: stateTokens?.[i]
           },
           d
         )

@@ -7,4 +7,5 @@
 export * from "./ActionDecoding.ts"
 export * from "./ImagePreprocessing.ts"
 export * from "./Sequence.ts"
+export * from "./StateToken.ts"
 export * from "./VlaPolicyModel.ts"

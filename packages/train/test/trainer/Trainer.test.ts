@@ -207,7 +207,7 @@ describe("determinism and options", () => {
     expect(bytes(c).equals(bytes(a))).toBe(false)
   }, 60_000)
 
-  it("hand camera + robot_obs state token + cached frozen vision train; serving such a checkpoint is refused by name", async () => {
+  it("hand camera + robot_obs state token + cached frozen vision train; the checkpoint serves with robot_obs", async () => {
     const summary = await train(options("hand-state", "lstm", "post", { maxSteps: 3, validateAtStart: false, valEvery: 0, stateToken: true }, {
       use_hand_rgb: true,
       train_setup: { train_vision: false, train_decoder_layers: 2 }
@@ -215,8 +215,28 @@ describe("determinism and options", () => {
     expect(summary.cache).toBe("images")
     const tensors = Safetensors.readSafetensorsSync(path.join(summary.checkpoint!, "model.safetensors")).tensors
     expect([...tensors.keys()].filter((k) => k.startsWith("state."))).toHaveLength(5)
-    const error = await Effect.runPromise(Effect.scoped(loadPolicyModel({ checkpoint: summary.checkpoint!, from: repo })).pipe(Effect.flip))
-    expect(error.message).toContain("state token")
+    const image = (size: number) => ({ data: new Uint8Array(size * size * 3).fill(90), height: size, width: size })
+    const robotObs = (gripper: number) => [0.05, -0.1, 0.6, 3.1, 0, 1.5, 0.08, 0, 0, 0, 0, 0, 0, 0, gripper]
+    const { metadata, open, closed, again, missing } = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+      const model = yield* loadPolicyModel({ checkpoint: summary.checkpoint!, from: repo })
+      const act = (obs: ReadonlyArray<number> | undefined) =>
+        Effect.gen(function*() {
+          const policy = yield* model.policy()
+          return yield* policy.act({ rgbStatic: image(200), rgbGripper: image(84), ...(obs === undefined ? {} : { robotObs: obs }) } as never, "open the drawer")
+        })
+      return {
+        metadata: model.metadata,
+        open: yield* act(robotObs(1)),
+        closed: yield* act(robotObs(-1)),
+        again: yield* act(robotObs(1)),
+        missing: yield* act(undefined).pipe(Effect.flip)
+      }
+    })))
+    expect(metadata.inputs.robotObs).toBe(true)
+    // The state token feeds the decoder: the gripper state alone changes the chunk; the same input repeats it.
+    expect(again).toEqual(open)
+    expect(closed).not.toEqual(open)
+    expect(missing.message).toMatch(/robotObs/)
   }, 60_000)
 })
 
