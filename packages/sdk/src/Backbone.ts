@@ -9,7 +9,7 @@
 import { Effect } from "effect"
 import type { Scope } from "effect"
 import type { HookResult } from "./internal/pluginCalls.ts"
-import { callHook, checkArgument, copyOutput, makeReleaseGuard } from "./internal/pluginCalls.ts"
+import { callHook, checkArgument, checkWeights as checkWeightMap, copyOutput, makeReleaseGuard, withWeightHooks } from "./internal/pluginCalls.ts"
 import { SdkError } from "./SdkError.ts"
 import type { FloatTensor, IntTensor } from "./Tensor.ts"
 
@@ -136,13 +136,7 @@ export interface BackboneHooks {
  * @since 0.1.0
  * @category validation
  */
-export const checkWeights = (plugin: string, weights: Readonly<Record<string, FloatTensor>>): SdkError | undefined => {
-  for (const [name, tensor] of Object.entries(weights)) {
-    const invalid = checkArgument(plugin, name, tensor, "float32", tensor.shape.map((_, i) => `d${i}`))
-    if (invalid !== undefined) return invalid
-  }
-  return undefined
-}
+export const checkWeights: (plugin: string, weights: Readonly<Record<string, FloatTensor>>) => SdkError | undefined = checkWeightMap
 
 /**
  * Builds the contract's `Backbone` around a plugin's hooks, in the plugin's Scope. It owns what every backbone
@@ -212,13 +206,5 @@ export const make = (hooks: BackboneHooks): Effect.Effect<Backbone, never, Scope
           .pipe(Effect.flatMap((out) => copyOutput<"B L D">(name, "hidden states", out, inputsEmbeds.shape))),
       parameterGroups: hooks.parameterGroups ?? (() => [])
     }
-    const { loadWeights, weights } = hooks
-    return {
-      ...backbone,
-      ...(weights === undefined ? {} : { weights }),
-      ...(loadWeights === undefined ? {} : {
-        loadWeights: (map: Readonly<Record<string, FloatTensor>>) =>
-          call("loadWeights", () => checkWeights(name, map), () => loadWeights(map))
-      })
-    }
+    return withWeightHooks(name, backbone, hooks, call)
   })

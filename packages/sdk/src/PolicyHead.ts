@@ -8,9 +8,8 @@
 import { Effect } from "effect"
 import type { Scope } from "effect"
 import type { ParameterGroup } from "./Backbone.ts"
-import { checkWeights } from "./Backbone.ts"
 import type { ExpectedDimension, HookResult } from "./internal/pluginCalls.ts"
-import { callHook, checkArgument, copyOutput, makeReleaseGuard } from "./internal/pluginCalls.ts"
+import { callHook, checkArgument, copyOutput, makeReleaseGuard, withWeightHooks } from "./internal/pluginCalls.ts"
 import { SdkError } from "./SdkError.ts"
 import type { FloatTensor } from "./Tensor.ts"
 
@@ -274,13 +273,5 @@ export const make = (hooks: PolicyHeadHooks): Effect.Effect<PolicyHead, SdkError
       stepper,
       parameterGroups: hooks.parameterGroups ?? (() => [])
     }
-    const { loadWeights, weights } = hooks
-    return {
-      ...head,
-      ...(weights === undefined ? {} : { weights }),
-      ...(loadWeights === undefined ? {} : {
-        loadWeights: (map: Readonly<Record<string, FloatTensor>>) =>
-          call("loadWeights", () => checkWeights(name, map), () => loadWeights(map))
-      })
-    }
+    return withWeightHooks(name, head, hooks, call)
   })

@@ -132,3 +132,35 @@ export const callHook = <A>(
       )
     }
   }).pipe(Effect.withSpan(span, { attributes: { "robovla.plugin": plugin } }))
+
+/** Checks every tensor of a weight map (dtype, length against shape, finiteness), naming the first bad one. */
+export const checkWeights = (plugin: string, weights: Readonly<Record<string, FloatTensor>>): SdkError | undefined => {
+  for (const [name, tensor] of Object.entries(weights)) {
+    const invalid = checkArgument(plugin, name, tensor, "float32", tensor.shape.map((_, i) => `d${i}`))
+    if (invalid !== undefined) return invalid
+  }
+  return undefined
+}
+
+/**
+ * Adds a plugin's optional `weights` and `loadWeights` hooks to its contract object, `loadWeights` checked and
+ * guarded like every other call (`call` is the plugin's `callHook`).
+ */
+export const withWeightHooks = <T extends object>(
+  plugin: string,
+  contract: T,
+  hooks: {
+    readonly weights?: (() => Readonly<Record<string, FloatTensor>>) | undefined
+    readonly loadWeights?: ((weights: Readonly<Record<string, FloatTensor>>) => HookResult<void>) | undefined
+  },
+  call: (method: string, check: () => SdkError | undefined, hook: () => HookResult<void>) => Effect.Effect<void, SdkError>
+) => {
+  const { loadWeights, weights } = hooks
+  return {
+    ...contract,
+    ...(weights === undefined ? {} : { weights }),
+    ...(loadWeights === undefined ? {} : {
+      loadWeights: (map: Readonly<Record<string, FloatTensor>>) => call("loadWeights", () => checkWeights(plugin, map), () => loadWeights(map))
+    })
+  }
+}
