@@ -9,7 +9,7 @@
 #   packages/train/scripts/default-policy.sh                      # all stages
 #   STAGES="train bench" STEPS=6000 packages/train/scripts/default-policy.sh   # extend training, re-bench
 #
-# Settings (environment): DATA, RUN, EPISODES, VAL_EPISODES, NOISE (DART std, 0 = off), STEPS, CHAINS, WORKERS,
+# Settings (environment): DATA, RUN, CONFIG, TRAIN_FLAGS (extra `robovla train` flags, e.g. --state-token), EPISODES, VAL_EPISODES, NOISE (DART std, 0 = off), STEPS, CHAINS, WORKERS,
 # NICE (prefix for every heavy command; default "nice -n 15" so that a shared machine's other jobs go first).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
@@ -24,7 +24,8 @@ CHAINS=${CHAINS:-100}
 WORKERS=${WORKERS:-2}
 NICE=${NICE:-nice -n 15}
 STAGES=${STAGES:-collect train bench random}
-CONFIG=packages/train/scripts/default-policy.json
+CONFIG=${CONFIG:-packages/train/scripts/default-policy.json}
+TRAIN_FLAGS=${TRAIN_FLAGS:-}
 POLICY="vla:@robovla/backbone-tiny-vlm+@robovla/head-lstm@$RUN/policy"
 # Workspace packages resolve to their TypeScript sources under this condition (as npm scripts do via .npmrc).
 export NODE_OPTIONS="${NODE_OPTIONS:-} --conditions=@robovla/source"
@@ -55,7 +56,7 @@ fi
 if has train; then
   resume=()
   [ -f "$RUN/checkpoints/latest.json" ] && resume=(--resume)
-  stage train train --config "$CONFIG" --data "$DATA" --out "$RUN" --max-steps "$STEPS" --quiet "${resume[@]}"
+  stage train train --config "$CONFIG" --data "$DATA" --out "$RUN" --max-steps "$STEPS" --quiet $TRAIN_FLAGS "${resume[@]}"
 fi
 
 if has bench; then

@@ -183,6 +183,19 @@ const mergeConfig = (defaults: unknown, given: Record<string, unknown> | undefin
 
 const hashJson = (value: unknown): string => crypto.createHash("sha256").update(JSON.stringify(value)).digest("hex").slice(0, 16)
 
+/** What identifies a CALVIN-format dataset for resuming: the bytes of each split's episode index and annotations. */
+const datasetFingerprint = (dataDir: string): string => {
+  const digest = crypto.createHash("sha256")
+  for (const file of ["ep_start_end_ids.npy", "lang_annotations/auto_lang_ann.npy"]) {
+    for (const split of ["training", "validation"]) {
+      const full = path.join(dataDir, split, file)
+      digest.update(`${split}/${file}:`)
+      if (fs.existsSync(full)) digest.update(fs.readFileSync(full))
+    }
+  }
+  return digest.digest("hex").slice(0, 16)
+}
+
 /** Runs `f` with Math.random replaced by a PRNG seeded from (seed, step): tfjs dropout seeds come from it. */
 const withSeededRandom = <A>(seed: number, step: number, f: () => A): A => {
   const original = Math.random
@@ -339,8 +352,7 @@ const trainIn = async (scope: Scope.Closeable, options: TrainOptions): Promise<T
   const warmupSteps = Math.round(vla.warmup_epochs * perEpoch) + vla.warmup_steps
   const schedule = { learningRate: vla.learning_rate, schedule: vla.scheduler as Schedule, warmupSteps, totalSteps, minLrScale: vla.min_lr_scale }
 
-  const runConfig = {
-    data: path.resolve(options.data),
+  const runSettings = {
     backbone: { package: options.backbone, config: backboneConfig },
     head: { package: options.head, config: headConfig },
     vla,
@@ -352,7 +364,11 @@ const trainIn = async (scope: Scope.Closeable, options: TrainOptions): Promise<T
     trainActionToken,
     clipNorm
   }
+  // The data enter the hash by content (index + annotations of both splits), not by where the folder lies, so a run
+  // resumes from another checkout or a moved data folder. Runs hashed by the absolute path before still resume.
+  const runConfig = { data: datasetFingerprint(options.data), ...runSettings }
   const runHash = hashJson(runConfig)
+  const legacyRunHash = hashJson({ data: path.resolve(options.data), ...runSettings })
   fs.mkdirSync(options.out, { recursive: true })
   const checkpoints = path.join(options.out, "checkpoints")
   const logFile = path.join(options.out, "log.jsonl")
@@ -369,7 +385,7 @@ const trainIn = async (scope: Scope.Closeable, options: TrainOptions): Promise<T
   if (options.resume === true && latest === undefined) say(`no checkpoint in ${checkpoints}; starting from scratch`)
   if (latest !== undefined) {
     const ckpt = readCheckpoint(latest)
-    if (ckpt.state.runHash !== runHash) throw invalid(`${latest} belongs to a run with other settings (data, plugins, VLA config, batch size, seed or cache); resume with the same ones or use another --out`)
+    if (ckpt.state.runHash !== runHash && ckpt.state.runHash !== legacyRunHash) throw invalid(`${latest} belongs to a run with other settings (data, plugins, VLA config, batch size, seed or cache); resume with the same ones or use another --out`)
     const split = (prefix: string) => Object.fromEntries([...ckpt.model].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]))
     if (backbone.loadWeights !== undefined && Object.keys(split("backbone.")).length > 0) await Effect.runPromise(backbone.loadWeights(split("backbone.")))
     await Effect.runPromise(head.loadWeights(split("head.")))
@@ -393,7 +409,7 @@ const trainIn = async (scope: Scope.Closeable, options: TrainOptions): Promise<T
   } else {
     fs.rmSync(logFile, { force: true })
   }
-  writeAtomic(path.join(options.out, "run.json"), JSON.stringify({ ...runConfig, runHash, totalSteps, perEpoch, warmupSteps, tfjs: setup.summary }, null, 2) + "\n")
+  writeAtomic(path.join(options.out, "run.json"), JSON.stringify({ ...runConfig, dataPath: path.resolve(options.data), runHash, totalSteps, perEpoch, warmupSteps, tfjs: setup.summary }, null, 2) + "\n")
   const log = (entry: Record<string, unknown>) => fs.appendFileSync(logFile, JSON.stringify(entry) + "\n")
 
   // Feature caches (built once per split and key, beside the data).

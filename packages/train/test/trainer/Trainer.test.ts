@@ -160,6 +160,22 @@ describe("checkpoints", () => {
     expect(fs.existsSync(out)).toBe(true)
   }, 60_000)
 
+  it("a run resumes from a moved data folder, and refuses a different dataset by name", async () => {
+    const base = options("moved", "mlp", "one_step", { maxSteps: 2, validateAtStart: false, valEvery: 0 })
+    await train(base)
+    const moved = path.join(root, "data-moved")
+    fs.cpSync(data, moved, { recursive: true })
+    const resumed = await train({ ...base, data: moved, maxSteps: 3, resume: true })
+    expect(resumed.resumedFrom).toBe(2)
+    expect(resumed.steps).toBe(3)
+    const annotations = path.join(moved, "training", "lang_annotations", "auto_lang_ann.npy")
+    fs.appendFileSync(annotations, Buffer.from([0]))
+    const error = await train({ ...base, data: moved, maxSteps: 4, resume: true }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(TrainError)
+    expect((error as TrainError).message).toContain("other settings")
+    fs.rmSync(moved, { recursive: true, force: true })
+  }, 60_000)
+
   it("an abort writes a checkpoint at the current step and resolves as interrupted", async () => {
     const controller = new AbortController()
     const summary = await train(options("abort", "mlp", "one_step", {
