@@ -76,6 +76,17 @@ export interface HeadStepper {
 }
 
 /**
+ * One policy's step in a batched call: its stepper and its newest frame.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface HeadStepperStep {
+  readonly stepper: HeadStepper
+  readonly lrn: FloatTensor<"B latent D">
+}
+
+/**
  * A loaded policy head.
  *
  * @since 0.1.0
@@ -90,6 +101,12 @@ export interface PolicyHead {
   readonly predict: (lrn: FloatTensor<"B W latent D">) => Effect.Effect<HeadOutput, SdkError>
   /** A fresh stepper with its own history; several may exist at once (one per session). */
   readonly stepper: () => HeadStepper
+  /**
+   * Steps several steppers of this head at once (the policies of one `actBatch`); equals each one's `step` in
+   * turn up to float rounding. Heads built with `make` have it: one engine call when the plugin has a `stepMany`
+   * hook, else the steps in turn. Optional so that a head written by hand stays valid.
+   */
+  readonly stepMany?: (steps: ReadonlyArray<HeadStepperStep>) => Effect.Effect<ReadonlyArray<HeadStepOutput>, SdkError>
   readonly parameterGroups: () => ReadonlyArray<ParameterGroup>
   /** Optional, for trainable heads: every weight by name (`head.<name>` in a checkpoint) and loading them back. */
   readonly weights?: () => Record<string, FloatTensor>
@@ -109,6 +126,18 @@ export interface StepperHooks {
 }
 
 /**
+ * One item of a plugin's `stepMany` hook: one of the plugin's own steppers (as its `stepper` hook made it) and a
+ * checked copy of its newest frame.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StepperHooksStep {
+  readonly stepper: StepperHooks
+  readonly lrn: FloatTensor<"B latent D">
+}
+
+/**
  * What a head plugin writes: its model. `predict` receives a checked (B, T, latent, D) window (float32, finite,
  * 1 ≤ T ≤ `maxWindow`) and may return views into engine memory; `make` copies and checks the outputs.
  * Without a `stepper` hook, the SDK's window stepper is used: it keeps the last W frames and reads the last
@@ -125,6 +154,12 @@ export interface PolicyHeadHooks {
   readonly maxWindow?: number
   readonly predict: (lrn: FloatTensor<"B W latent D">) => HookResult<HeadOutput>
   readonly stepper?: () => StepperHooks
+  /**
+   * Steps several of this plugin's steppers in one engine call (distinct steppers, frames checked like `step`'s),
+   * returning one output per item in order; must equal each one's `step` in turn up to float rounding. Used only
+   * with a `stepper` hook; without it the SDK steps them in turn.
+   */
+  readonly stepMany?: (steps: ReadonlyArray<StepperHooksStep>) => HookResult<ReadonlyArray<HeadStepOutput>>
   /** Default: none. */
   readonly parameterGroups?: () => ReadonlyArray<ParameterGroup>
   readonly weights?: () => Record<string, FloatTensor>
@@ -230,36 +265,85 @@ export const make = (hooks: PolicyHeadHooks): Effect.Effect<PolicyHead, SdkError
           : copyOutput<"B W N 7 bins">(name, "binLogits", output.binLogits, [...lead, N, 7, "bins"])
       }).pipe(Effect.map(({ binLogits, ...rest }): HeadOutput => binLogits === undefined ? rest : { ...rest, binLogits }))
 
+    /** A stepper's session: the plugin's hooks and the batch size fixed since the last reset. */
+    interface Session {
+      readonly own: StepperHooks
+      batch: number | undefined
+    }
+    const sessions = new WeakMap<HeadStepper, Session>()
+    const checkFrame = (session: Session, lrn: FloatTensor) => {
+      const invalid = checkArgument(name, "step features", lrn, "float32", ["B", latent, D])
+      if (invalid !== undefined || session.batch === undefined || lrn.shape[0] === session.batch) return invalid
+      return new SdkError({
+        reason: "ShapeMismatch",
+        message: `${name}: step batch size ${lrn.shape[0]} differs from this session's ${session.batch}; call reset() first`,
+        subject: "step features"
+      })
+    }
+    const copyStep = (output: HeadStepOutput, batch: number) =>
+      Effect.all({
+        arm: copyOutput<"B N 6">(name, "step arm", output.arm, [batch, N, 6]),
+        gripperLogits: copyOutput<"B N 1">(name, "step gripperLogits", output.gripperLogits, [batch, N, 1])
+      })
+    const copyFrame = (lrn: FloatTensor<"B latent D">): FloatTensor<"B latent D"> => ({ data: lrn.data.slice(), shape: [...lrn.shape] })
+
     const stepper = (): HeadStepper => {
-      const own = hooks.stepper?.() ?? windowStepper(hooks)
-      let batch: number | undefined
-      const checkFrame = (lrn: FloatTensor) => {
-        const invalid = checkArgument(name, "step features", lrn, "float32", ["B", latent, D])
-        if (invalid !== undefined || batch === undefined || lrn.shape[0] === batch) return invalid
-        return new SdkError({
-          reason: "ShapeMismatch",
-          message: `${name}: step batch size ${lrn.shape[0]} differs from this session's ${batch}; call reset() first`,
-          subject: "step features"
-        })
-      }
-      return {
+      const session: Session = { own: hooks.stepper?.() ?? windowStepper(hooks), batch: undefined }
+      const contract: HeadStepper = {
         reset: () => {
-          batch = undefined
-          own.reset()
+          session.batch = undefined
+          session.own.reset()
         },
         step: (lrn) =>
-          call("step", () => checkFrame(lrn), () => {
-            batch = lrn.shape[0]!
-            return own.step({ data: lrn.data.slice(), shape: [...lrn.shape] })
-          }).pipe(
-            Effect.flatMap((output) =>
-              Effect.all({
-                arm: copyOutput<"B N 6">(name, "step arm", output.arm, [lrn.shape[0]!, N, 6]),
-                gripperLogits: copyOutput<"B N 1">(name, "step gripperLogits", output.gripperLogits, [lrn.shape[0]!, N, 1])
-              })
-            )
-          )
+          call("step", () => checkFrame(session, lrn), () => {
+            session.batch = lrn.shape[0]!
+            return session.own.step(copyFrame(lrn))
+          }).pipe(Effect.flatMap((output) => copyStep(output, lrn.shape[0]!)))
       }
+      sessions.set(contract, session)
+      return contract
+    }
+
+    /** Every item a distinct stepper of this head, every frame valid for its session; the first problem. */
+    const checkSteps = (steps: ReadonlyArray<HeadStepperStep>): SdkError | undefined => {
+      const seen = new Set<Session>()
+      for (const [i, step] of steps.entries()) {
+        const session = sessions.get(step.stepper)
+        const subject = `steps[${i}].stepper`
+        if (session === undefined) return new SdkError({ reason: "InvalidInput", message: `${name}: stepMany item ${i} is not a stepper of this head`, subject })
+        if (seen.has(session)) return new SdkError({ reason: "InvalidInput", message: `${name}: stepMany item ${i} repeats a stepper`, subject })
+        seen.add(session)
+        const invalid = checkFrame(session, step.lrn)
+        if (invalid !== undefined) return invalid
+      }
+      return undefined
+    }
+    const stepManyHook = hooks.stepper === undefined ? undefined : hooks.stepMany
+    const stepMany = (steps: ReadonlyArray<HeadStepperStep>): Effect.Effect<ReadonlyArray<HeadStepOutput>, SdkError> => {
+      if (steps.length === 0) return Effect.succeed([])
+      if (stepManyHook === undefined) {
+        // Checked up front, so that a bad item fails the call before any stepper has advanced.
+        return Effect.suspend(() => {
+          const invalid = checkSteps(steps)
+          return invalid === undefined ? Effect.forEach(steps, ({ lrn, stepper }) => stepper.step(lrn)) : Effect.fail(invalid)
+        })
+      }
+      return call("stepMany", () => checkSteps(steps), () => {
+        const own = steps.map(({ lrn, stepper }) => {
+          const session = sessions.get(stepper)!
+          session.batch = lrn.shape[0]!
+          return { stepper: session.own, lrn: copyFrame(lrn) }
+        })
+        return stepManyHook(own)
+      }).pipe(
+        Effect.flatMap((outputs) =>
+          outputs.length === steps.length
+            ? Effect.forEach(outputs, (output, i) => copyStep(output, steps[i]!.lrn.shape[0]!))
+            : Effect.fail(
+              new SdkError({ reason: "ShapeMismatch", message: `${name}: stepMany returned ${outputs.length} outputs for ${steps.length} steps`, subject: "stepMany" })
+            )
+        )
+      )
     }
 
     const head: PolicyHead = {
@@ -271,6 +355,7 @@ export const make = (hooks: PolicyHeadHooks): Effect.Effect<PolicyHead, SdkError
         call("predict", () => checkWindow(lrn), () => hooks.predict(lrn))
           .pipe(Effect.flatMap((output) => copyChunks(output, [lrn.shape[0]!, lrn.shape[1]!]))),
       stepper,
+      stepMany,
       parameterGroups: hooks.parameterGroups ?? (() => [])
     }
     return withWeightHooks(name, head, hooks, call)

@@ -9,8 +9,9 @@
  *   takes the oldest, §5.3 / §10.9, which looks like a bug).
  * - `"post"` (policy-head): each frame goes through the VLM alone; history lives in the head's stepper.
  *
- * `actBatch` runs the backbone once for all items (batch B > 1, right-padded rows); the light head work runs
- * per item where the structure keeps per-policy state. It equals `act` on each item up to float rounding.
+ * `actBatch` runs the backbone once for all items (batch B > 1, right-padded rows); for `"post"` the head steps
+ * every item's stepper in one `stepMany` call, and for `"pre"` it runs per item (windows of different lengths).
+ * It equals `act` on each item up to float rounding.
  *
  * @since 0.1.0
  */
@@ -288,8 +289,12 @@ const assemble = ({ backbone, head, config, actionToken: givenToken, stateToken 
         checkTensor(out.gripperLogits, [b, 1, chunkSize, 1], `${head.name}.predict gripperLogits`)
         for (let i = 0; i < b; i++) chunks.push(decodeActionChunk(out.arm.data, i * chunkSize * 6, out.gripperLogits.data, i * chunkSize, chunkSize, normalization))
       } else if (historyType === "post") {
-        for (let i = 0; i < b; i++) {
-          const out = yield* stateOf[i]!.stepper!.step({ data: lrn[i]!, shape: [1, latent, d] })
+        // All policies' steppers in one head call where the head can (one engine product per layer for the batch).
+        const steps = stateOf.map((state, i) => ({ stepper: state.stepper!, lrn: { data: lrn[i]!, shape: [1, latent, d] } }))
+        const outs = head.stepMany !== undefined
+          ? yield* head.stepMany(steps)
+          : yield* Effect.forEach(steps, ({ lrn, stepper }) => stepper.step(lrn))
+        for (const out of outs) {
           checkTensor(out.arm, [1, chunkSize, 6], `${head.name}.step arm`)
           checkTensor(out.gripperLogits, [1, chunkSize, 1], `${head.name}.step gripperLogits`)
           chunks.push(decodeActionChunk(out.arm.data, 0, out.gripperLogits.data, 0, chunkSize, normalization))

@@ -160,4 +160,59 @@ describe("PolicyHead.make", () => {
     expect(await reasonOf(head.predict(floats([1, 2, 1, 2])))).toBe("Released")
     expect(await reasonOf(stepper.step(floats([2, 1, 2])))).toBe("Released")
   })
+
+  it("stepMany: equals each stepper's step in turn, through the plugin's hook when it has one", async () => {
+    // A stateful stepper (running sum of its frames) whose stepMany hook records the calls it gets.
+    const hookCalls: Array<number> = []
+    const sums = new WeakMap<object, Array<number>>()
+    const sumStepper = () => {
+      const own = {
+        reset: () => void sums.set(own, []),
+        step: (lrn: FloatTensor<"B latent D">) => stepOne(own, lrn)
+      }
+      sums.set(own, [])
+      return own
+    }
+    const stepOne = (own: object, lrn: FloatTensor<"B latent D">) => {
+      const B = lrn.shape[0]!
+      const sum = sums.get(own)!
+      const arm = new Float32Array(B * 6)
+      for (let b = 0; b < B; b++) {
+        sum[b] = (sum[b] ?? 0) + lrn.data[b * 2]! + lrn.data[b * 2 + 1]!
+        arm.fill(Math.tanh(sum[b]!), b * 6, (b + 1) * 6)
+      }
+      return { arm: { data: arm, shape: [B, 1, 6] }, gripperLogits: { data: new Float32Array(B), shape: [B, 1, 1] } }
+    }
+    const withHook: PolicyHeadHooks = {
+      ...meanHead(),
+      stepper: sumStepper,
+      stepMany: (steps) => {
+        hookCalls.push(steps.length)
+        return steps.map(({ lrn, stepper }) => stepOne(stepper, lrn))
+      }
+    }
+    for (const hooks of [withHook, meanHead()]) {
+      const { close, value: head } = await open(PolicyHead.make(hooks))
+      const [a, b, c, d] = [head.stepper(), head.stepper(), head.stepper(), head.stepper()]
+      for (let t = 0; t < 3; t++) {
+        const fa = floats([1, 1, 2], 0.1 * t), fb = floats([2, 1, 2], -0.2 + 0.05 * t)
+        const together = await Effect.runPromise(head.stepMany!([{ stepper: a, lrn: fa }, { stepper: b, lrn: fb }]))
+        const alone = [await Effect.runPromise(c.step(fa)), await Effect.runPromise(d.step(fb))]
+        expect(together.map((o) => o.arm.shape)).toEqual([[1, 1, 6], [2, 1, 6]])
+        together.forEach((o, i) => expect(Array.from(o.arm.data)).toEqual(Array.from(alone[i]!.arm.data)))
+      }
+      // Checked before any stepper advances: a foreign stepper, a repeated one, a batch change without reset.
+      const { value: other, close: closeOther } = await open(PolicyHead.make(meanHead()))
+      expect(await reasonOf(head.stepMany!([{ stepper: a, lrn: floats([1, 1, 2]) }, { stepper: other.stepper(), lrn: floats([1, 1, 2]) }]))).toBe("InvalidInput")
+      expect(await reasonOf(head.stepMany!([{ stepper: a, lrn: floats([1, 1, 2]) }, { stepper: a, lrn: floats([1, 1, 2]) }]))).toBe("InvalidInput")
+      expect(await reasonOf(head.stepMany!([{ stepper: a, lrn: floats([1, 1, 2]) }, { stepper: b, lrn: floats([1, 1, 2]) }]))).toBe("ShapeMismatch")
+      const next = floats([1, 1, 2], 0.3)
+      expect(Array.from((await Effect.runPromise(a.step(next))).arm.data)).toEqual(Array.from((await Effect.runPromise(c.step(next))).arm.data))
+      expect(await Effect.runPromise(head.stepMany!([]))).toEqual([])
+      await closeOther()
+      await close()
+      expect(await reasonOf(head.stepMany!([{ stepper: a, lrn: floats([1, 1, 2]) }]))).toBe("Released")
+    }
+    expect(hookCalls).toEqual([2, 2, 2])
+  })
 })
