@@ -1,0 +1,221 @@
+/**
+ * "What matters", in miniature (issue 13 §4): RoboVLMs' questions (structure, head, history, VL pre-training,
+ * data) asked on this project's simulator and data. Each row trains one policy with `robovla train` and runs the
+ * same first CALVIN chains of scene D with `robovla bench`; the report collects training wall time, validation
+ * loss, avg len and per-task success into `docs/what-matters/index.html` + `results.json`.
+ *
+ *   npx tsx packages/train/experiments/what-matters.ts                      # every row, then the report
+ *   npx tsx packages/train/experiments/what-matters.ts --rows head-mlp,head-gpt --steps 3000
+ *   npx tsx packages/train/experiments/what-matters.ts --report-only        # rebuild the page from runs/
+ *
+ * Every stage resumes (`--resume` on train and bench) and a finished stage is skipped, so a killed run is started
+ * again with the same command. Heavy commands run under `nice -n 15` (NICE= to change). Rows whose data or backbone
+ * weights are missing are listed as skipped, with the reason, instead of failing the whole experiment.
+ *
+ * @since 0.1.0
+ */
+import { execFileSync, spawnSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { parseArgs } from "node:util"
+import { svgPanel } from "../src/trainer/Plot.ts"
+
+const repo = path.resolve(import.meta.dirname, "../../..")
+
+/** One experiment: what it changes against the reference row, as `robovla train` flags. */
+interface Row {
+  readonly id: string
+  readonly question: "structure" | "head" | "history" | "VL pre-training" | "data" | "proprioception"
+  readonly label: string
+  readonly head: "lstm" | "mlp" | "gpt" | "discrete"
+  readonly flags: ReadonlyArray<string>
+  readonly data: string
+  /** Files that must exist for the row to run (data, pre-trained weights). */
+  readonly needs?: ReadonlyArray<string>
+  /** An earlier run folder that is this row (trained with the same recipe), reused instead of training again. */
+  readonly adopt?: string
+}
+
+const ABC = "data/default-abc-d"
+const ABCD = "data/default-abcd-d"
+const PRETRAINED = "models/tiny-vlm-pretrained"
+
+/** The reference row is the default recipe (packages/train/scripts/default-policy.json): policy-head LSTM, W 8. */
+const ROWS: ReadonlyArray<Row> = [
+  { id: "reference", question: "structure", label: "policy-head (post), LSTM, W 8 — the reference", head: "lstm", flags: [], data: ABC },
+  { id: "interleaved", question: "structure", label: "interleaved (pre), GPT, W 8", head: "gpt", flags: ["--head", "gpt", "--history", "pre"], data: ABC },
+  { id: "one-step", question: "structure", label: "one-step, MLP, W 1", head: "mlp", flags: ["--head", "mlp", "--history", "one_step"], data: ABC },
+  { id: "head-mlp", question: "head", label: "policy-head, MLP, W 8", head: "mlp", flags: ["--head", "mlp"], data: ABC },
+  { id: "head-gpt", question: "head", label: "policy-head, GPT, W 8", head: "gpt", flags: ["--head", "gpt"], data: ABC },
+  { id: "head-discrete", question: "head", label: "policy-head, discrete (256 bins), W 8", head: "discrete", flags: ["--head", "discrete"], data: ABC },
+  { id: "history-1", question: "history", label: "policy-head, LSTM, W 1", head: "lstm", flags: ["--window", "1"], data: ABC },
+  { id: "vl-pretrained-frozen", question: "VL pre-training", label: "pre-trained tiny-vlm, frozen vision", head: "lstm", flags: ["--backbone-weights", PRETRAINED], data: ABC, needs: [PRETRAINED] },
+  { id: "vl-pretrained-finetuned", question: "VL pre-training", label: "pre-trained tiny-vlm, vision fine-tuned", head: "lstm", flags: ["--backbone-weights", PRETRAINED, "--train-vision"], data: ABC, needs: [PRETRAINED] },
+  { id: "abcd", question: "data", label: "ABCD→D (scene D episodes in training)", head: "lstm", flags: [], data: ABCD, needs: [ABCD] },
+  { id: "state-token", question: "proprioception", label: "policy-head, LSTM, W 8 + robot_obs state token", head: "lstm", flags: ["--state-token"], data: ABC }
+]
+
+/** Reference policies on the same chains: the floor (random actions) and the ceiling (the privileged expert). */
+const BASELINES: ReadonlyArray<{ readonly id: string; readonly label: string; readonly policy: string }> = [
+  { id: "random", label: "random policy (seed 0)", policy: "random:0" },
+  { id: "oracle", label: "scripted expert (privileged: reads scene_obs)", policy: "oracle" }
+]
+
+const { values } = parseArgs({
+  options: {
+    rows: { type: "string" },
+    steps: { type: "string", default: "3000" },
+    chains: { type: "string", default: "100" },
+    workers: { type: "string", default: "2" },
+    out: { type: "string", default: "runs/what-matters" },
+    page: { type: "string", default: "docs/what-matters" },
+    adopt: { type: "string", multiple: true },
+    "report-only": { type: "boolean", default: false }
+  }
+})
+const steps = Number(values.steps)
+const chains = Number(values.chains)
+const nice = (process.env["NICE"] ?? "nice -n 15").split(" ").filter((s) => s.length > 0)
+// `--adopt id=folder`: an earlier run of a row's exact recipe stands for it (e.g. reference=runs/default).
+const adopted = new Map((values.adopt ?? []).map((a) => a.split("=", 2) as [string, string]))
+const selected = values.rows === undefined ? ROWS : values.rows.split(",").map((id) => {
+  const row = ROWS.find((r) => r.id === id)
+  if (row === undefined) throw new Error(`unknown row "${id}"; rows: ${ROWS.map((r) => r.id).join(", ")}`)
+  return row
+})
+const runDir = (row: Row) => path.join(repo, adopted.get(row.id) ?? path.join(values.out, row.id))
+const benchDir = (row: Row) => path.join(runDir(row), `bench-calvin-${chains}`)
+
+const run = (args: ReadonlyArray<string>, log: string): number => {
+  const started = Date.now()
+  console.log(`== ${args.join(" ")}`)
+  const result = spawnSync(nice[0] ?? "npx", [...nice.slice(1), "npx", "robovla", ...args], { cwd: repo, stdio: "inherit", env: { ...process.env, NODE_OPTIONS: `${process.env["NODE_OPTIONS"] ?? ""} --conditions=@robovla/source` } })
+  const seconds = (Date.now() - started) / 1000
+  fs.appendFileSync(log, `${args[0]}\t${seconds.toFixed(0)}\t${new Date().toISOString()}\t${result.status}\trobovla ${args.join(" ")}\n`)
+  return result.status ?? 1
+}
+
+const readJson = (file: string): any => (fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) : undefined)
+
+const missing = (row: Row): string | undefined => {
+  for (const need of [row.data, ...(row.needs ?? [])]) if (!fs.existsSync(path.join(repo, need))) return `${need} is missing`
+  return undefined
+}
+
+if (!values["report-only"]) {
+  for (const baseline of BASELINES) {
+    const dir = path.join(repo, values.out, baseline.id)
+    const out = path.join(dir, `bench-calvin-${chains}`)
+    if (readJson(path.join(out, "results.json")) !== undefined) continue
+    fs.mkdirSync(dir, { recursive: true })
+    run(["bench", "--suite", "calvin", "--scene", "D", "--chains", String(chains), "--workers", values.workers, "--policy", baseline.policy, "--out", out, "--quiet", ...(fs.existsSync(out) ? ["--resume"] : [])], path.join(dir, "stage-times.tsv"))
+  }
+  for (const row of selected) {
+    const reason = missing(row)
+    if (reason !== undefined) {
+      console.log(`-- ${row.id}: skipped (${reason})`)
+      continue
+    }
+    const dir = runDir(row)
+    fs.mkdirSync(dir, { recursive: true })
+    const log = path.join(dir, "stage-times.tsv")
+    if (!fs.existsSync(log)) fs.writeFileSync(log, "stage\tseconds\tfinished (UTC)\texit\tcommand\n")
+    const summary = readJson(path.join(dir, "summary.json"))
+    if (!adopted.has(row.id) && (summary === undefined || summary.steps < steps)) {
+      const resume = fs.existsSync(path.join(dir, "checkpoints", "latest.json")) ? ["--resume"] : []
+      const status = run(["train", "--config", "packages/train/scripts/default-policy.json", "--data", row.data, "--out", dir, "--max-steps", String(steps), "--quiet", ...row.flags, ...resume], log)
+      if (status !== 0) {
+        console.log(`-- ${row.id}: training stopped (exit ${status}); run the same command again to resume`)
+        continue
+      }
+    }
+    if (readJson(path.join(benchDir(row), "results.json")) === undefined) {
+      const resume = fs.existsSync(benchDir(row)) ? ["--resume"] : []
+      run(["bench", "--suite", "calvin", "--scene", "D", "--chains", String(chains), "--workers", values.workers, "--policy", `vla:@robovla/backbone-tiny-vlm+@robovla/head-${row.head}@${path.relative(repo, path.join(dir, "policy"))}`, "--out", benchDir(row), "--quiet", ...resume], log)
+    }
+  }
+}
+
+// ---- report ----
+
+interface Result {
+  readonly row: Row
+  readonly status: string
+  readonly steps?: number | undefined
+  readonly trainSeconds?: number | undefined
+  readonly valLoss?: number | undefined
+  readonly bestValLoss?: number | undefined
+  readonly avgLen?: number | undefined
+  readonly chainSr?: Record<string, number> | undefined
+  readonly tasks?: Record<string, { success: number; total: number }> | undefined
+  readonly curve: Array<readonly [number, number]>
+}
+
+const collectResult = (row: Row): Result => {
+  const dir = runDir(row)
+  const reason = missing(row)
+  const summary = readJson(path.join(dir, "summary.json"))
+  if (summary === undefined) return { row, status: reason !== undefined ? `skipped: ${reason}` : "not run (compute)", curve: [] }
+  const lines = fs.readFileSync(path.join(dir, "log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l))
+  const vals = lines.filter((l) => l.type === "val")
+  const curve = vals.map((v) => [v.step, v.loss] as const)
+  const times = fs.existsSync(path.join(dir, "stage-times.tsv")) ? fs.readFileSync(path.join(dir, "stage-times.tsv"), "utf8").trim().split("\n").slice(1).map((l) => l.split("\t")) : []
+  const trainSeconds = times.filter((t) => t[0] === "train").reduce((s, t) => s + Number(t[1]), 0)
+  const bench = readJson(path.join(benchDir(row), "results.json"))
+  return {
+    row,
+    status: bench === undefined ? "trained; chains not run" : "done",
+    steps: summary.steps,
+    trainSeconds: trainSeconds > 0 ? trainSeconds : undefined,
+    valLoss: vals.at(-1)?.loss,
+    bestValLoss: vals.length > 0 ? Math.min(...vals.map((v) => v.loss)) : undefined,
+    avgLen: bench?.avg_seq_len,
+    chainSr: bench?.chain_sr,
+    tasks: bench?.task_info,
+    curve
+  }
+}
+
+const results = ROWS.map(collectResult)
+const page = path.join(repo, values.page)
+fs.mkdirSync(page, { recursive: true })
+fs.writeFileSync(path.join(page, "results.json"), JSON.stringify({ chains, scene: "D", generated: new Date().toISOString(), rows: results.map(({ curve, ...r }) => ({ ...r, row: r.row.id, question: r.row.question, label: r.row.label, valCurve: curve })) }, null, 2) + "\n")
+
+const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;")
+const fmt = (v: number | undefined, digits: number) => (v === undefined ? "—" : v.toFixed(digits))
+const palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22", "#000000"]
+const done = results.filter((r) => r.curve.length > 0)
+const allTasks = [...new Set(results.flatMap((r) => Object.keys(r.tasks ?? {})))].sort()
+const bar = (r: Result) => {
+  const width = Math.round(((r.avgLen ?? 0) / 5) * 300)
+  return `<svg width="310" height="14"><rect width="${width}" height="14" fill="#1f77b4"/></svg>`
+}
+const baselineHtml = BASELINES.map((b) => {
+  const bench = readJson(path.join(repo, values.out, b.id, `bench-calvin-${chains}`, "results.json"))
+  return `<tr><td>baseline</td><td>${esc(b.label)}</td><td colspan="4"></td><td><b>${bench === undefined ? "—" : fmt(bench.avg_seq_len, 3)}</b></td><td>${bench === undefined ? "—" : [1, 2, 3].map((k) => `${(100 * (bench.chain_sr[String(k)] ?? 0)).toFixed(0)}%`).join(" / ")}</td><td>${bench === undefined ? "" : bar({ avgLen: bench.avg_seq_len } as Result)}</td><td>${bench === undefined ? "not run" : "done"}</td></tr>`
+}).join("\n")
+const rowsHtml = results.map((r) => `<tr><td>${esc(r.row.question)}</td><td>${esc(r.row.label)}</td><td>${r.steps ?? "—"}</td><td>${r.trainSeconds === undefined ? "—" : (r.trainSeconds / 60).toFixed(0) + " min"}</td><td>${fmt(r.valLoss, 4)}</td><td>${fmt(r.bestValLoss, 4)}</td><td><b>${fmt(r.avgLen, 3)}</b></td><td>${r.chainSr === undefined ? "—" : [1, 2, 3].map((k) => `${(100 * (r.chainSr![String(k)] ?? 0)).toFixed(0)}%`).join(" / ")}</td><td>${r.avgLen === undefined ? "" : bar(r)}</td><td>${esc(r.status)}</td></tr>`).join("\n")
+const taskHtml = allTasks.map((task) => `<tr><td>${task}</td>${results.filter((r) => r.tasks !== undefined).map((r) => {
+  const t = r.tasks![task]
+  return `<td>${t === undefined ? "" : `${t.success}/${t.total}`}</td>`
+}).join("")}</tr>`).join("\n")
+const html = `<!doctype html><html><head><meta charset="utf-8"><title>robovla: what matters, in miniature</title>
+<style>body{font:14px system-ui,sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}th{background:#f3f3f3}</style></head><body>
+<h1>What matters, in miniature</h1>
+<p>RoboVLMs' questions on this project's MuJoCo play table: every row trains tiny-vlm (32 px) + a head on scenes A–C
+(ABC→D unless the row says otherwise) with <code>robovla train</code> and runs the first ${chains} CALVIN chains of scene D
+(the same chains for every row) with <code>robovla bench</code>. Rows not run say why. Regenerate with
+<code>npx tsx packages/train/experiments/what-matters.ts --report-only</code>; see <code>results.json</code>.</p>
+<table><tr><th>question</th><th>row</th><th>steps</th><th>training wall</th><th>last val loss</th><th>best val loss</th><th>avg len</th><th>1/5 · 2/5 · 3/5</th><th>avg len (of 5)</th><th>status</th></tr>
+${rowsHtml}
+${baselineHtml}</table>
+${done.length > 0 ? svgPanel("validation loss", "loss", done.map((r, i) => ({ name: r.row.id, color: palette[i % palette.length]!, points: r.curve, markers: true })), 900, 320) : ""}
+<h2>Per-task success (first-subtask and later attempts, success/attempts)</h2>
+<table><tr><th>task</th>${results.filter((r) => r.tasks !== undefined).map((r) => `<th>${esc(r.row.id)}</th>`).join("")}</tr>
+${taskHtml}</table>
+<p>Machine: ${esc(execFileSync("uname", ["-m"], { encoding: "utf8" }).trim())}, ${os.cpus().length} cores (${esc(os.cpus()[0]?.model ?? "")}). Generated ${new Date().toISOString()}.</p>
+</body></html>
+`
+fs.writeFileSync(path.join(page, "index.html"), html)
+console.log(`wrote ${path.relative(repo, path.join(page, "index.html"))}: ${results.filter((r) => r.status === "done").length} of ${results.length} rows done`)
