@@ -6,16 +6,50 @@
  *
  * @since 0.1.0
  */
+import { Effect } from "effect"
 import { SdkError } from "../SdkError.ts"
 import { isAllFinite, type FloatTensor } from "../Tensor.ts"
 
 /**
+ * What the assembly needs of a state token: the tokens of a batch at once, as an Effect, so that an encoder can
+ * run anywhere (here on the host, or an exported graph on onnxruntime). The assembly checks every robotObs with
+ * {@link checkRobotObs} before calling it, and each token's length after.
+ *
  * @since 0.1.0
  * @category models
  */
 export interface StateTokenEncoder {
+  /** robot_obs of each batch item (15 finite values each) → each item's state token embedding (D). */
+  readonly encodeBatch: (robotObs: ReadonlyArray<ReadonlyArray<number>>) => Effect.Effect<ReadonlyArray<Float32Array>, SdkError>
+  /** The tensors it was built from (names without `state.`), for exporters; absent where they are not in memory. */
+  readonly weights?: (() => Readonly<Record<string, FloatTensor>>) | undefined
+}
+
+/**
+ * The host-side encoder {@link makeStateTokenEncoder} builds: also one robot_obs at a time, synchronously.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LocalStateTokenEncoder extends StateTokenEncoder {
   /** robot_obs (15 values) → the state token's embedding (D). */
   readonly encode: (robotObs: ReadonlyArray<number>) => Float32Array
+  readonly weights: () => Readonly<Record<string, FloatTensor>>
+}
+
+/** CALVIN's robot_obs size, which the state token reads (TCP xyz + Euler at 0–5, gripper action at 14). */
+const ROBOT_OBS_VALUES = 15
+
+/**
+ * A robot_obs the state token can read: 15 finite values (`ShapeMismatch` / `NonFinite` otherwise, naming
+ * `observation.robotObs`).
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const checkRobotObs = (robotObs: ReadonlyArray<number>): void => {
+  if (robotObs.length !== ROBOT_OBS_VALUES) throw new SdkError({ reason: "ShapeMismatch", message: `robotObs has ${robotObs.length} values, the state token needs CALVIN's ${ROBOT_OBS_VALUES}`, subject: "observation.robotObs" })
+  if (!robotObs.every(Number.isFinite)) throw new SdkError({ reason: "NonFinite", message: "robotObs contains NaN or Infinity", subject: "observation.robotObs" })
 }
 
 const SHAPES = (d: number): Record<string, ReadonlyArray<number>> => ({
@@ -33,7 +67,7 @@ const SHAPES = (d: number): Record<string, ReadonlyArray<number>> => ({
  * @since 0.1.0
  * @category constructors
  */
-export const makeStateTokenEncoder = (weights: Readonly<Record<string, FloatTensor>>, hiddenSize: number): StateTokenEncoder => {
+export const makeStateTokenEncoder = (weights: Readonly<Record<string, FloatTensor>>, hiddenSize: number): LocalStateTokenEncoder => {
   const d = hiddenSize
   const expected = SHAPES(d)
   for (const name of Object.keys(weights)) {
@@ -54,26 +88,34 @@ export const makeStateTokenEncoder = (weights: Readonly<Record<string, FloatTens
   const gripperWeight = get("gripper.weight")
   const fuseWeight = get("fuse.weight")
   const fuseBias = get("fuse.bias")
-  return {
-    encode: (robotObs) => {
-      if (robotObs.length !== 15) throw new SdkError({ reason: "ShapeMismatch", message: `robotObs has ${robotObs.length} values, the state token needs CALVIN's 15`, subject: "observation.robotObs" })
-      if (!robotObs.every(Number.isFinite)) throw new SdkError({ reason: "NonFinite", message: "robotObs contains NaN or Infinity", subject: "observation.robotObs" })
-      // [arm (D) | gripper (D)], then the fuse layer.
-      const joined = new Float64Array(2 * d)
-      for (let j = 0; j < d; j++) {
-        let sum = armBias[j]!
-        for (let i = 0; i < 6; i++) sum += robotObs[i]! * armWeight[i * d + j]!
-        joined[j] = sum
-      }
-      const open = robotObs[14]! > 0 ? 1 : 0
-      for (let j = 0; j < d; j++) joined[d + j] = gripperWeight[open * d + j]!
-      const out = new Float32Array(d)
-      for (let j = 0; j < d; j++) {
-        let sum = fuseBias[j]!
-        for (let i = 0; i < 2 * d; i++) sum += joined[i]! * fuseWeight[i * d + j]!
-        out[j] = sum
-      }
-      return out
+  const encode = (robotObs: ReadonlyArray<number>): Float32Array => {
+    checkRobotObs(robotObs)
+    // [arm (D) | gripper (D)], then the fuse layer.
+    const joined = new Float64Array(2 * d)
+    for (let j = 0; j < d; j++) {
+      let sum = armBias[j]!
+      for (let i = 0; i < 6; i++) sum += robotObs[i]! * armWeight[i * d + j]!
+      joined[j] = sum
     }
+    const open = robotObs[14]! > 0 ? 1 : 0
+    for (let j = 0; j < d; j++) joined[d + j] = gripperWeight[open * d + j]!
+    const out = new Float32Array(d)
+    for (let j = 0; j < d; j++) {
+      let sum = fuseBias[j]!
+      for (let i = 0; i < 2 * d; i++) sum += joined[i]! * fuseWeight[i * d + j]!
+      out[j] = sum
+    }
+    return out
+  }
+  return {
+    encode,
+    encodeBatch: (robotObs) => Effect.try({ try: () => robotObs.map(encode), catch: (cause) => cause instanceof SdkError ? cause : new SdkError({ reason: "PluginFailure", message: `state token: ${String(cause)}`, cause }) }),
+    weights: () => ({
+      "arm.weight": { data: Float32Array.from(armWeight), shape: [6, d] },
+      "arm.bias": { data: Float32Array.from(armBias), shape: [d] },
+      "gripper.weight": { data: Float32Array.from(gripperWeight), shape: [2, d] },
+      "fuse.weight": { data: Float32Array.from(fuseWeight), shape: [2 * d, d] },
+      "fuse.bias": { data: Float32Array.from(fuseBias), shape: [d] }
+    })
   }
 }

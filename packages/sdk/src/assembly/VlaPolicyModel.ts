@@ -27,7 +27,7 @@ import type { VlaConfig } from "../VlaConfig.ts"
 import { CALVIN_NORMALIZATION, decodeActionChunk, type Normalization } from "./ActionDecoding.ts"
 import { preprocessImages } from "./ImagePreprocessing.ts"
 import { buildFrameGroup, frameLayout, gatherRows, packRows, type FrameGroup } from "./Sequence.ts"
-import type { StateTokenEncoder } from "./StateToken.ts"
+import { checkRobotObs, type StateTokenEncoder } from "./StateToken.ts"
 
 /**
  * How the assembly is put together. Names follow RoboVLMs' config (`history_type`, `window_size`,
@@ -103,6 +103,8 @@ export interface VlaPolicyModel extends PolicyModel {
   readonly config: VlaAssemblyConfig
   /** [LRN], size D; zeros unless given. Mutating it changes later calls (training writes it here). */
   readonly actionToken: Float32Array
+  /** The robot_obs state token's encoder, when the policy has one (exporters read its `weights()`). */
+  readonly stateToken?: StateTokenEncoder | undefined
   /** Backbone groups + the action token + head groups. */
   readonly parameterGroups: () => ReadonlyArray<ParameterGroup>
 }
@@ -117,7 +119,7 @@ export interface VlaPolicyModelOptions {
   readonly config: VlaAssemblyConfig
   /** A trained [LRN] vector (size D); zeros when absent (RoboVLMs' init). */
   readonly actionToken?: Float32Array
-  /** A trained robot_obs state token (`makeStateTokenEncoder`): each frame then needs `robotObs`. */
+  /** A trained robot_obs state token (`makeStateTokenEncoder`, or an exported graph): each frame then needs `robotObs`. */
   readonly stateToken?: StateTokenEncoder
 }
 
@@ -223,6 +225,22 @@ const assemble = ({ backbone, head, config, actionToken: givenToken, stateToken 
     details: { backbone: backbone.name, head: head.name, historyType, latent, hiddenSize: d, imageTokens: n, stateToken: stateToken !== undefined }
   }
 
+  /** Every item's state token in one encoder call; robotObs checked here, so every encoder fails alike. */
+  const encodeStates = (encoder: StateTokenEncoder, items: ReadonlyArray<PolicyBatchItem>) =>
+    Effect.gen(function*() {
+      const robotObs = items.map((it) => {
+        const value = (it.observation as { readonly robotObs?: ReadonlyArray<number> }).robotObs
+        if (value === undefined) throw invalid("this policy was trained with a robot_obs state token: the observation needs robotObs", "observation.robotObs")
+        checkRobotObs(value)
+        return value
+      })
+      const tokens = yield* encoder.encodeBatch(robotObs)
+      if (tokens.length !== items.length || tokens.some((t) => t.length !== d)) {
+        throw new SdkError({ reason: "ShapeMismatch", message: `the state token encoder returned ${tokens.length} tokens of ${tokens[0]?.length ?? 0} values for ${items.length} items of width ${d}`, subject: "stateToken" })
+      }
+      return tokens
+    })
+
   /** Backbone part for all items at once: per item, its newest frame group and the hidden states at its [LRN]s. */
   const encodeAndRun = (items: ReadonlyArray<PolicyBatchItem>, stateOf: ReadonlyArray<PolicyState>) =>
     Effect.gen(function*() {
@@ -244,11 +262,7 @@ const assemble = ({ backbone, head, config, actionToken: givenToken, stateToken 
       checkTensor(text, [b, lt, d], `${backbone.name}.embedTokens output`)
 
       const options = { imageTokens: n, gripperCamera: useGripperCamera, latent, stateToken: stateToken !== undefined }
-      const stateTokens = stateToken === undefined ? undefined : items.map((it) => {
-        const robotObs = (it.observation as { readonly robotObs?: ReadonlyArray<number> }).robotObs
-        if (robotObs === undefined) throw invalid("this policy was trained with a robot_obs state token: the observation needs robotObs", "observation.robotObs")
-        return stateToken.encode(robotObs)
-      })
+      const stateTokens = stateToken === undefined ? undefined : yield* encodeStates(stateToken, items)
       const groups = items.map((_, i) =>
         buildFrameGroup(
           frameLayout(ids[i]!, backbone.tokenizer, options),
@@ -362,6 +376,7 @@ const assemble = ({ backbone, head, config, actionToken: givenToken, stateToken 
     head,
     config,
     actionToken,
+    ...(stateToken === undefined ? {} : { stateToken }),
     policy: () => Effect.sync(makePolicy),
     actBatch,
     parameterGroups: () => [
