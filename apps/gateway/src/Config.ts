@@ -1,15 +1,15 @@
 /**
  * Gateway and deployment configuration: a JSON file (or an admin call) decoded with Schema, then filled
  * with defaults. A deployment is either built in (`mock`), a trusted module that exports a `PolicyModel`
- * factory (`module`, config file only; the default deployment is the simulator's scripted expert, served this
- * way), assembled from plugins (`plugins`), or an exported ONNX policy folder (`onnx`, made by `robovla
+ * factory (`module`, config file only; the simulator's scripted expert is served this way), assembled from plugins (`plugins`), or an exported ONNX policy folder (`onnx`, made by `robovla
  * export`, run on onnxruntime-node).
  *
  * @since 0.1.0
  */
 import { PositiveInt } from "@robovla/sdk"
 import { Schema } from "effect"
-import { readFileSync } from "node:fs"
+import { existsSync, readFileSync } from "node:fs"
+import { fileURLToPath } from "node:url"
 import { GatewayError } from "./GatewayError.ts"
 import { formatIssuePath } from "./internal/decode.ts"
 
@@ -308,8 +308,18 @@ export const loadConfigFile = (path: string): GatewayConfig => resolveConfig(rea
 export const EXPERT_POLICY_MODULE = "@robovla/sim/expert-policy"
 
 /**
- * What `npm start` serves: the privileged scripted expert for scene D (CALVIN's evaluation scene), as a module
- * deployment.
+ * The trained default policy shipped in the repository (`models/default`, a `robovla.checkpoint/v1` folder: tiny-vlm
+ * + a policy head, acting from the cameras and the instruction; its model card is beside the weights).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_POLICY_CHECKPOINT = fileURLToPath(new URL("../../../models/default", import.meta.url))
+
+/**
+ * What `npm start` serves: the trained default policy as `default-vla` (the default, also at the openpi WebSocket's
+ * `/`), the privileged scripted expert for scene D by name (`expert`), and `mock`. Without `models/default` (a
+ * copy of the gateway outside the repository) the expert is the default.
  *
  * @since 0.1.0
  * @category constants
@@ -317,8 +327,9 @@ export const EXPERT_POLICY_MODULE = "@robovla/sim/expert-policy"
 export const DEFAULT_CONFIG_FILE: GatewayConfigFile = {
   host: "127.0.0.1",
   port: 8000,
-  defaultDeployment: "expert",
+  defaultDeployment: existsSync(DEFAULT_POLICY_CHECKPOINT) ? "default-vla" : "expert",
   deployments: [
+    ...(existsSync(DEFAULT_POLICY_CHECKPOINT) ? [{ id: "default-vla", kind: "plugins" as const, checkpoint: DEFAULT_POLICY_CHECKPOINT, preload: true }] : []),
     { id: "expert", kind: "module", module: EXPERT_POLICY_MODULE, options: { scene: "D" }, preload: true },
     { id: "mock", kind: "mock" }
   ]

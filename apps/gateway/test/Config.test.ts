@@ -1,5 +1,7 @@
+import * as fs from "node:fs"
+import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { DEFAULT_CONFIG_FILE, resolveConfig } from "../src/Config.ts"
+import { DEFAULT_CONFIG_FILE, DEFAULT_POLICY_CHECKPOINT, resolveConfig } from "../src/Config.ts"
 import { GatewayError } from "../src/GatewayError.ts"
 
 const error = (f: () => unknown): GatewayError => {
@@ -37,9 +39,13 @@ describe("Config", () => {
     expect(retired.message).toContain(`"module": "@robovla/sim/expert-policy", "options": {"scene": "B"}`)
   })
 
-  it("defaults to the scripted expert on 127.0.0.1:8000", () => {
+  it("defaults to the repository's trained policy on 127.0.0.1:8000, with the scripted expert by name", () => {
     const config = resolveConfig(DEFAULT_CONFIG_FILE, {})
-    expect(config.defaultDeployment).toBe("expert")
-    expect(config.deployments[0]!.spec).toMatchObject({ kind: "module", module: "@robovla/sim/expert-policy", options: { scene: "D" }, preload: true })
+    expect(config.port).toBe(8000)
+    expect(config.defaultDeployment).toBe("default-vla")
+    expect(config.deployments.map((d) => d.id)).toEqual(["default-vla", "expert", "mock"])
+    expect(config.deployments[0]!.spec).toMatchObject({ kind: "plugins", checkpoint: DEFAULT_POLICY_CHECKPOINT, preload: true })
+    expect(fs.existsSync(path.join(DEFAULT_POLICY_CHECKPOINT, "model.safetensors"))).toBe(true)
+    expect(config.deployments[1]!.spec).toMatchObject({ kind: "module", module: "@robovla/sim/expert-policy", options: { scene: "D" }, preload: true })
   })
 })

@@ -1,5 +1,5 @@
 /**
- * The default deployment (`npm start`): the privileged scripted expert, a `module` deployment naming
+ * The scripted expert deployment of `npm start` (by name; the default when no trained policy ships): a `module` deployment naming
  * `@robovla/sim/expert-policy` (the gateway imports no simulator), served over REST and the openpi WebSocket.
  */
 import { PolicyClient } from "@robovla/client"
@@ -16,7 +16,8 @@ const SCENE_OBS = [0, 0, 0, 0, 0, 0, -0.15, -0.12, 0.46, 0, 0, 1.5708, 0.03, -0.
 describe("default deployment: the scripted expert as a module deployment", () => {
   let gw: RunningGateway
   beforeAll(async () => {
-    gw = await start({ ...DEFAULT_CONFIG_FILE, port: 0 })
+    // The default config without the trained policy: the expert is then the default (also at the WebSocket's /).
+    gw = await start({ ...DEFAULT_CONFIG_FILE, port: 0, defaultDeployment: "expert", deployments: DEFAULT_CONFIG_FILE.deployments.filter((d) => d.id !== "default-vla") })
   })
   afterAll(() => gw.drain())
 

@@ -33,6 +33,22 @@ describe("robovla render", () => {
     }
   })
 
+  it("writes a gateway act request (instruction, robot_obs, both cameras as PNG) with --request", async () => {
+    const file = path.join(dir, "request.json")
+    const { code, out } = await render(["--scene", "D", "--request", file, "--instruction", "push the sliding door to the left"])
+    expect(code).toBe(0)
+    expect(out).toContain("act request")
+    const body = JSON.parse(fs.readFileSync(file, "utf8"))
+    expect(body.instruction).toBe("push the sliding door to the left")
+    expect(body.observation.robot_obs).toHaveLength(15)
+    for (const [key, side] of [["rgb_static", 200], ["rgb_gripper", 84]] as const) {
+      const image = body.observation[key]
+      expect(image).toMatchObject({ height: side, width: side, encoding: "png" })
+      const png = Buffer.from(image.data, "base64")
+      expect(png.readUInt32BE(16)).toBe(side)
+    }
+  })
+
   it("rejects an unknown renderer with exit code 2", async () => {
     const { code, out } = await render(["--renderer", "opengl", "--out", path.join(dir, "x.png")])
     expect(code).toBe(2)

@@ -15,12 +15,16 @@ import { parseFlags } from "../Flags.ts"
 const HELP = `robovla render: render a play-table scene to a PNG (both cameras side by side)
 
 Usage: robovla render [--scene A|B|C|D] [--state-json JSON] [--steps N] [--renderer raster|raycast] [--out frames.png]
+       robovla render --request request.json --instruction "open the drawer" [--scene …]
 
   --scene        scene A, B, C or D (default D)
   --state-json   {"robotObs": [15 numbers], "sceneObs": [24 numbers]} (either optional; CALVIN layouts)
   --steps        no-op control steps to run before rendering (default 0)
   --renderer     raster (the fast default) or raycast (the mj_multiRay reference); default: $ROBOVLA_RENDERER or raster
-  --out          output PNG path (default frames.png)`
+  --out          output PNG path (default frames.png)
+  --request      instead of the PNG, write a gateway act request body (JSON: the instruction, robot_obs, and both
+                 cameras as PNG images), for \`curl -d @request.json …/v1/policies/<id>/act\`
+  --instruction  the request's instruction (default "open the drawer")`
 
 /** The --state-json flag: CALVIN robot_obs / scene_obs, decoded at this boundary. */
 const StateJson = Schema.Struct({
@@ -42,7 +46,9 @@ export const command: CliCommand = {
           "state-json": { type: "string" },
           steps: { type: "string", default: "0" },
           renderer: { type: "string" },
-          out: { type: "string", default: "frames.png" }
+          out: { type: "string", default: "frames.png" },
+          request: { type: "string" },
+          instruction: { type: "string", default: "open the drawer" }
     })
     if ("exit" in parsed) return parsed.exit
     const values = parsed.values
@@ -66,6 +72,20 @@ export const command: CliCommand = {
       const gripper = table.info().robotObs[14]!
       for (let i = 0; i < steps; i++) table.step([0, 0, 0, 0, 0, 0, gripper])
       const obs = table.observe({ rgbStatic: true, rgbGripper: true })
+      if (values.request !== undefined) {
+        // The gateway's wire observation (apps/gateway/README.md): images as base64 PNG, robot_obs as CALVIN's 15 values.
+        const image = (frame: { readonly data: Uint8Array; readonly width: number; readonly height: number }) =>
+          ({ data: Buffer.from(encodePng(frame.data, frame.width, frame.height)).toString("base64"), height: frame.height, width: frame.width, encoding: "png" })
+        const body = {
+          instruction: values.instruction,
+          observation: { rgb_static: image(obs.rgbStatic!), rgb_gripper: image(obs.rgbGripper!), robot_obs: [...table.info().robotObs] }
+        }
+        const file = path.resolve(values.request)
+        fs.mkdirSync(path.dirname(file), { recursive: true })
+        fs.writeFileSync(file, JSON.stringify(body) + "\n")
+        console.log(`wrote ${file} (an act request: "${values.instruction}", scene ${scene}, both cameras as PNG)`)
+        return 0
+      }
       const image = sideBySide([
         { ...obs.rgbStatic!, scale: 2 },
         { ...obs.rgbGripper!, scale: 4 }
