@@ -1,7 +1,8 @@
 /**
  * A small VLM written with `@tensorflow/tfjs-core` ops only (no tfjs-layers, no convolutions, so it trains on
  * the wasm backend): a ViT whose patch embedding is a reshape plus a matmul, pre-LN transformer blocks, a
- * projector to the LM width D, and a causal pre-LN decoder with learned positions and a final norm.
+ * projector to the LM width D, and a causal pre-LN decoder with learned positions and a final norm; its
+ * language-model head is tied to the word embedding (`lmLogits`), so next-token pre-training adds no weights.
  *
  * Two faces:
  * - {@link TinyVlmModel}, the pure-tensor path (tf.Tensor in / out, tf.Variables) for training;
@@ -343,6 +344,18 @@ export class TinyVlmModel {
     const bias = tf.mul(tf.sub(1, visible), MASKED_LOGIT)
     for (let i = 0; i < this.config.textLayers; i++) x = this.block(`text.layers.${i}`, x, this.config.textHeads, bias)
     return layerNorm(x, this.v("text.norm.weight"), this.v("text.norm.bias"))
+  }
+
+  /**
+   * The language-model head, tied to the word embedding (no weights of its own, as in GPT-2 / Kosmos-2):
+   * (…, D) final hidden states → (…, V) next-token logits = h · Eᵀ. Used by vision-language pre-training.
+   */
+  lmLogits(hidden: tf.Tensor): tf.Tensor {
+    const shape = hidden.shape
+    const d = shape[shape.length - 1]!
+    const table = this.v("text.embed_tokens.weight")
+    const logits = tf.matMul(tf.reshape(hidden, [-1, d]), table, false, true)
+    return tf.reshape(logits, [...shape.slice(0, -1), table.shape[0]!])
   }
 
   /** Current weights as name → data (for safetensors), in file order. */

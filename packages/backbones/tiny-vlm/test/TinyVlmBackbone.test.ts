@@ -323,6 +323,30 @@ describe("trainable parts (RoboVLMs train_setup switches)", () => {
   })
 })
 
+describe("language-model head (tied to the word embedding)", () => {
+  it("lmLogits = h · Eᵀ over the vocabulary, adds no weights, and its gradient reaches the embedding", async () => {
+    await registerGradients()
+    const model = TinyVlmModel.create(defaultConfig)
+    const names = model.specs.map((s) => s.name)
+    expect(names.some((n) => n.includes("lm_head"))).toBe(false)
+    const table = model.variables.get("text.embed_tokens.weight")!
+    const hidden = tf.tidy(() => model.forward(model.embedTokens(tf.tensor2d([[1, 30, 31]], undefined, "int32")), tf.ones([1, 3], "int32")))
+    const logits = tf.tidy(() => model.lmLogits(hidden))
+    expect(logits.shape).toEqual([1, 3, model.tokenizer.vocabSize])
+    // One logit by hand: <h[0, 2], E[7]>.
+    const h = hidden.dataSync()
+    const e = table.dataSync()
+    const d = defaultConfig.hiddenSize
+    let dot = 0
+    for (let k = 0; k < d; k++) dot += h[2 * d + k]! * e[7 * d + k]!
+    expect(logits.dataSync()[2 * model.tokenizer.vocabSize + 7]).toBeCloseTo(dot, 5)
+    const { grads } = tf.variableGrads(() => tf.tidy(() => tf.sum(model.lmLogits(hidden))) as tf.Scalar, [table])
+    expect(tf.tidy(() => tf.sum(tf.abs(grads[table.name]!)).dataSync()[0]!)).toBeGreaterThan(0)
+    tf.dispose([hidden, logits, ...Object.values(grads)])
+    model.dispose()
+  })
+})
+
 // Last in the file: it switches the process-wide tfjs backend (and switches back).
 describe("training on the wasm backend (the project machines' engine)", () => {
   it("takes Adam steps with every part trainable: no conv, and no gather gradient (UnsortedSegmentSum is not in wasm)", async () => {

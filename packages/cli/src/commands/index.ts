@@ -19,6 +19,7 @@ export const commands: Readonly<Record<string, CommandEntry>> = {
   collect: { summary: "record a CALVIN-format dataset with the scripted experts (resumable, parallel)", load: async () => (await import("./collect.ts")).command },
   export: { summary: "export a policy (checkpoint or plugins) to ONNX for onnxruntime-node (CUDA, WebGPU or CPU)", load: async () => (await import("./export.ts")).command },
   new: { summary: "scaffold a backbone or head plugin package", load: async () => (await import("./new.ts")).command },
+  "pretrain-vl": { summary: "pre-train a backbone as a vision-language model on vl-pairs (resumable, held-out accuracy)", load: async () => (await import("./pretrain-vl.ts")).command },
   render: { summary: "render a play-table scene (static + gripper camera) to a PNG", load: async () => (await import("./render.ts")).command },
   serve: { summary: "serve policies over HTTP and the openpi WebSocket (the gateway)", load: async () => (await import("./serve.ts")).command },
   train: { summary: "train a VLA policy on a CALVIN-format dataset (resumable, checkpoints, loss plot)", load: async () => (await import("./train.ts")).command },

@@ -20,10 +20,13 @@ the bench's vla: spec and a gateway plugins deployment load it as is), OUT/log.j
 and OUT/loss.png.
 
 options:
-  --config FILE          JSON: data, out, backbone, backboneConfig, head, headConfig, vla (RoboVLMs keys),
+  --config FILE          JSON: data, out, backbone, backboneConfig, backboneWeights, head, headConfig, vla (RoboVLMs keys),
                          batchSize, epochs, maxSteps, valEvery, valBatches, checkpointEvery, keep, seed,
                          cache, cacheViews, trainActionToken, stateToken, workers (a bad key is named)
   --backbone NAME        backbone plugin (default tiny-vlm = @robovla/backbone-tiny-vlm)
+  --backbone-weights P   start the backbone from pre-trained weights: a robovla pretrain-vl output folder
+                         (P/backbone.safetensors) or a safetensors file with the backbone's weight names;
+                         same backbone sizes needed; [LRN] and the head start as without it
   --head NAME            head plugin: lstm | gpt | mlp | discrete | a package (default lstm)
   --history post|pre|one_step   structure: policy-head, interleaved, one-step (default post; one_step sets W 1)
   --window W             window_size (default 8)          --chunk N   fwd_pred_next_n (default 10)
@@ -59,6 +62,7 @@ export const command: CliCommand = {
       data: { type: "string" },
       out: { type: "string" },
       backbone: { type: "string" },
+      "backbone-weights": { type: "string" },
       head: { type: "string" },
       history: { type: "string" },
       window: { type: "string" },
@@ -126,6 +130,7 @@ export const command: CliCommand = {
         ...file,
         ...(v.data !== undefined ? { data: v.data } : {}),
         ...(v.out !== undefined ? { out: v.out } : {}),
+        ...(v["backbone-weights"] !== undefined ? { backboneWeights: v["backbone-weights"] } : {}),
         ...(v["batch-size"] !== undefined ? { batchSize: num(v["batch-size"]) } : {}),
         ...(v.epochs !== undefined ? { epochs: num(v.epochs) } : {}),
         ...(v["max-steps"] !== undefined ? { maxSteps: num(v["max-steps"]) } : {}),
@@ -166,6 +171,7 @@ export const command: CliCommand = {
           ...merged,
           data: resolve(v.data, merged.data),
           out: resolve(v.out, merged.out),
+          backboneWeights: merged.backboneWeights === undefined ? undefined : resolve(v["backbone-weights"], merged.backboneWeights),
           backbone: pluginPackage("backbone", merged.backbone ?? "tiny-vlm"),
           head: pluginPackage("head", headName),
           vla,

@@ -22,6 +22,8 @@ export const TrainConfigFile = Schema.Struct({
   /** Plugin package, or a short name: `tiny-vlm` → `@robovla/backbone-tiny-vlm`, `lstm` → `@robovla/head-lstm`. */
   backbone: Schema.optionalKey(Schema.NonEmptyString),
   backboneConfig: Schema.optionalKey(Config),
+  /** Pre-trained backbone weights: a `robovla pretrain-vl` output folder or a safetensors file. */
+  backboneWeights: Schema.optionalKey(Schema.NonEmptyString),
   head: Schema.optionalKey(Schema.NonEmptyString),
   headConfig: Schema.optionalKey(Config),
   vla: Schema.optionalKey(Config),

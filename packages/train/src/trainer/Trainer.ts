@@ -12,6 +12,8 @@
  *   and the head always train unless `trainActionToken: false` (head-only). Optional robot_obs state token
  *   (RoboVLMs' intended, never-run `use_state`, §10.1): arm state (6) → Linear(6→D), gripper state → Embedding(2, D),
  *   concatenated → Linear(2D→D), placed right before [LRN].
+ * - Optional pre-trained backbone (`backboneWeights`, e.g. from `robovla pretrain-vl`), loaded before anything
+ *   reads the backbone (the feature cache keys on the weights, so cached features follow them).
  * - Frozen parts come from a feature cache (`FeatureCache.ts`); validation every K steps or every epoch (loss, arm
  *   MAE in normalised units, gripper accuracy; no augmentation); checkpoints (`Checkpoint.ts`) resumable exactly.
  * - Deterministic under the seed: init from the plugins' seeds, the loader's seeded order and crops, and tfjs'
@@ -43,6 +45,7 @@ import { CalvinLoader } from "../loader/CalvinLoader.ts"
 import { TrainError } from "../TrainError.ts"
 import { deriveSeed } from "../windows/Random.ts"
 import type { WindowBatch } from "../windows/WindowBatch.ts"
+import { loadBackboneWeights } from "./BackboneWeights.ts"
 import { latestCheckpoint, publishPolicy, readCheckpoint, writeAtomic, writeCheckpoint, type NamedTensors, type TrainerState } from "./Checkpoint.ts"
 import { gatherCached, openFeatureCache, type FeatureCache } from "./FeatureCache.ts"
 import { AdamW, learningRateAt, type Schedule } from "./Optimizer.ts"
@@ -58,6 +61,11 @@ export interface TrainOptions {
   readonly out: string
   readonly backbone: string
   readonly backboneConfig?: Record<string, unknown> | undefined
+  /**
+   * Start the backbone from pre-trained weights (a `robovla pretrain-vl` output folder or a safetensors file,
+   * `BackboneWeights.ts`) instead of its seeded init; [LRN], the state token and the head start as without it.
+   */
+  readonly backboneWeights?: string | undefined
   readonly head: string
   readonly headConfig?: Record<string, unknown> | undefined
   /** RoboVLMs-style VLA config (snake_case keys; a whole RoboVLMs file is accepted, unknown keys ignored). */
@@ -310,6 +318,8 @@ const trainIn = async (scope: Scope.Closeable, options: TrainOptions): Promise<T
   const headVariables = head.variables()
   const headNames = Object.keys(head.weights())
   if (headNames.length !== headVariables.length) throw invalid(`head ${options.head}: weights() and variables() disagree`)
+  const pretrained = options.backboneWeights === undefined ? undefined : await loadBackboneWeights(backbone, options.backboneWeights)
+  if (pretrained !== undefined) say(`backbone weights from ${pretrained.file} (${pretrained.loaded} tensors, sha256 ${pretrained.sha256.slice(0, 12)}…)`)
 
   // What trains, and what can be cached.
   const tensorBackbone: TensorBackbone | undefined = tensorBackboneOf(backbone)
@@ -362,7 +372,9 @@ const trainIn = async (scope: Scope.Closeable, options: TrainOptions): Promise<T
     views,
     stateToken: structure.stateToken,
     trainActionToken,
-    clipNorm
+    clipNorm,
+    // Only when given, so runs without pre-trained weights keep their earlier hash (and still resume).
+    ...(pretrained !== undefined ? { backboneWeights: pretrained.sha256 } : {})
   }
   // The data enter the hash by content (index + annotations of both splits), not by where the folder lies, so a run
   // resumes from another checkout or a moved data folder. Runs hashed by the absolute path before still resume.
@@ -547,7 +559,7 @@ const trainIn = async (scope: Scope.Closeable, options: TrainOptions): Promise<T
     if (state !== undefined) for (const [k, v] of state.variables) model.set(`state.${k}`, { data: new Float32Array(v.dataSync() as Float32Array), shape: v.shape })
     const trainerState: TrainerState = { step, epoch, batch: batchInEpoch, optimizerSteps: optimizer.steps, runHash, elapsedSeconds: elapsedBefore + (performance.now() - started) / 1000, samples }
     return writeCheckpoint(checkpoints, {
-      config: checkpointConfig({ step, epoch, seed, samples, valLoss: lastVal?.loss ?? null, runHash }),
+      config: checkpointConfig({ step, epoch, seed, samples, valLoss: lastVal?.loss ?? null, runHash, ...(pretrained !== undefined ? { backboneWeights: { file: pretrained.file, sha256: pretrained.sha256 } } : {}) }),
       model,
       state: trainerState,
       optimizer: optimizer.state()

@@ -3,6 +3,7 @@
  *
  * @since 0.1.0
  */
+export * from "./BackboneWeights.ts"
 export * from "./Checkpoint.ts"
 export * from "./FeatureCache.ts"
 export * from "./Optimizer.ts"
@@ -12,3 +13,5 @@ export * from "./Trainer.ts"
 export { lrnHidden, planSequences, tensorBackboneOf } from "./TrainModel.ts"
 export type { ForwardInputs, SequencePlan, Structure, TensorBackbone } from "./TrainModel.ts"
 export * from "./TrainConfig.ts"
+// Vision-language pre-training lives beside the pair generator (src/vl) but needs tfjs, so it is exported here.
+export * from "../vl/VlPretrainer.ts"

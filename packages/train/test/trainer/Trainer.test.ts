@@ -2,9 +2,9 @@ import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { loadPolicyModel, Safetensors } from "@robovla/sdk"
+import { loadPolicyModel, PluginLoader, Safetensors } from "@robovla/sdk"
 import * as tf from "@tensorflow/tfjs-core"
-import { Effect } from "effect"
+import { Effect, Exit, Scope } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { collect } from "../../src/collect/Collector.ts"
 import { TrainError } from "../../src/TrainError.ts"
@@ -190,6 +190,31 @@ describe("checkpoints", () => {
     expect(summary.steps).toBe(3)
     expect(readCheckpoint(summary.checkpoint!).state.step).toBe(3)
   }, 60_000)
+})
+
+describe("pre-trained backbone weights (--backbone-weights)", () => {
+  it("action training starts from them (frozen backbone: the checkpoint keeps them exactly); a missing file is named", async () => {
+    // Weights of another seed stand in for a robovla pretrain-vl output folder (backbone.safetensors inside).
+    const folder = path.join(root, "pretrained")
+    fs.mkdirSync(folder, { recursive: true })
+    const scope = Effect.runSync(Scope.make())
+    try {
+      const plugin = await Effect.runPromise(PluginLoader.loadBackbonePlugin("@robovla/backbone-tiny-vlm", { from: repo }))
+      const other = await Effect.runPromise(Scope.provide(scope)(PluginLoader.makePlugin(plugin, { ...(plugin.defaultConfig as object), seed: 77 })))
+      fs.writeFileSync(path.join(folder, "backbone.safetensors"), Safetensors.writeSafetensorsSync(new Map(Object.entries(other.weights!()))))
+    } finally {
+      await Effect.runPromise(Scope.close(scope, Exit.void))
+    }
+    const vla = { train_setup: { freeze_backbone: true, train_vision: false, train_text_embedding: false } }
+    const summary = await train(options("pretrained", "mlp", "one_step", { maxSteps: 1, validateAtStart: false, backboneWeights: folder }, vla))
+    const expected = Safetensors.readSafetensorsSync(path.join(folder, "backbone.safetensors"))
+    const checkpoint = readCheckpoint(summary.checkpoint!)
+    for (const [name, t] of expected.tensors) expect(checkpoint.model.get(`backbone.${name}`)!.data).toEqual(t.data)
+    expect((checkpoint.config["training"] as { backboneWeights: { sha256: string } }).backboneWeights.sha256).toHaveLength(64)
+    const missing = await train(options("pretrained-missing", "mlp", "one_step", { maxSteps: 1, backboneWeights: path.join(root, "nowhere") })).catch((e: unknown) => e)
+    expect(missing).toBeInstanceOf(TrainError)
+    expect(missing).toMatchObject({ reason: "MissingFile" })
+  }, 120_000)
 })
 
 describe("feature cache", () => {
