@@ -4,6 +4,9 @@
  * batch_first, post-LN)` × 4 layers = 793,088 parameters, trained with Adam on an MSE loss against a fixed target,
  * batch 16 × sequence 80. `reference_transformer.py` is the same model in PyTorch.
  *
+ * Layer norm, the scaled softmax and Adam are the kit's ops: single fused kernels (one pass for the whole Adam
+ * update) on the fast path, composed tfjs ops on the stock path.
+ *
  * Attention is one batched product over (batch × heads), as PyTorch computes it: the QKV projection is split by
  * a reshape + transpose, scores are `q · kᵀ` (transposeB), the context `softmax · v`.
  *
@@ -11,6 +14,8 @@
  */
 import * as tf from "@tensorflow/tfjs-core"
 import { mulberry32 } from "@robovla/sdk"
+import { adamWUpdate, zeroMoments } from "../src/AdamW.ts"
+import { layerNorm, softmax } from "../src/FusedOps.ts"
 
 export interface TransformerConfig {
   readonly layers: number
@@ -65,11 +70,6 @@ const uniform = (next: () => number, shape: Array<number>, bound: number): tf.Va
     )
   )
 
-const layerNorm = (x: tf.Tensor2D, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor2D => {
-  const { mean, variance } = tf.moments(x, -1, true)
-  return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-5))), gamma), beta) as tf.Tensor2D
-}
-
 /**
  * Builds the model, its fixed input / target batch and an Adam optimizer. Deterministic from `config.seed`.
  */
@@ -95,7 +95,9 @@ export const makeTransformer = (config: TransformerConfig = referenceConfig): Tr
   const parameterCount = variables.reduce((n, v) => n + v.size, 0)
   const input = tf.tensor2d(Float32Array.from({ length: B * T * d }, () => next() * 2 - 1), [B * T, d])
   const target = tf.tensor2d(Float32Array.from({ length: B * T * d }, () => next() * 2 - 1), [B * T, d])
-  const optimizer = tf.train.adam(config.learningRate)
+  // PyTorch's Adam (β 0.9 / 0.999, ε 1e-8): the kit's AdamW at weight decay 0, one fused pass on the fast path.
+  const moments = variables.map(zeroMoments)
+  let updates = 0
 
   const forward = (x0: tf.Tensor2D): tf.Tensor2D => {
     let x = x0
@@ -104,7 +106,7 @@ export const makeTransformer = (config: TransformerConfig = referenceConfig): Tr
       // (B·T, 3d) → (3, B·H, T, dh): one transpose splits q, k, v and the heads.
       const split = tf.reshape(tf.transpose(tf.reshape(qkv, [B, T, 3, heads, dh]), [2, 0, 3, 1, 4]), [3, B * heads, T, dh])
       const [q, k, v] = tf.unstack(split) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D]
-      const weights = tf.softmax(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(dh)))
+      const weights = softmax(tf.matMul(q, k, false, true), 1 / Math.sqrt(dh))
       const context = tf.reshape(tf.transpose(tf.reshape(tf.matMul(weights, v), [B, heads, T, dh]), [0, 2, 1, 3]), [B * T, d])
       const attention = tf.add(tf.matMul(context, l.outW), l.outB)
       x = layerNorm(tf.add(x, attention), l.ln1G, l.ln1B)
@@ -117,7 +119,11 @@ export const makeTransformer = (config: TransformerConfig = referenceConfig): Tr
   return {
     parameterCount,
     step: () => {
-      const loss = optimizer.minimize(() => tf.losses.meanSquaredError(target, forward(input)) as tf.Scalar, true, variables)!
+      const { value: loss, grads } = tf.variableGrads(() => tf.losses.meanSquaredError(target, forward(input)) as tf.Scalar, variables)
+      updates += 1
+      const slots = variables.map((variable, i) => ({ variable, grad: grads[variable.name]!, ...moments[i]! }))
+      adamWUpdate(slots, { learningRate: config.learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0, step: updates })
+      tf.dispose(Object.values(grads))
       const value = loss.dataSync()[0]!
       loss.dispose()
       return value
@@ -126,7 +132,7 @@ export const makeTransformer = (config: TransformerConfig = referenceConfig): Tr
       for (const v of variables) v.dispose()
       input.dispose()
       target.dispose()
-      optimizer.dispose()
+      for (const { m, v } of moments) tf.dispose([m, v])
     }
   }
 }

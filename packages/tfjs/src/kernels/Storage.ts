@@ -7,6 +7,7 @@
  * @since 0.1.0
  */
 import type * as tf from "@tensorflow/tfjs-core"
+import { type SimdKernels, simdKernels, type WasmMemory } from "./Simd.ts"
 
 type TensorInfo = tf.TensorInfo
 
@@ -19,23 +20,42 @@ export interface Storage {
   readonly output: (shape: ReadonlyArray<number>, dtype?: "float32" | "int32") => TensorInfo
   /** The data of a tensor (float32 or int32), without copying. */
   readonly view: (t: TensorInfo) => Float32Array | Int32Array
+  /** Whether this backend holds the tensor's data (it may live on another backend). */
+  readonly holds: (t: TensorInfo) => boolean
+  /** How many tensors share the data (1: writing it in place changes no other tensor). */
+  readonly refCount: (t: TensorInfo) => number
+  /** wasm: the SIMD loops over this heap and a tensor's byte offset in it (undefined on cpu, or without SIMD). */
+  readonly simd?: { readonly kernels: SimdKernels; readonly address: (t: TensorInfo) => number }
 }
 
 /** The parts of `BackendWasm` used here (typed structurally: the package exports no declaration for them). */
 interface WasmBackendLike {
+  wasm: { asm?: { memory?: WasmMemory } }
+  dataIdMap: { has(dataId: object): boolean; get(dataId: object): { memoryOffset: number } }
+  refCount(dataId: object): number
   makeOutput(shape: Array<number>, dtype: tf.DataType): TensorInfo
   typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array
 }
 
 /** The parts of `MathBackendCPU` used here. */
 interface CpuBackendLike {
-  data: { get(dataId: object): { values?: unknown } }
+  data: { get(dataId: object): { values?: unknown }; has(dataId: object): boolean }
+  refCount(dataId: object): number
   makeTensorInfo(shape: Array<number>, dtype: tf.DataType, values?: Float32Array | Int32Array): TensorInfo
 }
 
+const simdOf = (backend: WasmBackendLike): Pick<Storage, "simd"> => {
+  const memory = backend.wasm.asm?.memory
+  const kernels = typeof memory?.grow === "function" ? simdKernels(memory) : undefined
+  return typeof kernels === "object" ? { simd: { kernels, address: (t) => backend.dataIdMap.get(t.dataId).memoryOffset } } : {}
+}
+
 const wasmStorage = (backend: WasmBackendLike): Storage => ({
+  ...simdOf(backend),
   output: (shape, dtype = "float32") => backend.makeOutput([...shape], dtype),
-  view: (t) => backend.typedArrayFromHeap(t) as Float32Array | Int32Array
+  view: (t) => backend.typedArrayFromHeap(t) as Float32Array | Int32Array,
+  holds: (t) => backend.dataIdMap.has(t.dataId),
+  refCount: (t) => backend.refCount(t.dataId)
 })
 
 /** `makeTensorInfo` keeps the array it is given, so the kernel writes the output after wrapping it. */
@@ -44,7 +64,9 @@ const cpuStorage = (backend: CpuBackendLike): Storage => ({
     const size = shape.reduce((n, d) => n * d, 1)
     return backend.makeTensorInfo([...shape], dtype, dtype === "float32" ? new Float32Array(size) : new Int32Array(size))
   },
-  view: (t) => backend.data.get(t.dataId).values as Float32Array | Int32Array
+  view: (t) => backend.data.get(t.dataId).values as Float32Array | Int32Array,
+  holds: (t) => backend.data.has(t.dataId),
+  refCount: (t) => backend.refCount(t.dataId)
 })
 
 /**
@@ -53,9 +75,15 @@ const cpuStorage = (backend: CpuBackendLike): Storage => ({
  * @since 0.1.0
  * @category constructors
  */
-export const storageOf = (backendName: string, backend: unknown): Storage | undefined =>
-  backendName === "wasm"
-    ? wasmStorage(backend as WasmBackendLike)
-    : backendName === "cpu"
-      ? cpuStorage(backend as CpuBackendLike)
-      : undefined
+export const storageOf = (backendName: string, backend: unknown): Storage | undefined => {
+  if ((backendName !== "wasm" && backendName !== "cpu") || typeof backend !== "object" || backend === null) return undefined
+  // One per backend object (kernels ask on every call; the wasm one holds its SIMD instance).
+  let storage = storages.get(backend)
+  if (storage === undefined) {
+    storage = backendName === "wasm" ? wasmStorage(backend as WasmBackendLike) : cpuStorage(backend as CpuBackendLike)
+    storages.set(backend, storage)
+  }
+  return storage
+}
+
+const storages = new WeakMap<object, Storage>()

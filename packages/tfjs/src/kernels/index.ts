@@ -8,6 +8,8 @@
  *   fresh `npm install` has it; where it cannot load, the stock kernel runs and this says so once.
  * - `Transpose`, `Unpack`, `Sum` (contiguous axes), `Identity` (wasm): JavaScript over the wasm heap, where the stock
  *   kernels transpose or copy (see `Transpose.ts`, `Reduce.ts`).
+ * - Fused ops under the kit's own kernel names (layer norm, softmax, GELU, with gradient kernels: `Fused.ts`) and
+ *   the fused AdamW update (`../AdamW.ts`): the kit's ops use them while the fast kernels are active.
  *
  * The README's "Native kernels" section has the spike behind the engine choice and the measured figures.
  *
@@ -17,6 +19,7 @@ import * as tf from "@tensorflow/tfjs-core"
 import { makeBatchMatMul } from "./BatchMatMul.ts"
 import type { MatMulEngine } from "./MlasEngine.ts"
 import { loadMlasEngine } from "./MlasEngine.ts"
+import { fusedKernelsRegistered, registerFusedKernels } from "./Fused.ts"
 import { makeIdentity, makeSum } from "./Reduce.ts"
 import { makeTranspose, makeUnpack } from "./Transpose.ts"
 
@@ -102,13 +105,14 @@ export const useFastKernels = (backendName: string): { readonly registered: bool
     configs.map((c) => stock(c.kernelName)!)
   )
   for (const config of configs) swap(config)
+  registerFusedKernels(backendName)
   return { registered: true, description: describe(backendName) }
 }
 
 const describe = (backendName: string): string => {
   const names = (replaced.get(backendName) ?? []).map((c) => c.kernelName)
   const matMul = typeof engine === "object" ? ` (GEMM: ${engine.description})` : ""
-  return `fast kernels on ${backendName}: ${names.join(", ")}${matMul}`
+  return `fast kernels on ${backendName}: ${names.join(", ")}${matMul}; fused ops: layer norm, softmax, GELU, AdamW`
 }
 
 /**
@@ -120,6 +124,37 @@ const describe = (backendName: string): string => {
  * @category engines
  */
 export const fastKernelsActive = (backendName: string): boolean => replaced.has(backendName)
+
+/**
+ * `0` / `false` / `off` keeps the fused ops (layer norm, softmax, GELU, AdamW) composed from tfjs ops even with the
+ * fast kernels on: to measure what the fusion gives, or to rule it out.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const FUSED_OPS_ENV_VAR = "ROBOVLA_FUSED_OPS"
+
+let fusedOpsWanted = !["0", "false", "off", "no"].includes(process.env[FUSED_OPS_ENV_VAR]?.trim().toLowerCase() ?? "")
+
+/**
+ * Switches the fused ops on or off in this process (they run only while the fast kernels are active, too).
+ *
+ * @since 0.1.0
+ * @category engines
+ */
+export const useFusedOps = (on: boolean): void => {
+  fusedOpsWanted = on
+}
+
+/**
+ * Whether the kit's fused ops (`layerNorm`, `softmax`, `geluTanh`, `adamWUpdate`) run as single kernels on
+ * `backendName` now: the fast kernels are active there and `ROBOVLA_FUSED_OPS` / `useFusedOps` did not turn them off.
+ *
+ * @since 0.1.0
+ * @category engines
+ */
+export const fusedOpsActive = (backendName: string): boolean =>
+  fusedOpsWanted && fastKernelsActive(backendName) && fusedKernelsRegistered(backendName)
 
 /**
  * Puts tfjs' stock kernels back for `backendName` (a no-op when none were replaced).
