@@ -57,7 +57,7 @@ if has pretrain; then
   resume=()
   [ -f "$RUN/checkpoints/latest.json" ] && resume=(--resume)
   stage pretrain pretrain-vl --pairs "$DATA" --out "$RUN" --steps "$STEPS" --batch-size "$BATCH" --lr "$LR" \
-    --eval-every "$EVAL_EVERY" --seed 0 --quiet "${resume[@]}"
+    --eval-every "$EVAL_EVERY" --seed 0 "${resume[@]}"
 fi
 
 if has publish; then
