@@ -3,13 +3,24 @@
  *
  * @since 0.1.0
  */
-import { Cause, Effect, Exit, Scope } from "effect"
+import { AsyncScope, type PolicyModel } from "@robovla/sdk"
+import type { Effect, Scope } from "effect"
 import { BenchError } from "./BenchError.ts"
 import { makeRandomPolicyModel } from "./adapters/RandomPolicy.ts"
 import type { MadePolicy, PolicySpec } from "./PolicySpec.ts"
 
 // Each kind imports what it needs only when used: a remote run never loads tfjs or onnxruntime, and an
 // in-process run never loads the HTTP client.
+
+/** Loads a model in a Scope of its own (the SDK's seam); a failure becomes `PolicyUnavailable`. */
+const openModel = async (what: string, load: Effect.Effect<PolicyModel, unknown, Scope.Scope>): Promise<MadePolicy> => {
+  try {
+    const { close, value } = await AsyncScope.acquire(load)
+    return { model: value, close }
+  } catch (error) {
+    throw new BenchError({ reason: "PolicyUnavailable", message: `cannot load ${what}: ${AsyncScope.describe(error)}`, cause: error })
+  }
+}
 
 /**
  * @since 0.1.0
@@ -29,38 +40,18 @@ export const makePolicy = async (spec: PolicySpec, context: { readonly scene: st
       return (await import("./adapters/RemotePolicy.ts")).makeWebSocketPolicy(spec)
     case "vla": {
       const { loadPolicyModel } = await import("@robovla/sdk")
-      const scope = Scope.makeUnsafe()
-      const exit = await Effect.runPromiseExit(Scope.provide(scope)(loadPolicyModel({
+      return openModel(`${spec.backbone} + ${spec.head}`, loadPolicyModel({
         backbone: spec.backbone,
         head: spec.head,
         ...(spec.backboneConfig === undefined ? {} : { backboneConfig: spec.backboneConfig }),
         ...(spec.headConfig === undefined ? {} : { headConfig: spec.headConfig }),
         ...(spec.vlaConfig === undefined ? {} : { vla: spec.vlaConfig }),
         ...(spec.checkpoint === undefined ? {} : { checkpoint: spec.checkpoint })
-      })))
-      if (Exit.isFailure(exit)) {
-        await Effect.runPromise(Scope.close(scope, Exit.void))
-        const error = Cause.findErrorOption(exit.cause)
-        throw new BenchError({
-          reason: "PolicyUnavailable",
-          message: `cannot load ${spec.backbone} + ${spec.head}: ${error._tag === "Some" ? (error.value as Error).message : Cause.pretty(exit.cause)}`
-        })
-      }
-      return { model: exit.value, close: () => Effect.runPromise(Scope.close(scope, Exit.void)) }
+      }))
     }
     case "onnx": {
       const { loadExportedPolicy } = await import("@robovla/export")
-      const scope = Scope.makeUnsafe()
-      const exit = await Effect.runPromiseExit(Scope.provide(scope)(loadExportedPolicy(spec.dir, { executionProvider: spec.executionProvider ?? "auto" })))
-      if (Exit.isFailure(exit)) {
-        await Effect.runPromise(Scope.close(scope, Exit.void))
-        const error = Cause.findErrorOption(exit.cause)
-        throw new BenchError({
-          reason: "PolicyUnavailable",
-          message: `cannot load the export ${spec.dir}: ${error._tag === "Some" ? (error.value as Error).message : Cause.pretty(exit.cause)}`
-        })
-      }
-      return { model: exit.value, close: () => Effect.runPromise(Scope.close(scope, Exit.void)) }
+      return openModel(`the export ${spec.dir}`, loadExportedPolicy(spec.dir, { executionProvider: spec.executionProvider ?? "auto" }))
     }
   }
 }

@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 export * as Action from "./Action.ts"
+export * as AsyncScope from "./AsyncScope.ts"
 export * as Backbone from "./Backbone.ts"
 export * as Observation from "./Observation.ts"
 export * as Plugin from "./Plugin.ts"

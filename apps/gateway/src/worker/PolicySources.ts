@@ -4,8 +4,8 @@
  *
  * @since 0.1.0
  */
-import type { PolicyModel, SdkError } from "@robovla/sdk"
-import { Effect, Exit, Scope } from "effect"
+import { AsyncScope, type PolicyModel, type SdkError } from "@robovla/sdk"
+import { Effect, type Scope } from "effect"
 import { isAbsolute, resolve } from "node:path"
 import { pathToFileURL } from "node:url"
 import type { DeploymentSpec } from "../Config.ts"
@@ -21,18 +21,21 @@ const isPolicyModel = (u: unknown): u is PolicyModel =>
   typeof u === "object" && u !== null && "metadata" in u && typeof (u as PolicyModel).policy === "function" &&
   typeof (u as PolicyModel).actBatch === "function"
 
-/** Accepts what a factory returns: a model, a promise of one, or an Effect (scoped or not). */
+/** Accepts what a factory returns: a model, a promise of one, or an Effect (scoped or not, held by the SDK's seam). */
 export const resolveModel = async (made: unknown, what: string): Promise<LoadedModel> => {
   const value = await made
   if (Effect.isEffect(value)) {
-    const scope = Scope.makeUnsafe()
-    const exit = await Effect.runPromiseExit(Scope.provide(scope)(value as Effect.Effect<unknown, unknown, Scope.Scope>))
-    if (Exit.isFailure(exit)) {
-      await Effect.runPromise(Scope.close(scope, Exit.void))
-      throw new Error(`${what} failed to load: ${describeCause(exit.cause)}`)
+    let acquired: AsyncScope.Acquired<unknown>
+    try {
+      acquired = await AsyncScope.acquire(value as Effect.Effect<unknown, unknown, Scope.Scope>)
+    } catch (error) {
+      throw new Error(`${what} failed to load: ${errorInfo(error).message}`)
     }
-    if (!isPolicyModel(exit.value)) throw new Error(`${what} did not produce a PolicyModel`)
-    return { model: exit.value, close: () => Effect.runPromise(Scope.close(scope, Exit.void)) }
+    if (!isPolicyModel(acquired.value)) {
+      await acquired.close()
+      throw new Error(`${what} did not produce a PolicyModel`)
+    }
+    return { model: acquired.value, close: acquired.close }
   }
   if (!isPolicyModel(value)) throw new Error(`${what} did not produce a PolicyModel`)
   return { model: value, close: async () => {} }
@@ -71,8 +74,10 @@ const isSdkError = (error: unknown): error is Pick<SdkError, "_tag" | "reason" |
   Object.hasOwn(REJECTS_INPUT, (error as { readonly reason?: unknown }).reason as PropertyKey)
 
 /** The failure's client-safe message and whether the policy rejected its input. */
-export const causeInfo = (cause: unknown): { readonly message: string; readonly rejectedInput: boolean } => {
-  const error = findError(cause)
+export const causeInfo = (cause: unknown): { readonly message: string; readonly rejectedInput: boolean } => errorInfo(findError(cause))
+
+/** {@link causeInfo} of the typed error itself (what a rejected promise carries). */
+const errorInfo = (error: unknown): { readonly message: string; readonly rejectedInput: boolean } => {
   if (isSdkError(error)) return { message: `${error._tag}(${error.reason}): ${error.message}`, rejectedInput: REJECTS_INPUT[error.reason] }
   if (error !== undefined && typeof error === "object" && error !== null && "_tag" in error && "message" in error) {
     const e = error as { _tag: string; reason?: string; message: string }

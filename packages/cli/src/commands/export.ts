@@ -6,7 +6,8 @@
  * @since 0.1.0
  */
 import * as fs from "node:fs"
-import { PositiveInt, Schemas } from "@robovla/sdk"
+import type { ExportResult } from "@robovla/export"
+import { AsyncScope, PositiveInt, Schemas } from "@robovla/sdk"
 import { Result, Schema } from "effect"
 import type { CliCommand } from "../CliCommand.ts"
 import { parseFlags } from "../Flags.ts"
@@ -123,17 +124,20 @@ export const command: CliCommand = {
     if ("usage" in flags) return usage(flags.usage)
     const { spec, verify } = flags
 
-    const { Effect, Exit } = await import("effect")
     const { exportPolicy } = await import("@robovla/export")
     const started = performance.now()
     console.log(`exporting ${String(spec["checkpoint"] ?? `${String(spec["backbone"] ?? spec["onnx"])} + ${String(spec["head"])}`)} → ${v.out}`)
-    const exit = await Effect.runPromiseExit(Effect.scoped(exportPolicy(spec, { outDir: v.out, overwrite: v.force === true, verify })))
-    if (Exit.isFailure(exit)) {
-      const error = exit.cause.reasons.find((r) => r._tag === "Fail") as { error?: { _tag?: string; reason?: string; message?: string } } | undefined
-      console.error(`robovla export: ${error?.error?.message !== undefined ? `${error.error._tag}(${error.error.reason}): ${error.error.message}` : String(exit.cause)}`)
+    // The policy is loaded, exported and verified inside one Scope that closes before the command returns.
+    const exportScope = AsyncScope.make()
+    let result: ExportResult
+    try {
+      result = await exportScope.run(exportPolicy(spec, { outDir: v.out, overwrite: v.force === true, verify }))
+    } catch (error) {
+      console.error(`robovla export: ${AsyncScope.describe(error)}`)
       return 1
+    } finally {
+      await exportScope.close()
     }
-    const result = exit.value
     for (const file of result.files) console.log(`  ${file.file.padEnd(34)} ${(file.bytes / 1024).toFixed(1).padStart(9)} KiB`)
     if (result.verification !== undefined) {
       console.log(`verified: ${result.verification.steps}-step rollout, max |Δaction| ${result.verification.maxAbsDiff.toExponential(2)} ≤ ${result.verification.tolerance}`)

@@ -17,8 +17,9 @@
  *
  * @since 0.1.0
  */
-import { Cause, Effect, Exit, Result, Schema, Scope } from "effect"
+import { Cause, Effect, Exit, Result, Schema, type Scope } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import * as AsyncScope from "../AsyncScope.ts"
 import type { Backbone } from "../Backbone.ts"
 import { BACKBONE_CONTRACT_VERSION } from "../Backbone.ts"
 import type { BackbonePlugin, HeadPlugin, Plugin } from "../Plugin.ts"
@@ -149,14 +150,8 @@ const encodeConfig = (plugin: Plugin, config: unknown): unknown => Schema.encode
 
 /** Makes the plugin in a fresh Scope, returning the instance and a close function. */
 const makeScoped = async <A>(make: Effect.Effect<A, SdkError, Scope.Scope>) => {
-  const scope = await Effect.runPromise(Scope.make())
-  try {
-    const instance = await Effect.runPromise(Scope.provide(make, scope))
-    return { instance, close: () => Effect.runPromise(Scope.close(scope, Exit.void)) }
-  } catch (error) {
-    await Effect.runPromise(Scope.close(scope, Exit.void))
-    throw error
-  }
+  const { close, value } = await AsyncScope.acquire(make)
+  return { instance: value, close }
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -8,8 +8,8 @@
 import * as os from "node:os"
 import { performance } from "node:perf_hooks"
 import * as tf from "@tensorflow/tfjs-core"
-import type { HeadDimensions } from "@robovla/sdk"
-import { Effect, Exit, Scope } from "effect"
+import { AsyncScope, type HeadDimensions } from "@robovla/sdk"
+import { Effect, type Scope } from "effect"
 import type { SdkError } from "@robovla/sdk"
 import type { TfPolicyHead } from "../TfHead.ts"
 import { makeRng } from "../Rng.ts"
@@ -49,9 +49,9 @@ const random = (seed: number, shape: ReadonlyArray<number>) => {
 export const benchCase = async <C>(bench: BenchCase<C>): Promise<string> => {
   const { batch, dimensions, runs } = bench
   const { inputSize, latent, windowSize } = dimensions
-  const scope = await Effect.runPromise(Scope.make())
+  const scope = AsyncScope.make()
   const madeAt = performance.now()
-  const head = await Effect.runPromise(Scope.provide(scope)(bench.make(bench.config, dimensions)))
+  const head = await scope.run(bench.make(bench.config, dimensions))
   const makeMs = performance.now() - madeAt
   const parameters = head.variables().reduce((a, v) => a + v.size, 0)
   const window = random(1, [batch, windowSize, latent, inputSize])
@@ -72,7 +72,7 @@ export const benchCase = async <C>(bench: BenchCase<C>): Promise<string> => {
     stepMs.push(performance.now() - start)
   }
   const tensors = tf.memory().numTensors
-  await Effect.runPromise(Scope.close(scope, Exit.void))
+  await scope.close()
   const dims = `D ${inputSize}, latent ${latent}, W ${windowSize}, N ${dimensions.chunkSize}, B ${batch}`
   return `| ${bench.label} | ${dims} | ${(parameters / 1e6).toFixed(2)} M | ${makeMs.toFixed(0)} ms | ` +
     `${median(predictMs).toFixed(1)} ms | ${median(stepMs).toFixed(1)} ms | ${tensors} |`

@@ -13,8 +13,8 @@ import * as os from "node:os"
 import * as path from "node:path"
 import * as tf from "@tensorflow/tfjs-core"
 import type { FloatTensor, HeadDimensions } from "@robovla/sdk"
-import { Safetensors, SdkError } from "@robovla/sdk"
-import { Effect, Exit, Scope } from "effect"
+import { AsyncScope, Safetensors, SdkError } from "@robovla/sdk"
+import { Effect, Exit, type Scope } from "effect"
 import { bench, describe, expect, it } from "vitest"
 import { makeRng } from "../Rng.ts"
 import type { TfPolicyHead } from "../TfHead.ts"
@@ -70,9 +70,8 @@ export interface OpenHead {
  * @category constructors
  */
 export const openHead = async <C>(make: MakeHead<C>, config: C, dimensions: HeadDimensions): Promise<OpenHead> => {
-  const scope = await Effect.runPromise(Scope.make())
-  const head = await Effect.runPromise(Scope.provide(scope)(make(config, dimensions)))
-  return { head, close: () => Effect.runPromise(Scope.close(scope, Exit.void)) }
+  const { close, value } = await AsyncScope.acquire(make(config, dimensions))
+  return { head: value, close }
 }
 
 /**

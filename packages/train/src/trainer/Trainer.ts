@@ -29,6 +29,7 @@ import * as tf from "@tensorflow/tfjs-core"
 import { initTfjs } from "@robovla/tfjs"
 import {
   Assembly,
+  AsyncScope,
   CHECKPOINT_FORMAT,
   mulberry32,
   PluginLoader,
@@ -39,7 +40,7 @@ import {
   tokenizerFingerprint,
   VlaConfig
 } from "@robovla/sdk"
-import { Effect, Exit, Scope } from "effect"
+import { Effect } from "effect"
 import { CalvinSplit } from "../data/CalvinDataset.ts"
 import { CalvinLoader } from "../loader/CalvinLoader.ts"
 import { TrainError } from "../TrainError.ts"
@@ -234,17 +235,17 @@ const floatTensor = (t: FloatTensor): tf.Tensor => tf.tensor(t.data, [...t.shape
  * @category training
  */
 export const train = async (options: TrainOptions): Promise<TrainSummary> => {
-  const scope = Effect.runSync(Scope.make())
+  const scope = AsyncScope.make()
   try {
     return await trainIn(scope, options)
   } catch (cause) {
     throw asTrainError(cause)
   } finally {
-    await Effect.runPromise(Scope.close(scope, Exit.void))
+    await scope.close()
   }
 }
 
-const trainIn = async (scope: Scope.Closeable, options: TrainOptions): Promise<TrainSummary> => {
+const trainIn = async (scope: AsyncScope.AsyncScope, options: TrainOptions): Promise<TrainSummary> => {
   const say = options.onMessage ?? (() => {})
   const rawVla = { ...options.vla }
   const vla = await Effect.runPromise(VlaConfig.decodeVlaConfig(rawVla, { allowUnknownKeys: true }))
@@ -300,14 +301,14 @@ const trainIn = async (scope: Scope.Closeable, options: TrainOptions): Promise<T
     min_action: vla.act_head.min_action,
     max_action: vla.act_head.max_action
   })
-  const backbone: BackboneService = await Effect.runPromise(Scope.provide(scope)(PluginLoader.makePlugin(backbonePlugin, backboneConfig)))
+  const backbone: BackboneService = await scope.run(PluginLoader.makePlugin(backbonePlugin, backboneConfig))
   const d = backbone.hiddenSize
-  const head = await Effect.runPromise(Scope.provide(scope)(PluginLoader.makePlugin(headPlugin, headConfig, {
+  const head = await scope.run(PluginLoader.makePlugin(headPlugin, headConfig, {
     inputSize: d,
     windowSize: structure.windowSize,
     chunkSize: structure.chunkSize,
     latent: structure.latent
-  }))) as PolicyHeadService & {
+  })) as PolicyHeadService & {
     readonly variables?: () => ReadonlyArray<tf.Variable>
     readonly predictTensors?: (lrn: tf.Tensor4D, options?: { readonly training?: boolean }) => { arm: tf.Tensor4D; gripperLogits: tf.Tensor4D; binLogits?: tf.Tensor }
     readonly loss?: (output: unknown, labels: { arm: tf.Tensor4D; gripper: tf.Tensor3D }, mask: tf.Tensor3D) => { loss: tf.Scalar; armLoss: tf.Scalar; gripperLoss: tf.Scalar; gripperAccuracy: tf.Scalar }
@@ -352,7 +353,7 @@ const trainIn = async (scope: Scope.Closeable, options: TrainOptions): Promise<T
   const common = { windowSize: structure.windowSize, fwdPredNextN: structure.chunkSize, images: loaderImages, cameras, normalize: vla.norm_action ? { min: vla.norm_min, max: vla.norm_max } : (false as const) }
   const loader = CalvinLoader.open({ ...common, dir: trainDir, batchSize, seed, augment: cacheKind === undefined, workers: options.workers ?? 0, prefetch: 2 })
   const valLoader = CalvinLoader.open({ ...common, dir: valDir, batchSize, seed, augment: false, shuffle: false, dropLast: false, prefetch: 2 })
-  Effect.runSync(Scope.addFinalizer(scope, Effect.promise(async () => {
+  await scope.run(Effect.addFinalizer(() => Effect.promise(async () => {
     await loader.close()
     await valLoader.close()
   })))
