@@ -2,7 +2,8 @@
  * The one worker pool of the repository (benchmark chains, expert data collection): up to `size` worker threads,
  * each started with a setup (a simulator, a policy, …) and kept for the next task with the same setup; a thread
  * whose setup is not wanted any more is stopped when a task needs another. Threads boot through `spawnTsWorker`,
- * so entries are TypeScript modules that call `serveWorkerTasks`.
+ * so entries are TypeScript modules that call `serveWorkerTasks`. A thread keeps the process alive only while it
+ * starts or runs a task, so a script that forgets `close()` still ends. Tasks beyond `size` wait for a thread.
  *
  * A task either resolves with the worker's result or rejects with an `SdkError`:
  * - `"WorkerStartFailed"`: the worker's setup threw (a policy that cannot load): another thread will not help;
@@ -145,6 +146,8 @@ export const makeWorkerPool = <Setup, Task, Result, Event = never>(entry: URL, s
           switch (message.type) {
             case "ready":
               ready = true
+              // Referenced only while it starts or runs a task: an idle pool never keeps the process alive.
+              worker.unref()
               return resolve()
             case "startFailed":
               startFailure = message.message
@@ -153,9 +156,11 @@ export const makeWorkerPool = <Setup, Task, Result, Event = never>(entry: URL, s
               return running?.onEvent?.(message.event)
             case "result":
               slot.running = undefined
+              worker.unref()
               return running?.resolve(message.result)
             case "failed":
               slot.running = undefined
+              worker.unref()
               return running?.reject(new SdkError({ reason: "WorkerTaskFailed", message: message.message }))
           }
         })
@@ -223,6 +228,7 @@ export const makeWorkerPool = <Setup, Task, Result, Event = never>(entry: URL, s
         return await new Promise<Result>((resolve, reject) => {
           if (slot.dead) return reject(new SdkError({ reason: "WorkerCrashed", message: "worker thread died", subject: "running" }))
           slot.running = { resolve, reject, onEvent }
+          slot.worker.ref()
           slot.worker.postMessage({ type: "run", task } satisfies ToWorker<Task>)
         })
       } finally {

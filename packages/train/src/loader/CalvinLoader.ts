@@ -10,8 +10,7 @@
  *
  * @since 0.1.0
  */
-import type { Worker } from "node:worker_threads"
-import { spawnTsWorker } from "@robovla/sdk"
+import { makeWorkerPool, type WorkerPool } from "@robovla/sdk"
 import { Effect, type Scope } from "effect"
 import { CalvinSplit } from "../data/CalvinDataset.ts"
 import { TrainError } from "../TrainError.ts"
@@ -36,19 +35,20 @@ export interface LoaderOptions extends WindowOptions, BatchOptions {
   readonly workers?: number
 }
 
-/** What a loader worker gets at start. @since 0.1.0 @category models */
+/** What a loader worker gets at start (its pool setup). @since 0.1.0 @category models */
 export interface LoaderWorkerData {
   readonly dir: string
   readonly window: WindowOptions
   readonly batch: BatchOptions
 }
 
-/** A request to a loader worker and its answer. @since 0.1.0 @category models */
-export type LoaderRequest = { readonly id: number; readonly items: Int32Array; readonly seeds: Uint32Array | undefined }
-/** @since 0.1.0 @category models */
-export type LoaderResponse =
-  | { readonly id: number; readonly batch: WindowBatch }
-  | { readonly id: number; readonly error: { readonly reason: TrainError["reason"]; readonly message: string; readonly file?: string } }
+/**
+ * A loader worker's answer to one planned batch: the batch, or the `TrainError` it met as data (so its reason and
+ * file survive the thread boundary). @since 0.1.0 @category models
+ */
+export type LoaderAnswer =
+  | { readonly batch: WindowBatch }
+  | { readonly error: { readonly reason: TrainError["reason"]; readonly message: string; readonly file?: string } }
 
 /** One planned batch: its items and their augmentation seeds. @since 0.1.0 @category models */
 export interface BatchPlan {
@@ -72,67 +72,14 @@ const batchOptionsOf = (o: LoaderOptions): BatchOptions => ({
   ...(o.normalize !== undefined ? { normalize: o.normalize } : {})
 })
 
-interface PendingRequest {
-  readonly resolve: (batch: WindowBatch) => void
-  readonly reject: (error: unknown) => void
-}
-
-/** Worker threads answering batch requests; each request goes to the least busy worker. */
-class WorkerPool {
-  private readonly workers: Array<{ worker: Worker; pending: Map<number, PendingRequest> }> = []
-  private nextId = 0
-  private closed = false
-
-  constructor(count: number, data: LoaderWorkerData) {
-    for (let i = 0; i < count; i++) {
-      const worker = spawnTsWorker(new URL("./LoaderWorker.ts", import.meta.url), { ...data })
-      const pending = new Map<number, PendingRequest>()
-      worker.on("message", (message: LoaderResponse) => {
-        const request = pending.get(message.id)
-        if (request === undefined) return
-        pending.delete(message.id)
-        if (pending.size === 0) worker.unref()
-        if ("error" in message) request.reject(new TrainError({ ...message.error }))
-        else request.resolve(message.batch)
-      })
-      const failAll = (cause: unknown) => {
-        for (const request of pending.values()) {
-          request.reject(new TrainError({ reason: "Interrupted", message: `loader worker ${i} stopped: ${cause instanceof Error ? cause.message : String(cause)}`, cause }))
-        }
-        pending.clear()
-      }
-      worker.on("error", failAll)
-      worker.on("exit", (code) => failAll(`exit code ${code}`))
-      // Referenced only while it owes answers: an idle loader never keeps the process alive, a busy one does.
-      worker.unref()
-      this.workers.push({ worker, pending })
-    }
-  }
-
-  request(plan: BatchPlan): Promise<WindowBatch> {
-    if (this.closed) return Promise.reject(new TrainError({ reason: "Interrupted", message: "the loader is closed" }))
-    const target = this.workers.reduce((a, b) => (b.pending.size < a.pending.size ? b : a))
-    const id = this.nextId++
-    return new Promise((resolve, reject) => {
-      target.pending.set(id, { resolve, reject })
-      target.worker.ref()
-      const message: LoaderRequest = { id, items: plan.items, seeds: plan.seeds }
-      target.worker.postMessage(message)
-    })
-  }
-
-  async close(): Promise<void> {
-    this.closed = true
-    await Promise.all(this.workers.map(({ worker }) => worker.terminate()))
-  }
-}
-
 /**
  * @since 0.1.0
  * @category constructors
  */
 export class CalvinLoader {
-  private readonly pool: WorkerPool | undefined
+  /** The SDK's worker pool, one thread per worker, all with the same setup (the split and the batch options). */
+  private readonly pool: WorkerPool<LoaderWorkerData, BatchPlan, LoaderAnswer> | undefined
+  private readonly workerSetup: LoaderWorkerData
 
   private constructor(
     readonly options: LoaderOptions,
@@ -140,7 +87,8 @@ export class CalvinLoader {
     readonly index: WindowIndex
   ) {
     const workers = options.workers ?? 0
-    this.pool = workers > 0 ? new WorkerPool(workers, { dir: options.dir, window: windowOptionsOf(options), batch: batchOptionsOf(options) }) : undefined
+    this.workerSetup = { dir: options.dir, window: windowOptionsOf(options), batch: batchOptionsOf(options) }
+    this.pool = workers > 0 ? makeWorkerPool(new URL("./LoaderWorker.ts", import.meta.url), workers) : undefined
   }
 
   /** Opens the split and indexes its windows (reads only the small index files). Call `close()` when done. */
@@ -187,7 +135,17 @@ export class CalvinLoader {
 
   /** Decodes one planned batch (in a worker when there are workers). */
   load(plan: BatchPlan): Promise<WindowBatch> {
-    if (this.pool !== undefined) return this.pool.request(plan)
+    if (this.pool !== undefined) {
+      return this.pool.run(this.workerSetup, plan).then(
+        (answer) => {
+          if ("error" in answer) throw new TrainError({ ...answer.error })
+          return answer.batch
+        },
+        (cause: unknown) => {
+          throw new TrainError({ reason: "Interrupted", message: `loader worker stopped: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
+        }
+      )
+    }
     // Yield to the event loop first so prefetching never starves the consumer's own callbacks.
     return new Promise((resolve, reject) =>
       setImmediate(() => {
