@@ -175,7 +175,7 @@ describe.skipIf(bin === undefined)("the public packages, published to a local re
   it("installs a backbone and a head by name; plain node loads them through the SDK's loader and the policy acts", async () => {
     consumer = path.join(work, "consumer")
     fs.mkdirSync(consumer)
-    for (const file of ["policy.mjs", "conformance.test.mjs"]) fs.copyFileSync(path.join(here, "..", "consumer", file), path.join(consumer, file))
+    for (const file of ["policy.mjs", "conformance.test.mjs", "worker.mjs", "echo-worker.js"]) fs.copyFileSync(path.join(here, "..", "consumer", file), path.join(consumer, file))
     fs.writeFileSync(
       path.join(consumer, "package.json"),
       JSON.stringify({ name: "consumer", private: true, type: "module", scripts: { test: "vitest run" } }, null, 2)
@@ -190,6 +190,11 @@ describe.skipIf(bin === undefined)("the public packages, published to a local re
       expect(action).toHaveLength(7)
       expect(action.every(Number.isFinite)).toBe(true)
     }
+  }, STEP_TIMEOUT)
+
+  it("a worker thread boots from a built .js entry with plain node and no tsx installed", async () => {
+    const { stdout } = await timed("worker", () => run(process.execPath, ["worker.mjs"], consumer, env))
+    expect(JSON.parse(stdout.trim().split("\n").at(-1)!)).toEqual({ answer: 42, tsxInstalled: false })
   }, STEP_TIMEOUT)
 
   it("the installed plugins pass the SDK's conformance suite", async () => {

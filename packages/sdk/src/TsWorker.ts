@@ -1,7 +1,11 @@
 /**
  * The one worker bootstrap: worker threads running TypeScript modules straight from the workspace (no build
  * step), under tsx, vitest or plain Node alike, and the built `.js` modules of an installed package. The worker
- * pool (bench, collection) and the gateway's deployments start their threads here.
+ * pool (bench, collection, the training loader) and the gateway's deployments start their threads here.
+ *
+ * Callers name an entry by its source URL (`new URL("./ChainWorker.ts", import.meta.url)`). In the repository the
+ * `.ts` is on disk and boots under tsx; in an installed package the URL points into `dist/`, where only the built
+ * `.js` is, and that boots with plain Node: tsx is an optional peer of the SDK, needed for TypeScript entries only.
  *
  * @since 0.1.0
  */
