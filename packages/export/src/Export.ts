@@ -7,6 +7,7 @@
  *                               an ONNX backbone: its folder, copied (config.json, graphs, tokenizer)
  *   head.onnx                   the head over a (B, T, latent, D) window; LSTM state as explicit inputs/outputs
  *   action_token.safetensors    the [LRN] vector
+ *   state_token.onnx            policies with a robot_obs state token: robot_obs (B, 15) → the token (B, D)
  *
  * The folder is written beside the target and renamed into place when complete (nothing is overwritten before
  * that), then verified: the source policy and the export run the same rollout (same observations and
@@ -23,10 +24,11 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { ExportError } from "./ExportError.ts"
 import { exportHead } from "./exporters/HeadExporters.ts"
+import { exportStateToken } from "./exporters/StateTokenExporter.ts"
 import { asTinyVlmSource, exportTinyVlm } from "./exporters/TinyVlmExporter.ts"
 import { OPSET } from "./graph/GraphBuilder.ts"
 import type { Weights } from "./graph/Layers.ts"
-import { MANIFEST_FILE, MANIFEST_FORMAT, type ExportManifest } from "./Manifest.ts"
+import { MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_V2, type ExportManifest } from "./Manifest.ts"
 import { loadExportedPolicy } from "./runtime/ExportedPolicy.ts"
 
 /** @since 0.1.0 @category models */
@@ -64,6 +66,16 @@ const headWeights = (model: VlaPolicyModel): Weights => {
   return new Map(Object.entries(weights.call(model.head)))
 }
 
+/** The state token's tensors, when the policy has one; a policy that reads robotObs some other way cannot be exported. */
+const stateTokenWeights = (model: VlaPolicyModel): Weights | undefined => {
+  if (model.stateToken === undefined) {
+    if (model.metadata.inputs.robotObs) throw fail("Unsupported", `policy "${model.metadata.name}" reads robotObs but has no state token encoder, so the export cannot carry what it does with it`, "stateToken")
+    return undefined
+  }
+  if (model.stateToken.weights === undefined) throw fail("Unsupported", "the policy's state token encoder does not hand out its weights (weights()), so it cannot be exported", "stateToken")
+  return new Map(Object.entries(model.stateToken.weights()))
+}
+
 /** Copies an ONNX VLM folder's config.json and the files it names. */
 const copyOnnxFolder = (from: string, to: string): Array<string> => {
   const configFile = path.join(from, "config.json")
@@ -79,14 +91,24 @@ const copyOnnxFolder = (from: string, to: string): Array<string> => {
   return names
 }
 
-/** Deterministic test frames: seeded uint8 images at the CALVIN camera sizes. */
+/**
+ * Deterministic test frames: seeded uint8 images at the CALVIN camera sizes and a seeded robot_obs (TCP pose in
+ * CALVIN's range, the gripper open and closed in turn), so a state token is checked with both gripper rows.
+ */
 const rolloutObservations = (steps: number, seed: number): Array<ObservationFrame> => {
   const next = mulberry32(seed)
   const image = (size: number) => ({ data: Uint8Array.from({ length: size * size * 3 }, () => Math.floor(next() * 256)), height: size, width: size })
-  return Array.from({ length: steps }, () => ({
+  const robotObs = (i: number) => [
+    ...[0, 1, 2].map(() => (next() - 0.5) * 0.6),
+    ...[0, 1, 2].map(() => (next() - 0.5) * 2 * Math.PI),
+    next() * 0.08,
+    ...new Array(7).fill(0).map(() => (next() - 0.5) * 2),
+    i % 3 === 2 ? -1 : 1
+  ]
+  return Array.from({ length: steps }, (_, i) => ({
     rgbStatic: image(64),
     rgbGripper: image(32),
-    robotObs: new Array(15).fill(0),
+    robotObs: robotObs(i),
     sceneObs: new Array(24).fill(0)
   }))
 }
@@ -228,10 +250,13 @@ const writeExport = (model: VlaPolicyModel, source: ExportSource, dir: string): 
   }
   const head = exportHead(model.head.name, headWeights(model), model.head.dimensions, source.headConfig)
   write("head.onnx", head.bytes)
+  const state = stateTokenWeights(model)
+  if (state !== undefined) write("state_token.onnx", exportStateToken(state, model.backbone.hiddenSize))
   write("action_token.safetensors", Safetensors.writeSafetensorsSync({ action_token: { data: model.actionToken, shape: [model.actionToken.length] } }, { format: "robovla.action-token/v1" }))
   const normalization = model.config.normalization ?? { min: -0.65, max: 0.65 }
   const manifest: ExportManifest = {
-    format: MANIFEST_FORMAT,
+    // v2 only where it is needed: a v1 reader must refuse a state token, not drop it.
+    format: state === undefined ? MANIFEST_FORMAT : MANIFEST_FORMAT_V2,
     name: model.metadata.name,
     source: { backbone: source.backbone, head: source.head, ...(source.checkpoint === undefined ? {} : { checkpoint: source.checkpoint }) },
     assembly: {
@@ -254,6 +279,7 @@ const writeExport = (model: VlaPolicyModel, source: ExportSource, dir: string): 
       dimensions: { ...model.head.dimensions }
     },
     actionToken: "action_token.safetensors",
+    ...(state === undefined ? {} : { stateToken: { file: "state_token.onnx", robotObsSize: 15, hiddenSize: model.backbone.hiddenSize } }),
     opset: OPSET
   }
   write(MANIFEST_FILE, JSON.stringify(manifest, null, 2) + "\n")
@@ -318,9 +344,6 @@ const resolveSource = (input: Readonly<Record<string, unknown>>) =>
 export const exportPolicy = (input: Readonly<Record<string, unknown>>, options: ExportOptions): Effect.Effect<ExportResult, ExportError | SdkError, Scope.Scope> =>
   Effect.gen(function*() {
     const model = yield* loadPolicyModel(input)
-    if (model.metadata.inputs.robotObs) {
-      return yield* new ExportError({ reason: "Unsupported", message: "this policy was trained with a robot_obs state token, which the ONNX export does not carry yet (serve the checkpoint itself)", subject: "structure.stateToken" })
-    }
     const { spec, checkpoint } = yield* resolveSource(input)
     const headPackage = spec.head ?? model.head.name
     const from = spec.from === undefined ? {} : { from: spec.from }

@@ -1,7 +1,8 @@
 /**
  * `export.json`, the manifest of an exported policy folder: the assembly (structure, W, N, latent, cameras,
  * normalisation), the backbone graphs (or a copied ONNX backbone folder), the head graph and how to step it,
- * the [LRN] vector file, and the verification the exporter ran. Decoded with Schema, here only.
+ * the [LRN] vector file, the robot_obs state token graph (v2 only), and the verification the exporter ran.
+ * Decoded with Schema, here only; v1 and v2 both load.
  *
  * @since 0.1.0
  */
@@ -13,8 +14,16 @@ import { ExportError } from "./ExportError.ts"
 
 /** @since 0.1.0 @category constants */
 export const MANIFEST_FILE = "export.json"
-/** @since 0.1.0 @category constants */
+/** The format of exports every reader understands (no state token). @since 0.1.0 @category constants */
 export const MANIFEST_FORMAT = "robovla.export/v1"
+/**
+ * v1 + `stateToken`. Written only for policies with a robot_obs state token, so that a reader that knows only v1
+ * refuses such an export instead of ignoring the field and serving the policy without its state token.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const MANIFEST_FORMAT_V2 = "robovla.export/v2"
 
 const Rgb = Schema.Tuple([Schema.Finite, Schema.Finite, Schema.Finite])
 
@@ -44,9 +53,17 @@ export const OnnxFolderBackbone = Schema.Struct({
   imageFeatureScale: Schema.optionalKey(Schema.Literals(["none", "inverse_sqrt_hidden"]))
 })
 
+/** The robot_obs state token graph: `robot_obs` (B, 15) → `state_token` (B, D). @since 0.1.0 @category schemas */
+export const StateTokenGraph = Schema.Struct({
+  file: Schema.String,
+  /** robot_obs values the graph reads (CALVIN's 15). */
+  robotObsSize: PositiveInt,
+  hiddenSize: PositiveInt
+})
+
 /** @since 0.1.0 @category schemas */
 export const ExportManifest = Schema.Struct({
-  format: Schema.Literal(MANIFEST_FORMAT),
+  format: Schema.Literals([MANIFEST_FORMAT, MANIFEST_FORMAT_V2]),
   name: Schema.String,
   source: Schema.Struct({ backbone: Schema.String, head: Schema.String, checkpoint: Schema.optionalKey(Schema.String) }),
   assembly: Schema.Struct({
@@ -70,6 +87,8 @@ export const ExportManifest = Schema.Struct({
     dimensions: Schema.Struct({ inputSize: PositiveInt, windowSize: PositiveInt, chunkSize: PositiveInt, latent: PositiveInt })
   }),
   actionToken: Schema.String,
+  /** v2: the policy's robot_obs state token, placed right before each frame's first [LRN] (the SDK assembly). */
+  stateToken: Schema.optionalKey(StateTokenGraph),
   opset: PositiveInt,
   verification: Schema.optionalKey(Schema.Struct({ steps: Schema.Int, maxAbsDiff: Schema.Finite, tolerance: Schema.Finite }))
 })
@@ -93,7 +112,12 @@ export const readManifest = (dir: string): Effect.Effect<ExportManifest, ExportE
       try: () => JSON.parse(fs.readFileSync(file, "utf8")) as unknown,
       catch: (cause) => new ExportError({ reason: "CorruptFile", message: `${file} is not valid JSON: ${String(cause)}`, subject: file, cause })
     })
-    return yield* decode(json).pipe(
-      Effect.mapError((issue) => new ExportError({ reason: "CorruptFile", message: `${file} is not a ${MANIFEST_FORMAT} manifest: ${issue.message}`, subject: file, cause: issue }))
+    const manifest = yield* decode(json).pipe(
+      Effect.mapError((issue) => new ExportError({ reason: "CorruptFile", message: `${file} is not a ${MANIFEST_FORMAT} / ${MANIFEST_FORMAT_V2} manifest: ${issue.message}`, subject: file, cause: issue }))
     )
+    // A v1 reader would drop the state token without a word: such a manifest was not written by the exporter.
+    if (manifest.format === MANIFEST_FORMAT && manifest.stateToken !== undefined) {
+      return yield* new ExportError({ reason: "CorruptFile", message: `${file} is ${MANIFEST_FORMAT} but has a stateToken (only ${MANIFEST_FORMAT_V2} carries one)`, subject: file })
+    }
+    return manifest
   })

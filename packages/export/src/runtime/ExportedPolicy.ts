@@ -1,8 +1,10 @@
 /**
  * Loads an exported policy folder as a `PolicyModel` on onnxruntime-node: the backbone graphs (or the copied
- * ONNX VLM folder, through `@robovla/backbone-onnx`) and the head graph behind the SDK contracts, assembled by
- * the SDK's own `makeVlaPolicyModel`, so sequence layout, [LRN] read-out, history and action decoding are the
- * very code the tfjs policy runs. Only the graphs differ.
+ * ONNX VLM folder, through `@robovla/backbone-onnx`), the head graph and the robot_obs state token graph (when
+ * the policy has one) behind the SDK contracts, assembled by the SDK's own `makeVlaPolicyModel`, so sequence
+ * layout (the state token right before each frame's first [LRN]), [LRN] read-out, history and action decoding
+ * are the very code the tfjs policy runs, and the model asks for robotObs exactly when the source policy did.
+ * Only the graphs differ.
  *
  * The execution provider is chosen once per load (CUDA > WebGPU > CPU unless configured) and reported in the
  * model's metadata (`details.executionProvider`, `details.providersTried`).
@@ -20,7 +22,7 @@ import { ExportError } from "../ExportError.ts"
 import { readManifest, type ExportManifest } from "../Manifest.ts"
 import { BpeTokenizerSpec, makeBpeTokenizer } from "./BpeTokenizer.ts"
 import { selectProvider, sessionOptions, type ProviderChoice, type ProviderPreference } from "./ExecutionProvider.ts"
-import { makeOrtBackbone, makeOrtHead } from "./OrtParts.ts"
+import { makeOrtBackbone, makeOrtHead, makeOrtStateToken } from "./OrtParts.ts"
 
 /** @since 0.1.0 @category models */
 export interface LoadExportOptions {
@@ -130,11 +132,21 @@ export const loadExportedPolicy = (dir: string, options: LoadExportOptions = {})
     const tensors = yield* Safetensors.readSafetensorsFile(tokenFile)
     const token = tensors.tensors.get("action_token")
     if (token === undefined) return yield* new ExportError({ reason: "CorruptFile", message: `${tokenFile} has no tensor "action_token"`, subject: tokenFile })
+    const state = manifest.stateToken
+    if (state !== undefined && state.hiddenSize !== backbone.hiddenSize) {
+      return yield* new ExportError({ reason: "CorruptFile", message: `the state token graph is ${state.hiddenSize} wide, the backbone ${backbone.hiddenSize}`, subject: "stateToken.hiddenSize" })
+    }
+    const stateToken = state === undefined ? undefined : makeOrtStateToken({
+      session: yield* openSession(yield* inside(dir, state.file), choice, threads),
+      hiddenSize: state.hiddenSize,
+      robotObsSize: state.robotObsSize
+    })
     const model = yield* makeVlaPolicyModel({
       backbone,
       head,
       config: { ...manifest.assembly, name: options.name ?? manifest.name },
-      actionToken: Float32Array.from(token.data as ArrayLike<number>)
+      actionToken: Float32Array.from(token.data as ArrayLike<number>),
+      ...(stateToken === undefined ? {} : { stateToken })
     })
     const details = {
       ...model.metadata.details,

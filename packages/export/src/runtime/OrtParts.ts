@@ -1,8 +1,9 @@
 /**
  * The exported graphs behind the SDK contracts, on onnxruntime-node: a `Backbone` over the three backbone graphs
- * (tiny-vlm exports) and a `PolicyHead` over the head graph, whose evaluation steppers replay the tfjs heads'
+ * (tiny-vlm exports), a `PolicyHead` over the head graph, whose evaluation steppers replay the tfjs heads'
  * (reference/robovlms.md §5.3): stateless (mlp, discrete), window re-run (gpt), and LSTM state carried for the
- * first W steps then a re-run over the last W from zero.
+ * first W steps then a re-run over the last W from zero; and the SDK's `StateTokenEncoder` over the robot_obs
+ * state token graph (one run per batch).
  *
  * Both are built on the SDK's `Backbone.make` / `PolicyHead.make`, which check every argument (`ShapeMismatch`,
  * `NonFinite`, `InvalidInput`), refuse calls once the Scope closes (`Released`), trace and copy the outputs; the
@@ -12,6 +13,7 @@
  */
 import * as ort from "onnxruntime-node"
 import {
+  Assembly,
   Backbone as BackboneContract,
   PolicyHead as HeadContract,
   SdkError,
@@ -78,6 +80,37 @@ export const makeOrtBackbone = (options: OrtBackboneOptions): Effect.Effect<Back
         (out) => floatOut(out, "last_hidden_state")
       )
   })
+}
+
+/**
+ * The robot_obs state token over `state_token.onnx` (`robot_obs` (B, 15) → `state_token` (B, D)): one graph run
+ * for the whole batch. The assembly has checked every robotObs already; it is checked again here (15 finite
+ * values: `ShapeMismatch` / `NonFinite`) for callers that use the encoder on its own.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeOrtStateToken = (options: { readonly session: ort.InferenceSession; readonly hiddenSize: number; readonly robotObsSize: number }): Assembly.StateTokenEncoder => {
+  const { session, hiddenSize: d, robotObsSize } = options
+  return {
+    encodeBatch: (robotObs) =>
+      Effect.gen(function*() {
+        yield* Effect.try({
+          try: () => robotObs.forEach(Assembly.checkRobotObs),
+          catch: (cause) => cause instanceof SdkError ? cause : new SdkError({ reason: "InvalidInput", message: String(cause), subject: "observation.robotObs", cause })
+        })
+        if (robotObs.length === 0) return []
+        const input = new Float32Array(robotObs.length * robotObsSize)
+        robotObs.forEach((values, i) => input.set(values, i * robotObsSize))
+        const out = yield* runSession(session, "state_token", { robot_obs: new ort.Tensor("float32", input, [robotObs.length, robotObsSize]) })
+        const token = floatOut(out, "state_token")
+        if (token.shape.length !== 2 || token.shape[0] !== robotObs.length || token.shape[1] !== d) {
+          return yield* new SdkError({ reason: "ShapeMismatch", message: `state_token has shape [${token.shape.join(", ")}], expected [${robotObs.length}, ${d}]`, subject: "state_token" })
+        }
+        // Copies: the assembly keeps them in its frame groups (history), the output buffer is onnxruntime's.
+        return robotObs.map((_, i) => token.data.slice(i * d, (i + 1) * d) as Float32Array)
+      })
+  }
 }
 
 /** The head graph's description (from the export manifest). @since 0.1.0 @category models */
