@@ -11,7 +11,7 @@ import { Schema } from "effect"
 import { existsSync, readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { GatewayError } from "./GatewayError.ts"
-import { formatIssuePath } from "./internal/decode.ts"
+import { makeDecoder } from "./internal/decode.ts"
 
 /** Where a wire observation key goes in the SDK observation. */
 export const ObservationTarget = Schema.Literals(["robot_obs", "scene_obs", "rgb_static", "rgb_gripper", "instruction"])
@@ -222,6 +222,8 @@ const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"])
  */
 export const isLoopback = (host: string): boolean => LOOPBACK.has(host) || host.startsWith("127.")
 
+const decodeConfigFile = makeDecoder(GatewayConfigFile, "config")
+
 /**
  * Decodes and resolves a config object (from a file, or built in code). API keys also come from
  * `ROBOVLA_API_KEYS` (comma separated) when the config has none.
@@ -230,15 +232,14 @@ export const isLoopback = (host: string): boolean => LOOPBACK.has(host) || host.
  * @category constructors
  */
 export const resolveConfig = (input: unknown, env: Readonly<Record<string, string | undefined>> = process.env): GatewayConfig => {
-  const decoded = Schema.decodeUnknownExit(GatewayConfigFile)(input)
-  if (decoded._tag === "Failure") {
+  let file: typeof GatewayConfigFile.Type
+  try {
+    file = decodeConfigFile(input)
+  } catch (error) {
+    // A config of the retired expert kind gets its own message, naming the module deployment to use instead.
     retiredExpertKind(input)
-    const issue = Schema.toStandardSchemaV1(GatewayConfigFile)["~standard"].validate(input)
-    const first = "issues" in issue && issue.issues !== undefined ? issue.issues[0] : undefined
-    const field = first === undefined ? "config" : formatIssuePath(first.path ?? [])
-    throw new GatewayError({ reason: "InvalidField", field, message: `config ${field}: ${first?.message ?? "invalid"}` })
+    throw error
   }
-  const file = decoded.value
   const deployments = file.deployments.map(resolveDeployment)
   const ids = new Set<string>()
   for (const d of deployments) {

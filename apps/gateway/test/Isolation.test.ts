@@ -40,7 +40,7 @@ describe("deployment isolation", () => {
   it("NaN actions are refused as a policy failure", async () => {
     const res = await act(gw, "faulty", "nan")
     expect(res.status).toBe(502)
-    expect((await json(res)).error.message).toMatch(/not finite/)
+    expect((await json(res)).error.message).toMatch(/invalid action chunk: .*NaN is not allowed/)
   })
 
   it("process.exit in the worker fails that call with 502, leaves the other deployment serving, and restarts on the next call", async () => {

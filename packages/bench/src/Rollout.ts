@@ -10,9 +10,9 @@
  */
 import { ClientError } from "@robovla/client"
 import type { ExportError } from "@robovla/export"
-import { SdkError, type Action7, type ObservationFrame, type PolicyService } from "@robovla/sdk"
+import { Action, Schemas, SdkError, type Action7, type ObservationFrame, type PolicyService } from "@robovla/sdk"
 import type { SimInfo } from "@robovla/sim"
-import { Cause, Duration, Effect, Exit, Option } from "effect"
+import { Cause, Duration, Effect, Exit, Option, Result } from "effect"
 import { BenchError } from "./BenchError.ts"
 import type { ChainResult, ChainSpec, SubtaskResult } from "./Chain.ts"
 
@@ -42,9 +42,8 @@ export interface RolloutOptions {
   readonly onFrame?: ((frame: { readonly subtask: number; readonly step: number; readonly instruction: string; readonly staticImage: () => ObservationFrame["rgbStatic"] }) => void) | undefined
 }
 
-const validChunk = (value: unknown): value is ReadonlyArray<Action7> =>
-  Array.isArray(value) && value.length > 0 &&
-  value.every((row) => Array.isArray(row) && row.length === 7 && row.every((v) => typeof v === "number" && Number.isFinite(v)))
+/** A chunk a policy returned, through the SDK's boundary Schema (N ≥ 1 rows of 7 finite numbers). */
+const decodeChunk = Schemas.decodeUnknownResult(Action.ActionChunkSchema, "action chunk")
 
 type Failure = { readonly outcome: SubtaskResult["outcome"]; readonly error: string }
 type FailureOutcome = Exclude<SubtaskResult["outcome"], "success" | "timeout" | "sim_error">
@@ -173,11 +172,12 @@ export const runChain = async (world: RolloutWorld, policy: PolicyService, chain
           result = { task, instruction, steps: step, ...classify(exit.cause) }
           break
         }
-        if (!validChunk(exit.value)) {
-          result = { task, instruction, steps: step, outcome: "malformed_action", error: `expected a non-empty N×7 chunk of finite numbers, got ${JSON.stringify(exit.value).slice(0, 120)}` }
+        const chunk = decodeChunk(exit.value)
+        if (Result.isFailure(chunk)) {
+          result = { task, instruction, steps: step, outcome: "malformed_action", error: chunk.failure.message }
           break
         }
-        queue = exit.value.slice(0, Math.max(1, options.actionsPerQuery)) as Array<Action7>
+        queue = chunk.success.slice(0, Math.max(1, options.actionsPerQuery)) as Array<Action7>
       } else {
         options.onFrame?.({ subtask: s, step, instruction, staticImage: renderStatic })
       }

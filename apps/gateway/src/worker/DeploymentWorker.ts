@@ -5,8 +5,8 @@
  *
  * @since 0.1.0
  */
-import type { ActionChunk, PolicyBatchItem, PolicyModel, PolicyService } from "@robovla/sdk"
-import { Effect, Exit } from "effect"
+import { Action, type ActionChunk, type PolicyBatchItem, type PolicyModel, type PolicyService, Schemas } from "@robovla/sdk"
+import { Effect, Exit, Result } from "effect"
 import { parentPort, workerData } from "node:worker_threads"
 import type { FromWorker, ToWorker, WorkerInit } from "./protocol.ts"
 import type { ItemFailure } from "./protocol.ts"
@@ -16,13 +16,12 @@ const port = parentPort!
 const init = workerData as WorkerInit
 const send = (message: FromWorker) => port.postMessage(message)
 
+const decodeChunk = Schemas.decodeUnknownResult(Action.ActionChunkSchema, "action chunk")
+
+/** What is wrong with a chunk a policy returned (the SDK's boundary Schema: N ≥ 1 rows of 7 finite numbers). */
 const validChunk = (chunk: ActionChunk): string | undefined => {
-  if (!Array.isArray(chunk) || chunk.length === 0) return "a chunk is empty"
-  for (const action of chunk) {
-    if (!Array.isArray(action) || action.length !== 7) return "an action does not have 7 values"
-    for (const v of action) if (typeof v !== "number" || !Number.isFinite(v)) return "an action value is not finite"
-  }
-  return undefined
+  const decoded = decodeChunk(chunk)
+  return Result.isFailure(decoded) ? decoded.failure.message : undefined
 }
 
 const validChunks = (chunks: ReadonlyArray<ActionChunk>, count: number): string | undefined => {

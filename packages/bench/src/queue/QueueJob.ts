@@ -14,7 +14,8 @@ import * as fs from "node:fs"
 import { createRequire } from "node:module"
 import { pathToFileURL } from "node:url"
 import { generateEvalSequences, TASK_NAMES } from "@robovla/sim"
-import { Schema } from "effect"
+import { Schemas } from "@robovla/sdk"
+import { Result, Schema } from "effect"
 import { BenchError } from "../BenchError.ts"
 import { ChainResultSchema, SymbolicStateSchema } from "../Chain.ts"
 import { PolicySpecSchema } from "../PolicySpec.ts"
@@ -76,17 +77,14 @@ export const ChainJobResultSchema = Schema.Struct({
 /** @since 0.1.0 @category models */
 export type ChainJobResult = typeof ChainJobResultSchema.Type
 
-const decodeJobSync = Schema.decodeUnknownSync(ChainJobSchema)
-const decodePolicySync = Schema.decodeUnknownSync(PolicySpecSchema)
+const decodeChainJob = Schemas.decodeUnknownResult(ChainJobSchema, "chain job", { strict: false })
+const decodePolicySpec = Schemas.decodeUnknownResult(PolicySpecSchema, "policy spec", { strict: false })
 
 /** Decodes a job as a worker receives it. @since 0.1.0 @category decoding */
 export const decodeJob = (data: unknown): ChainJob & { readonly policy: typeof PolicySpecSchema.Type } => {
-  let job: ChainJob
-  try {
-    job = decodeJobSync(data)
-  } catch (cause) {
-    throw new BenchError({ reason: "InvalidOptions", message: `malformed chain job: ${(cause as Error).message}`, cause })
-  }
+  const decoded = decodeChainJob(data)
+  if (Result.isFailure(decoded)) throw new BenchError({ reason: "InvalidOptions", message: `malformed chain job: ${decoded.failure.message}`, cause: decoded.failure })
+  const job = decoded.success
   if (job.protocol !== QUEUE_PROTOCOL) {
     throw new BenchError({ reason: "SuiteMismatch", message: `job protocol ${job.protocol}, this worker speaks ${QUEUE_PROTOCOL}: update robovla on one side` })
   }
@@ -94,11 +92,9 @@ export const decodeJob = (data: unknown): ChainJob & { readonly policy: typeof P
   if (job.suiteVersion !== local) {
     throw new BenchError({ reason: "SuiteMismatch", message: `job of suite version ${job.suiteVersion}, this worker has ${local}: run workers from the coordinator's robovla version` })
   }
-  try {
-    return { ...job, policy: decodePolicySync(job.policy) }
-  } catch {
-    throw new BenchError({ reason: "UnknownPolicy", message: `this worker does not know the policy spec ${JSON.stringify(job.policy).slice(0, 200)}` })
-  }
+  const policy = decodePolicySpec(job.policy)
+  if (Result.isFailure(policy)) throw new BenchError({ reason: "UnknownPolicy", message: `this worker does not know the policy spec ${JSON.stringify(job.policy).slice(0, 200)}` })
+  return { ...job, policy: policy.success }
 }
 
 /** @since 0.1.0 @category decoding */

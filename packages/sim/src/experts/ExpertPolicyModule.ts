@@ -8,8 +8,7 @@
  *
  * @since 0.1.0
  */
-import { SdkError } from "@robovla/sdk"
-import type { PolicyModel } from "@robovla/sdk"
+import { type PolicyModel, Schemas, type SdkError } from "@robovla/sdk"
 import { Effect, Schema } from "effect"
 import { makeExpertPolicyModel } from "./ExpertPolicy.ts"
 
@@ -23,7 +22,7 @@ export const ExpertPolicyModuleOptions = Schema.Struct({
   scene: Schema.optionalKey(Schema.Literals(["A", "B", "C", "D"]))
 })
 
-const decodeOptions = Schema.decodeUnknownEffect(ExpertPolicyModuleOptions)
+const decodeOptions = Schemas.decodeUnknown(ExpertPolicyModuleOptions, "expert policy options", { strict: false })
 
 /**
  * The module's factory (the name a gateway `module` deployment calls by default). Bad options fail with
@@ -33,7 +32,4 @@ const decodeOptions = Schema.decodeUnknownEffect(ExpertPolicyModuleOptions)
  * @category constructors
  */
 export const makePolicyModel = (options: unknown = {}): Effect.Effect<PolicyModel, SdkError> =>
-  decodeOptions(options ?? {}).pipe(
-    Effect.mapError((error) => new SdkError({ reason: "InvalidInput", message: `expert policy options: ${error.message}`, subject: "options" })),
-    Effect.map(({ scene }) => makeExpertPolicyModel(scene ?? "D"))
-  )
+  decodeOptions(options ?? {}).pipe(Effect.map(({ scene }) => makeExpertPolicyModel(scene ?? "D")))

@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { SdkError } from "@robovla/sdk"
+import { Schemas, SdkError } from "@robovla/sdk"
 import { Effect, Schema } from "effect"
 import { readFileSync } from "node:fs"
 import { isTaskName, TASK_NAMES, type TaskName } from "../tasks/Tasks.ts"
@@ -121,6 +121,8 @@ export const taskForInstruction = (text: string, set: InstructionSet = DEFAULT_I
   return isTaskName(asName) ? asName : undefined
 }
 
+const decodeInstructionFile = Schemas.decodeUnknown(InstructionFileSchema, "instruction set", { strict: false })
+
 /**
  * Decode an instruction set from parsed JSON: an object with all 34 task names as keys, each
  * `{ "eval": string, "train": string[] }`. Fails with `SdkError` reason `InvalidInput` naming what is wrong.
@@ -130,10 +132,9 @@ export const taskForInstruction = (text: string, set: InstructionSet = DEFAULT_I
  */
 export const decodeInstructionSet = (input: unknown, subject = "instructions"): Effect.Effect<InstructionSet, SdkError> =>
   Effect.gen(function*() {
-    const record = yield* Schema.decodeUnknownEffect(InstructionFileSchema)(input).pipe(
-      Effect.mapError((error) =>
-        new SdkError({ reason: "InvalidInput", message: `invalid instruction set: ${error.message}`, subject })
-      )
+    const record = yield* decodeInstructionFile(input).pipe(
+      // The subject stays the file (the message already names the bad field).
+      Effect.mapError((error) => new SdkError({ reason: error.reason, message: error.message, subject }))
     )
     const unknown = Object.keys(record).filter((key) => !isTaskName(key))
     if (unknown.length > 0) {

@@ -9,6 +9,8 @@
 import * as fs from "node:fs"
 import * as fsp from "node:fs/promises"
 import * as path from "node:path"
+import { Episode, Schemas } from "@robovla/sdk"
+import { Result } from "effect"
 import { unzipSync } from "fflate"
 import { TrainError } from "../TrainError.ts"
 import type { NdArray, ObjectArray } from "./NdArray.ts"
@@ -77,6 +79,8 @@ const strings = (value: unknown, file: string, what: string): Array<string> => {
   return items as Array<string>
 }
 
+const decodeAnnotation = Schemas.decodeUnknownResult(Episode.LanguageAnnotationSchema, "language annotation")
+
 /**
  * Reads `lang_annotations/auto_lang_ann.npy` into annotations.
  *
@@ -94,7 +98,12 @@ export const readLanguageAnnotations = (file: string): Array<LanguageAnnotation>
   if (ann.length !== task.length || ann.length !== indx.length) {
     throw new TrainError({ reason: "CorruptFile", message: `${file}: language.ann (${ann.length}), language.task (${task.length}) and info.indx (${indx.length}) differ in length`, file })
   }
-  return indx.map(([start, end], i) => ({ start, end, task: task[i]!, instruction: ann[i]! }))
+  return indx.map(([start, end], i) => {
+    // Each entry through the SDK's boundary Schema (non-negative integer frame ids, end ≥ start).
+    const annotation = decodeAnnotation({ start, end, ann: ann[i], task: task[i] })
+    if (Result.isFailure(annotation)) throw new TrainError({ reason: "CorruptFile", message: `${file}: entry ${i}: ${annotation.failure.message}`, file, cause: annotation.failure })
+    return { start, end, task: annotation.success.task, instruction: annotation.success.ann }
+  })
 }
 
 /**

@@ -6,8 +6,8 @@
  * @since 0.1.0
  */
 import * as fs from "node:fs"
-import { NonNegativeInt, PositiveInt } from "@robovla/sdk"
-import { Schema, SchemaIssue } from "effect"
+import { NonNegativeInt, PositiveInt, Schemas } from "@robovla/sdk"
+import { Result, Schema } from "effect"
 import { TrainError } from "../TrainError.ts"
 
 const Config = Schema.Record(Schema.String, Schema.Unknown)
@@ -46,11 +46,6 @@ export const TrainConfigFile = Schema.Struct({
 /** @since 0.1.0 @category models */
 export type TrainConfigFile = typeof TrainConfigFile.Type
 
-const formatPath = (path: ReadonlyArray<PropertyKey>) => path.map(String).join(".") || "(root)"
-const formatter = SchemaIssue.makeFormatterStandardSchemaV1({
-  leafHook: (issue) => (issue._tag === "UnexpectedKey" ? "unknown key" : SchemaIssue.defaultLeafHook(issue))
-})
-
 /**
  * Decodes a config value; fails with `TrainError` `"InvalidInput"` naming each bad key (`epochs: Expected …`,
  * `learningRate: unknown key`).
@@ -59,15 +54,9 @@ const formatter = SchemaIssue.makeFormatterStandardSchemaV1({
  * @category decoding
  */
 export const decodeTrainConfig = (input: unknown, source = "train config"): TrainConfigFile => {
-  try {
-    return Schema.decodeUnknownSync(TrainConfigFile)(input, { errors: "all", onExcessProperty: "error" })
-  } catch (cause) {
-    const issue = (cause as { issue?: SchemaIssue.Issue }).issue
-    const lines = issue === undefined
-      ? []
-      : formatter(issue).issues.map((i) => `${formatPath((i.path ?? []).map((p) => (typeof p === "object" ? p.key : p)))}: ${i.message}`)
-    throw new TrainError({ reason: "InvalidInput", message: `invalid ${source}: ${lines.length > 0 ? lines.join("; ") : String(cause)}`, cause })
-  }
+  const decoded = Schemas.decodeUnknownResult(TrainConfigFile, source)(input)
+  if (Result.isFailure(decoded)) throw new TrainError({ reason: "InvalidInput", message: decoded.failure.message, cause: decoded.failure })
+  return decoded.success
 }
 
 /**

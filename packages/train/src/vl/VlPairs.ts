@@ -20,7 +20,8 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Schema } from "effect"
+import { Schemas } from "@robovla/sdk"
+import { Result, Schema } from "effect"
 import { encodePng, makeExpert, NEUTRAL_ROBOT_OBS, PlayTable, type SceneId, sceneObsForState, checkTask, type TaskName } from "@robovla/sim"
 import { planEpisode } from "../collect/TaskPlan.ts"
 import { TrainError } from "../TrainError.ts"
@@ -278,13 +279,11 @@ export const readVlPairs = (file: string): Array<VlPair> => {
   } catch (cause) {
     throw new TrainError({ reason: "MissingFile", message: `${file}: cannot read`, file, cause })
   }
-  const decode = Schema.decodeUnknownSync(VlPair)
+  const decode = Schemas.decodeUnknownResult(Schema.fromJsonString(VlPair), "vl pair", { strict: false })
   return text.split("\n").flatMap((line, i) => {
     if (line.trim() === "") return []
-    try {
-      return [decode(JSON.parse(line))]
-    } catch (cause) {
-      throw new TrainError({ reason: "CorruptFile", message: `${file}:${i + 1}: not a vl pair (${cause instanceof Error ? cause.message.split("\n")[0] : String(cause)})`, file, cause })
-    }
+    const pair = decode(line)
+    if (Result.isFailure(pair)) throw new TrainError({ reason: "CorruptFile", message: `${file}:${i + 1}: ${pair.failure.message}`, file, cause: pair.failure })
+    return [pair.success]
   })
 }
