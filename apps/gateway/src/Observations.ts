@@ -4,13 +4,11 @@
  *
  * @since 0.1.0
  */
-import type { ImageU8, ObservationFrame, PolicyMetadata } from "@robovla/sdk"
+import { type ImageU8, Observation, type ObservationFrame, type PolicyMetadata, Schemas } from "@robovla/sdk"
+import { Result } from "effect"
 import { ClientError, decodeWireImage, MAX_IMAGE_SIDE, NdArray, type WireImage, type WireObservation } from "@robovla/client"
 import type { ObservationTarget } from "./Config.ts"
 import { GatewayError } from "./GatewayError.ts"
-
-const ROBOT_OBS = 15
-const SCENE_OBS = 24
 
 const invalid = (field: string, message: string) => new GatewayError({ reason: "InvalidField", field, message: `${field}: ${message}` })
 
@@ -33,8 +31,8 @@ const requireInputs = (
     if (metadata.inputs[key] && parts[key] === undefined) throw invalid(names[key], `required by policy '${metadata.name}'`)
   }
   return {
-    robotObs: parts.robotObs ?? new Array(ROBOT_OBS).fill(0),
-    sceneObs: parts.sceneObs ?? new Array(SCENE_OBS).fill(0),
+    robotObs: parts.robotObs ?? new Array(Observation.ROBOT_OBS_SIZE).fill(0),
+    sceneObs: parts.sceneObs ?? new Array(Observation.SCENE_OBS_SIZE).fill(0),
     rgbStatic: parts.rgbStatic,
     rgbGripper: parts.rgbGripper
   }
@@ -58,12 +56,16 @@ export const fromWire = (wire: WireObservation, metadata: PolicyMetadata): Obser
     { robotObs: "observation.robot_obs", sceneObs: "observation.scene_obs", rgbStatic: "observation.rgb_static", rgbGripper: "observation.rgb_gripper" }
   )
 
-const vector = (value: unknown, field: string, size: number): ReadonlyArray<number> => {
-  const numbers = value instanceof NdArray ? value.toNumbers() : Array.isArray(value) ? value : undefined
-  if (numbers === undefined) throw invalid(field, "must be an array of numbers")
-  if (numbers.length !== size) throw invalid(field, `must have ${size} values, got ${numbers.length}`)
-  for (const v of numbers) if (typeof v !== "number" || !Number.isFinite(v)) throw invalid(field, "values must be finite numbers")
-  return numbers as ReadonlyArray<number>
+// The SDK's wire Schemas for the state vectors (length and finiteness), whatever key a deployment maps to them.
+const decodeVector = {
+  robot_obs: Schemas.decodeUnknownResult(Observation.observationWireFields.robot_obs, "robot_obs"),
+  scene_obs: Schemas.decodeUnknownResult(Observation.observationWireFields.scene_obs, "scene_obs")
+}
+
+const vector = (value: unknown, field: string, target: keyof typeof decodeVector): ReadonlyArray<number> => {
+  const decoded = decodeVector[target](value instanceof NdArray ? value.toNumbers() : value)
+  if (Result.isFailure(decoded)) throw invalid(field, decoded.failure.message)
+  return decoded.success
 }
 
 const image = (value: unknown, field: string): ImageU8 => {
@@ -97,11 +99,11 @@ export const fromOpenpi = (
     const target = Object.hasOwn(keys, key) ? keys[key] : undefined
     switch (target) {
       case "robot_obs":
-        parts.robotObs = vector(value, key, ROBOT_OBS)
+        parts.robotObs = vector(value, key, "robot_obs")
         names.robotObs = key
         break
       case "scene_obs":
-        parts.sceneObs = vector(value, key, SCENE_OBS)
+        parts.sceneObs = vector(value, key, "scene_obs")
         names.sceneObs = key
         break
       case "rgb_static":
