@@ -13,7 +13,7 @@
 #   STAGES=pretrain STEPS=6000 packages/train/scripts/pretrain-vl.sh    # extend pre-training
 #   MODEL=models/tiny-vlm-pretrained STAGES=publish packages/train/scripts/pretrain-vl.sh   # copy the weights
 #
-# Settings (environment): DATA, RUN, EPISODES (per scene), STEPS, BATCH, LR, EVAL_EVERY, MODEL (publish target),
+# Settings (environment): DATA, RUN, EPISODES (per scene), STEPS, BATCH, LR, EVAL_EVERY, FINAL_CAPTIONS, MODEL (publish target),
 # NICE (prefix for every heavy command; default "nice -n 15" so that a shared machine's other jobs go first).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
@@ -25,6 +25,9 @@ STEPS=${STEPS:-4000}
 BATCH=${BATCH:-32}
 LR=${LR:-1e-3}
 EVAL_EVERY=${EVAL_EVERY:-500}
+# Val captions decoded at the end (every val question is): greedy captions without a KV cache cost ~75 forward
+# passes each, so all 1,748 would take longer than the training on 2 shared cores.
+FINAL_CAPTIONS=${FINAL_CAPTIONS:-300}
 MODEL=${MODEL:-models/tiny-vlm-pretrained}
 NICE=${NICE:-nice -n 15}
 STAGES=${STAGES:-pairs pretrain}
@@ -57,7 +60,7 @@ if has pretrain; then
   resume=()
   [ -f "$RUN/checkpoints/latest.json" ] && resume=(--resume)
   stage pretrain pretrain-vl --pairs "$DATA" --out "$RUN" --steps "$STEPS" --batch-size "$BATCH" --lr "$LR" \
-    --eval-every "$EVAL_EVERY" --seed 0 "${resume[@]}"
+    --eval-every "$EVAL_EVERY" --final-captions "$FINAL_CAPTIONS" --seed 0 "${resume[@]}"
 fi
 
 if has publish; then

@@ -36,6 +36,8 @@ options:
   --eval-every K         evaluate a val subset every K steps (default 250; 0 = only at the end)
   --eval-answers N       val questions decoded per periodic evaluation (default 400)
   --eval-captions N      val captions decoded per periodic evaluation (default 40)
+  --final-captions N     val captions decoded at the end, spread evenly (default all; every val question is
+                         always decoded). Greedy captions cost ~75 forward passes each on the CPU.
   --checkpoint-every K   (default: at each evaluation)  --keep N   checkpoints kept (default 2)
   --resume               continue OUT from checkpoints/latest.json (bit-identical to an uninterrupted run);
                          with --steps equal to the checkpoint's step it only runs the final evaluation
@@ -57,6 +59,7 @@ const Flags = Schema.Struct({
   evalEvery: Int(0),
   evalAnswers: Int(0),
   evalCaptions: Int(0),
+  finalCaptions: Schema.optionalKey(Int(0)),
   checkpointEvery: Schema.optionalKey(Int(0)),
   keep: Int(1)
 })
@@ -79,6 +82,7 @@ export const command: CliCommand = {
       "eval-every": { type: "string" },
       "eval-answers": { type: "string" },
       "eval-captions": { type: "string" },
+      "final-captions": { type: "string" },
       "checkpoint-every": { type: "string" },
       keep: { type: "string" },
       resume: { type: "boolean", default: false },
@@ -99,6 +103,7 @@ export const command: CliCommand = {
         evalEvery: num(v["eval-every"], 250),
         evalAnswers: num(v["eval-answers"], 400),
         evalCaptions: num(v["eval-captions"], 40),
+        ...(v["final-captions"] !== undefined ? { finalCaptions: Number(v["final-captions"]) } : {}),
         ...(v["checkpoint-every"] !== undefined ? { checkpointEvery: Number(v["checkpoint-every"]) } : {}),
         keep: num(v.keep, 2)
       })

@@ -14,7 +14,8 @@
  *   (`trainer/Checkpoint.ts`: atomic folders, optimiser moments, bit-identical resume: the batch order is a seeded
  *   permutation per epoch and nothing else is random).
  * - Evaluation: teacher-forced validation loss, and greedy decoding scored with `Metrics.ts` (`scoreVl`) beside
- *   the blind baseline (`majorityPredictions`): a subset every `evalEvery` steps, all of `val.jsonl` at the end.
+ *   the blind baseline (`majorityPredictions`): a subset every `evalEvery` steps, every val question and
+ *   `finalCaptions` (default all) val captions at the end.
  * - Output: `<out>/backbone/backbone.safetensors` (the backbone's weights by its own names, loadable as tiny-vlm's
  *   `weights` or by `robovla train --backbone-weights`) + `backbone.json`, `log.jsonl`, `curve.html` / `curve.png`,
  *   `predictions.jsonl` (val), `summary.json`.
@@ -68,8 +69,13 @@ export interface VlPretrainOptions {
   readonly evalEvery?: number | undefined
   /** Val questions decoded at the periodic evaluations (default 400) … */
   readonly evalAnswers?: number | undefined
-  /** … and val captions (default 40). The final evaluation decodes all of val. */
+  /** … and val captions (default 40). The final evaluation decodes every val question and … */
   readonly evalCaptions?: number | undefined
+  /**
+   * … this many val captions, spread evenly (default all). Greedy captions cost ~75 full forward passes each
+   * (no KV cache), so on a CPU all of a large val split can take longer than the training.
+   */
+  readonly finalCaptions?: number | undefined
   /** Checkpoint every K steps (default: at each evaluation). */
   readonly checkpointEvery?: number | undefined
   /** Checkpoints kept (default 2). */
@@ -108,7 +114,7 @@ export interface VlPretrainSummary {
   readonly pairsPerSecond: number
   readonly finalTrainLoss: number
   readonly firstEval: VlEvaluation | undefined
-  /** All of val, greedy (absent when interrupted). */
+  /** Every val question and `finalCaptions` val captions, greedy (absent when interrupted). */
   readonly finalEval: VlEvaluation | undefined
   readonly checkpoint: string
   /** `<out>/backbone/backbone.safetensors`. */
@@ -418,10 +424,11 @@ const pretrainIn = async (scope: Scope.Closeable, options: VlPretrainOptions): P
     evalEvery: options.evalEvery ?? 250,
     evalAnswers: options.evalAnswers ?? 400,
     evalCaptions: options.evalCaptions ?? 40,
+    finalCaptions: options.finalCaptions ?? Number.MAX_SAFE_INTEGER,
     keep: options.keep ?? 2
   }
   const checkpointEvery = options.checkpointEvery ?? o.evalEvery
-  for (const [key, value] of [["steps", o.steps + 1], ["batchSize", o.batchSize], ["warmupSteps", o.warmupSteps + 1], ["evalEvery", o.evalEvery + 1], ["evalAnswers", o.evalAnswers + 1], ["evalCaptions", o.evalCaptions + 1], ["checkpointEvery", checkpointEvery + 1], ["keep", o.keep], ["seed", o.seed + 1]] as const) {
+  for (const [key, value] of [["steps", o.steps + 1], ["batchSize", o.batchSize], ["warmupSteps", o.warmupSteps + 1], ["evalEvery", o.evalEvery + 1], ["evalAnswers", o.evalAnswers + 1], ["evalCaptions", o.evalCaptions + 1], ["finalCaptions", Math.min(o.finalCaptions, 2 ** 31) + 1], ["checkpointEvery", checkpointEvery + 1], ["keep", o.keep], ["seed", o.seed + 1]] as const) {
     if (!(Number.isInteger(value) && value > 0)) throw invalid(`${key} must be a ${key === "batchSize" || key === "keep" ? "positive" : "non-negative"} integer, got ${key === "batchSize" || key === "keep" ? value : value - 1}`)
   }
   for (const [key, value] of [["learningRate", o.learningRate], ["weightDecay", o.weightDecay], ["clipNorm", o.clipNorm], ["minLrScale", o.minLrScale]] as const) {
@@ -535,6 +542,7 @@ const pretrainIn = async (scope: Scope.Closeable, options: VlPretrainOptions): P
   const valById = [...val].sort((a, b) => (a.pair.id < b.pair.id ? -1 : a.pair.id > b.pair.id ? 1 : 0))
   const lossSubset = spread(valById, 256)
   const decodeSubset = [...spread(valById.filter((e) => e.pair.kind === "qa"), o.evalAnswers), ...spread(valById.filter((e) => e.pair.kind !== "qa"), o.evalCaptions)]
+  const finalSubset = [...val.filter((e) => e.pair.kind === "qa"), ...spread(val.filter((e) => e.pair.kind !== "qa"), o.finalCaptions)]
 
   const validationLoss = (): number => {
     let total = 0
@@ -554,7 +562,7 @@ const pretrainIn = async (scope: Scope.Closeable, options: VlPretrainOptions): P
   }
   const report = (kind: "eval" | "final", e: VlEvaluation) => {
     log({ type: kind, step: e.step, valLoss: e.valLoss, answers: e.score.answers.accuracy, answersSeen: e.score.answers.byPhrasing.seen.accuracy, answersHeldOut: e.score.answers.byPhrasing["held-out"].accuracy, blindAnswers: e.blind.answers.accuracy, captionAccuracy: e.score.captions.accuracy, captionRecall: e.score.captions.recall, captionStated: e.score.captions.stated, pairs: e.pairs, seconds: e.seconds, ...(kind === "final" ? { byAttribute: Object.fromEntries(Object.entries(e.score.answers.byAttribute).map(([k, v]) => [k, v.accuracy])) } : {}) })
-    say(`${kind === "final" ? "final evaluation (all of val)" : "evaluation"} at step ${e.step}: val loss ${e.valLoss.toFixed(4)}, answers ${(100 * e.score.answers.accuracy).toFixed(1)}% (blind ${(100 * e.blind.answers.accuracy).toFixed(1)}%) of ${e.score.answers.total}, caption statements ${(100 * e.score.captions.accuracy).toFixed(1)}% recall ${(100 * e.score.captions.recall).toFixed(1)}% (${e.seconds.toFixed(0)} s)`)
+    say(`${kind === "final" ? "final evaluation (every val question)" : "evaluation"} at step ${e.step}: val loss ${e.valLoss.toFixed(4)}, answers ${(100 * e.score.answers.accuracy).toFixed(1)}% (blind ${(100 * e.blind.answers.accuracy).toFixed(1)}%) of ${e.score.answers.total}, caption statements ${(100 * e.score.captions.accuracy).toFixed(1)}% recall ${(100 * e.score.captions.recall).toFixed(1)}% (${e.seconds.toFixed(0)} s)`)
   }
 
   const started = performance.now()
@@ -644,11 +652,11 @@ const pretrainIn = async (scope: Scope.Closeable, options: VlPretrainOptions): P
   checkpoint = saveCheckpoint()
   let finalEval: VlEvaluation | undefined
   if (!interrupted) {
-    const { evaluation, predictions } = evaluate(val)
+    const { evaluation, predictions } = evaluate(finalSubset)
     finalEval = lastEval = evaluation
     firstEval ??= evaluation
     report("final", evaluation)
-    writeAtomic(path.join(options.out, "predictions.jsonl"), val.map((e) => JSON.stringify({ id: e.pair.id, kind: e.pair.kind, attribute: e.pair.attribute, prompt: e.pair.prompt, target: e.pair.target, prediction: predictions.get(e.pair.id) ?? "" })).join("\n") + "\n")
+    writeAtomic(path.join(options.out, "predictions.jsonl"), finalSubset.map((e) => JSON.stringify({ id: e.pair.id, kind: e.pair.kind, attribute: e.pair.attribute, prompt: e.pair.prompt, target: e.pair.target, prediction: predictions.get(e.pair.id) ?? "" })).join("\n") + "\n")
     publish()
   }
   const summary: VlPretrainSummary = {
