@@ -6,6 +6,7 @@
  *
  * @since 0.1.0
  */
+import { softmax } from "@robovla/tfjs"
 import * as tf from "@tensorflow/tfjs-core"
 
 /**
@@ -24,9 +25,14 @@ export const attendBatched = (qkv: tf.Tensor, heads: number, bias: tf.Tensor | u
   const q = split(0)
   const k = split(c)
   const v = split(2 * c)
-  let scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hd)) // (B·H, L, L)
-  if (bias !== undefined) scores = tf.reshape(tf.add(tf.reshape(scores, [b, heads, l, l]), tf.reshape(bias, [b, 1, l, l])), [b * heads, l, l])
-  const out = tf.matMul(tf.softmax(scores), v) // (B·H, L, hd)
+  // The kit's softmax: one kernel forward and one backward on the fast path (the 1/√hd scale inside it when no bias
+  // comes between).
+  const raw = tf.matMul(q, k, false, true) // (B·H, L, L)
+  const weights =
+    bias === undefined
+      ? softmax(raw, 1 / Math.sqrt(hd))
+      : softmax(tf.reshape(tf.add(tf.reshape(tf.mul(raw, 1 / Math.sqrt(hd)), [b, heads, l, l]), tf.reshape(bias, [b, 1, l, l])), [b * heads, l, l]))
+  const out = tf.matMul(weights, v) // (B·H, L, hd)
   return tf.reshape(tf.transpose(tf.reshape(out, [b, heads, l, hd]), [0, 2, 1, 3]), [b, l, c])
 }
 

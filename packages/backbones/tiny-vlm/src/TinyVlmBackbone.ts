@@ -24,7 +24,7 @@ import {
   type FloatTensor,
   type ParameterGroup
 } from "@robovla/sdk"
-import { ensureTfjsEffect } from "@robovla/tfjs"
+import { ensureTfjsEffect, geluTanh, layerNorm as fusedLayerNorm } from "@robovla/tfjs"
 import { Effect, type Scope } from "effect"
 import { attendBatched } from "./Attention.ts"
 import type { TinyVlmConfig, TrainSetup } from "./TinyVlmConfig.ts"
@@ -158,14 +158,12 @@ const isTrainable = (spec: WeightSpec, setup: TrainSetup, textLayers: number): b
 const LN_EPSILON = 1e-5
 /** Added to masked attention logits; finite so a query with no visible key gets a uniform (not NaN) row. */
 const MASKED_LOGIT = -1e9
-const GELU_C = Math.sqrt(2 / Math.PI)
 
-const gelu = (x: tf.Tensor): tf.Tensor => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(tf.add(x, tf.mul(tf.mul(tf.mul(x, x), x), 0.044715)), GELU_C))))
+// GELU (tanh form) and LayerNorm are the kit's: single kernels with their own gradients on the fast path, the
+// usual composition of tfjs ops on the stock one (equal to 1e-5, tested in @robovla/tfjs).
+const gelu = (x: tf.Tensor): tf.Tensor => geluTanh(x)
 
-const layerNorm = (x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor): tf.Tensor => {
-  const { mean, variance } = tf.moments(x, -1, true)
-  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, LN_EPSILON))), weight), bias)
-}
+const layerNorm = (x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor): tf.Tensor => fusedLayerNorm(x, weight, bias, LN_EPSILON)
 
 /** (…, in) × (in, out) + (out). */
 const linear = (x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor): tf.Tensor => {
