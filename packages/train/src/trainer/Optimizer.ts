@@ -5,9 +5,12 @@
  * (floored at `min_lr_scale`) schedule, and global-norm gradient clipping (PyTorch `clip_grad_norm_`).
  *
  * The moments live in tf.Variables so a checkpoint can save and restore them exactly (`state()` / `loadState()`).
+ * The update and the gradient norm are the kit's (`adamWUpdate`, `globalGradNorm`): one fused pass over every
+ * variable on the fast kernels (WebAssembly SIMD on wasm), the same formula in tfjs ops on the stock path.
  *
  * @since 0.1.0
  */
+import { adamWUpdate, globalGradNorm, type AdamWSlot } from "@robovla/tfjs"
 import * as tf from "@tensorflow/tfjs-core"
 
 /** @since 0.1.0 @category models */
@@ -90,31 +93,16 @@ export class AdamW {
     const beta1 = this.options.beta1 ?? 0.9
     const beta2 = this.options.beta2 ?? 0.999
     const epsilon = this.options.epsilon ?? 1e-8
-    const present = [...grads.values()]
-    const gradNorm = present.length === 0 ? 0 : tf.tidy(() => tf.sqrt(tf.addN(present.map((g) => tf.sum(tf.square(g))))).dataSync()[0]!)
+    const gradNorm = globalGradNorm([...grads.values()])
     // PyTorch clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that is < 1.
     const scale = clipNorm > 0 ? Math.min(1, clipNorm / (gradNorm + 1e-6)) : 1
     this.steps += 1
-    const t = this.steps
-    const correction1 = 1 - beta1 ** t
-    const correction2 = 1 - beta2 ** t
+    const slots: Array<AdamWSlot> = []
     for (const [name, variable] of this.variables) {
       const grad = grads.get(name)
-      if (grad === undefined) continue
-      const m = this.#m.get(name)!
-      const v = this.#v.get(name)!
-      tf.tidy(() => {
-        const g = scale < 1 ? tf.mul(grad, scale) : grad
-        const decayed = weightDecay > 0 ? tf.mul(variable, 1 - lr * weightDecay) : variable
-        const m1 = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1))
-        const v1 = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2))
-        const denominator = tf.add(tf.div(tf.sqrt(v1), Math.sqrt(correction2)), epsilon)
-        const update = tf.mul(tf.div(m1, denominator), lr / correction1)
-        m.assign(m1)
-        v.assign(v1)
-        variable.assign(tf.sub(decayed, update))
-      })
+      if (grad !== undefined) slots.push({ variable, grad, m: this.#m.get(name)!, v: this.#v.get(name)! })
     }
+    adamWUpdate(slots, { learningRate: lr, beta1, beta2, epsilon, weightDecay, step: this.steps, gradScale: scale })
     return { gradNorm, clipped: scale < 1 }
   }
 
