@@ -10,7 +10,7 @@
  */
 import { ClientError } from "@robovla/client"
 import type { ExportError } from "@robovla/export"
-import { Action, Schemas, SdkError, type Action7, type ObservationFrame, type PolicyService } from "@robovla/sdk"
+import { Action, SdkError, type Action7, type ObservationFrame, type PolicyService } from "@robovla/sdk"
 import type { SimInfo } from "@robovla/sim"
 import { Cause, Duration, Effect, Exit, Option, Result } from "effect"
 import { BenchError } from "./BenchError.ts"
@@ -41,9 +41,6 @@ export interface RolloutOptions {
    */
   readonly onFrame?: ((frame: { readonly subtask: number; readonly step: number; readonly instruction: string; readonly staticImage: () => ObservationFrame["rgbStatic"] }) => void) | undefined
 }
-
-/** A chunk a policy returned, through the SDK's boundary Schema (N ≥ 1 rows of 7 finite numbers). */
-const decodeChunk = Schemas.decodeUnknownResult(Action.ActionChunkSchema, "action chunk")
 
 type Failure = { readonly outcome: SubtaskResult["outcome"]; readonly error: string }
 type FailureOutcome = Exclude<SubtaskResult["outcome"], "success" | "timeout" | "sim_error">
@@ -172,7 +169,8 @@ export const runChain = async (world: RolloutWorld, policy: PolicyService, chain
           result = { task, instruction, steps: step, ...classify(exit.cause) }
           break
         }
-        const chunk = decodeChunk(exit.value)
+        // Through the SDK's boundary Schema: N ≥ 1 rows of 7 finite numbers.
+        const chunk = Action.decodeActionChunkResult(exit.value)
         if (Result.isFailure(chunk)) {
           result = { task, instruction, steps: step, outcome: "malformed_action", error: chunk.failure.message }
           break

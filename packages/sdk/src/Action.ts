@@ -111,3 +111,13 @@ export const decodeActionChunk = (input: unknown, expectedLength?: number): Effe
  */
 export const decodeActionResult = (input: unknown): Result.Result<Action7, SdkError> =>
   decodeResult(Action7Schema, input, "action") as Result.Result<Action7, SdkError>
+
+/**
+ * Synchronous variant of {@link decodeActionChunk} (no length requirement), for the Promise-side callers that
+ * check what a policy returned (the bench rollout, the gateway's deployment worker).
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decodeActionChunkResult = (input: unknown): Result.Result<ActionChunk, SdkError> =>
+  decodeResult(ActionChunkSchema, input, "action chunk") as Result.Result<ActionChunk, SdkError>

@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { Action, type ActionChunk, type PolicyBatchItem, type PolicyModel, type PolicyService, Schemas } from "@robovla/sdk"
+import { Action, type ActionChunk, type PolicyBatchItem, type PolicyModel, type PolicyService } from "@robovla/sdk"
 import { Effect, Exit, Result } from "effect"
 import { parentPort, workerData } from "node:worker_threads"
 import type { FromWorker, ToWorker, WorkerInit } from "./protocol.ts"
@@ -16,11 +16,9 @@ const port = parentPort!
 const init = workerData as WorkerInit
 const send = (message: FromWorker) => port.postMessage(message)
 
-const decodeChunk = Schemas.decodeUnknownResult(Action.ActionChunkSchema, "action chunk")
-
 /** What is wrong with a chunk a policy returned (the SDK's boundary Schema: N ≥ 1 rows of 7 finite numbers). */
 const validChunk = (chunk: ActionChunk): string | undefined => {
-  const decoded = decodeChunk(chunk)
+  const decoded = Action.decodeActionChunkResult(chunk)
   return Result.isFailure(decoded) ? decoded.failure.message : undefined
 }
 

@@ -1,6 +1,6 @@
-import { Effect, Exit } from "effect"
+import { Effect, Exit, Result } from "effect"
 import { describe, expect, it } from "vitest"
-import { decodeAction, decodeActionChunk } from "../../src/Action.ts"
+import { decodeAction, decodeActionChunk, decodeActionChunkResult } from "../../src/Action.ts"
 import { decodeObservation, decodeObservationRequest, toWire } from "../../src/Observation.ts"
 import { SdkError } from "../../src/SdkError.ts"
 
@@ -102,5 +102,12 @@ describe("Action schemas", () => {
     expect((await failureOf(decodeActionChunk([]))).message).toContain("empty chunk")
     expect((await failureOf(decodeActionChunk([[0, 0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, Number.NaN, 1]]))).message)
       .toContain("[1][5]: NaN is not allowed")
+  })
+
+  it("checks a chunk synchronously for Promise-side callers (a Result, never a throw)", () => {
+    const good = decodeActionChunkResult([[0, 0, 0, 0, 0, 0, 1]])
+    expect(Result.isSuccess(good) && good.success).toEqual([[0, 0, 0, 0, 0, 0, 1]])
+    const short = decodeActionChunkResult([[0, 0, 1]])
+    expect(Result.isFailure(short) && [short.failure.reason, short.failure.message]).toEqual(["InvalidInput", "invalid action chunk: [0]: expected 7 values, got 3"])
   })
 })
