@@ -1,11 +1,12 @@
 /**
- * PNG writing for every image the repository saves (camera frames, `robovla render`, training plots), on the
- * maintained fast-png encoder, reading back the frames it wrote (8-bit RGB / RGBA / grey), plus a side-by-side
- * layout helper.
+ * PNG files for every image the repository saves (camera frames, `robovla render`, training plots) and reads back
+ * (vl-pairs frames), through the one fast-png wrapper, `@robovla/client`'s image codec; plus a side-by-side layout
+ * helper.
  *
  * @since 0.1.0
  */
-import { decode, encode } from "fast-png"
+import { decodePng as decodeImagePng, encodePng as encodeImagePng } from "@robovla/client/images"
+import type { ImageU8 } from "@robovla/sdk"
 
 /**
  * Encode an H×W×3 uint8 RGB image as PNG bytes (8-bit RGB, no interlace).
@@ -13,36 +14,16 @@ import { decode, encode } from "fast-png"
  * @since 0.1.0
  * @category encoding
  */
-export const encodePng = (rgb: Uint8Array, width: number, height: number): Uint8Array => {
-  if (rgb.length !== width * height * 3) throw new RangeError(`expected ${width * height * 3} bytes, got ${rgb.length}`)
-  // Level 6 (node:zlib's default): smaller and faster here than fflate's default for rendered frames.
-  return encode({ width, height, data: rgb, depth: 8, channels: 3 }, { zlib: { level: 6 } })
-}
+export const encodePng = (rgb: Uint8Array, width: number, height: number): Uint8Array => encodeImagePng({ data: rgb, width, height })
 
 /**
- * Decode an 8-bit PNG (RGB, RGBA or grey, as written here and by most tools) to H×W×3 uint8 RGB; alpha is dropped.
- * Throws `RangeError` for other bit depths or palettes, and fast-png's error for corrupt data.
+ * Decode a PNG (any colour type, 8- or 16-bit, or palette) to H×W×3 uint8 RGB; alpha is dropped. Throws the
+ * client's `ClientError` (`InvalidImage`) for a corrupt file or sides over 1024 pixels.
  *
  * @since 0.1.0
  * @category decoding
  */
-export const decodePng = (bytes: Uint8Array): { data: Uint8Array; width: number; height: number } => {
-  const png = decode(bytes)
-  const { width, height, channels } = png
-  if (png.depth !== 8 || png.palette !== undefined) throw new RangeError(`expected an 8-bit RGB/RGBA/grey PNG, got depth ${png.depth}${png.palette !== undefined ? " with a palette" : ""}`)
-  const src = png.data as Uint8Array // depth 8: one byte per sample
-  const pixels = width * height
-  if (channels === 3) return { data: new Uint8Array(src.buffer, src.byteOffset, pixels * 3), width, height }
-  const rgb = new Uint8Array(pixels * 3)
-  for (let i = 0; i < pixels; i++) {
-    const at = i * channels
-    const grey = channels < 3
-    rgb[i * 3] = src[at]!
-    rgb[i * 3 + 1] = src[grey ? at : at + 1]!
-    rgb[i * 3 + 2] = src[grey ? at : at + 2]!
-  }
-  return { data: rgb, width, height }
-}
+export const decodePng = (bytes: Uint8Array): ImageU8 => decodeImagePng(bytes, "png")
 
 /**
  * Place images side by side on a background (top-aligned), upscaling each by an integer factor.

@@ -1,7 +1,6 @@
-import { decode as decodePng } from "fast-png"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { defaultSceneObs, PlayTable } from "../../src/PlayTable.ts"
-import { encodePng, sideBySide } from "../../src/render/Png.ts"
+import { decodePng, encodePng, sideBySide } from "../../src/render/Png.ts"
 import { lookAt, STATIC_CAMERA, STATIC_POSE } from "../../src/render/RayCamera.ts"
 import { RENDERER_ENV } from "../../src/render/Renderer.ts"
 import { SimError } from "../../src/SimError.ts"
@@ -86,7 +85,7 @@ describe.each(["raster", "raycast"] as const)("%s cameras", (renderer) => {
     const png = encodePng(img.data, img.width, img.height)
     expect(Array.from(png.subarray(0, 8))).toEqual([137, 80, 78, 71, 13, 10, 26, 10])
     const decoded = decodePng(png)
-    expect([decoded.width, decoded.height, decoded.channels, decoded.depth]).toEqual([img.width, img.height, 3, 8])
+    expect([decoded.width, decoded.height]).toEqual([img.width, img.height])
     expect(Buffer.from(decoded.data).equals(Buffer.from(img.data))).toBe(true)
   })
 })
