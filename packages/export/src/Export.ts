@@ -18,7 +18,7 @@
  *
  * @since 0.1.0
  */
-import { loadPolicyModel, mulberry32, PluginLoader, Safetensors, type ObservationFrame, type SdkError, type VlaPolicyModel } from "@robovla/sdk"
+import { loadPolicyModel, mulberry32, Observation, PluginLoader, Safetensors, type ObservationFrame, type SdkError, type VlaPolicyModel } from "@robovla/sdk"
 import { Effect, Schema, type Scope } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -279,7 +279,7 @@ const writeExport = (model: VlaPolicyModel, source: ExportSource, dir: string): 
       dimensions: { ...model.head.dimensions }
     },
     actionToken: "action_token.safetensors",
-    ...(state === undefined ? {} : { stateToken: { file: "state_token.onnx", robotObsSize: 15, hiddenSize: model.backbone.hiddenSize } }),
+    ...(state === undefined ? {} : { stateToken: { file: "state_token.onnx", robotObsSize: Observation.ROBOT_OBS_SIZE, hiddenSize: model.backbone.hiddenSize } }),
     opset: OPSET
   }
   write(MANIFEST_FILE, JSON.stringify(manifest, null, 2) + "\n")

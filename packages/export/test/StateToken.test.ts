@@ -167,7 +167,7 @@ describe("export a policy with a robot_obs state token", () => {
     }, 120_000)
   }
 
-  it("manifests: a v1 manifest with a state token is refused (a v1 reader would drop it); a missing state graph is NotFound", async () => {
+  it("manifests: a v1 manifest with a state token is refused (a v1 reader would drop it), another robot_obs size is Unsupported, a missing state graph NotFound", async () => {
     const dir = tmpDir("export-state-manifest")
     const checkpoint = path.join(dir, "ckpt")
     await writeStateCheckpoint(checkpoint, "lstm", "post", false)
@@ -180,6 +180,8 @@ describe("export a policy with a robot_obs state token", () => {
     const downgraded = await scopedError(loadExportedPolicy(outDir, { executionProvider: "cpu" }))
     expect(downgraded).toMatchObject({ reason: "CorruptFile" })
     expect(downgraded.message).toMatch(/stateToken/)
+    fs.writeFileSync(file, JSON.stringify({ ...manifest, stateToken: { ...(manifest["stateToken"] as object), robotObsSize: 16 } }))
+    expect(await scopedError(loadExportedPolicy(outDir, { executionProvider: "cpu" }))).toMatchObject({ reason: "Unsupported", subject: "stateToken.robotObsSize" })
     fs.writeFileSync(file, JSON.stringify(manifest))
     fs.rmSync(path.join(outDir, "state_token.onnx"))
     expect(await scopedError(loadExportedPolicy(outDir, { executionProvider: "cpu" }))).toMatchObject({ reason: "NotFound" })

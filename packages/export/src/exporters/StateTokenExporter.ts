@@ -12,11 +12,9 @@
  *
  * @since 0.1.0
  */
+import { Observation } from "@robovla/sdk"
 import { GraphBuilder } from "../graph/GraphBuilder.ts"
 import { linearInOut, weight, type Weights } from "../graph/Layers.ts"
-
-/** CALVIN's robot_obs length: TCP xyz + Euler at 0–5, gripper action (−1 closed / +1 open) at 14. */
-const ROBOT_OBS_VALUES = 15
 
 /**
  * `state.*` tensors (names without the prefix, `[in, out]` layout as the SDK holds them) → `state_token.onnx`.
@@ -34,7 +32,7 @@ export const exportStateToken = (weights: Weights, hiddenSize: number): Uint8Arr
   const fuseBias = weight(weights, "fuse.bias", [d])
 
   const g = new GraphBuilder("robovla_state_token")
-  const robotObs = g.input("robot_obs", "float32", ["B", ROBOT_OBS_VALUES])
+  const robotObs = g.input("robot_obs", "float32", ["B", Observation.ROBOT_OBS_SIZE])
   const pose = g.op("Slice", [robotObs, g.ints([0]), g.ints([6]), g.ints([1])])
   const arm = linearInOut(g, pose, armWeight, armBias, "state.arm")
   // The gripper row: robot_obs[14] > 0 (open) → 1, else 0; (B, 1) → (B,) so Gather gives (B, D).

@@ -13,7 +13,7 @@
  */
 import * as ort from "onnxruntime-node"
 import { plugin as onnxBackbonePlugin } from "@robovla/backbone-onnx"
-import { makeVlaPolicyModel, Safetensors, type BackboneService, type SdkError, type VlaPolicyModel } from "@robovla/sdk"
+import { makeVlaPolicyModel, Observation, Safetensors, type BackboneService, type SdkError, type VlaPolicyModel } from "@robovla/sdk"
 import { Effect, Schema, type Scope } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -135,6 +135,10 @@ export const loadExportedPolicy = (dir: string, options: LoadExportOptions = {})
     const state = manifest.stateToken
     if (state !== undefined && state.hiddenSize !== backbone.hiddenSize) {
       return yield* new ExportError({ reason: "CorruptFile", message: `the state token graph is ${state.hiddenSize} wide, the backbone ${backbone.hiddenSize}`, subject: "stateToken.hiddenSize" })
+    }
+    // The SDK assembly hands the encoder CALVIN's 15 values (Observation.ROBOT_OBS_SIZE), nothing else.
+    if (state !== undefined && state.robotObsSize !== Observation.ROBOT_OBS_SIZE) {
+      return yield* new ExportError({ reason: "Unsupported", message: `the state token graph reads ${state.robotObsSize} robot_obs values; this runtime feeds CALVIN's ${Observation.ROBOT_OBS_SIZE}`, subject: "stateToken.robotObsSize" })
     }
     const stateToken = state === undefined ? undefined : makeOrtStateToken({
       session: yield* openSession(yield* inside(dir, state.file), choice, threads),
