@@ -124,7 +124,8 @@ export const makeActLatency = async (parts: PolicyParts) => {
     makeVlaPolicyModel({ backbone: parts.backbone as never, head: parts.head, config }).pipe(Scope.provide(parts.scope))
   )
   const frames = Array.from({ length: 16 }, (_, i) => observation(i))
-  return async (batch: number, warmup: number, runs: number): Promise<Timed> => {
+  /** `expose` receives the one-call function (window already full), for profiling it outside `time`. */
+  return async (batch: number, warmup: number, runs: number, expose?: (call: () => Promise<unknown>) => void): Promise<Timed> => {
     const policies = await Effect.runPromise(Effect.all(Array.from({ length: batch }, () => model.policy())))
     let i = 0
     const call = () => {
@@ -135,6 +136,7 @@ export const makeActLatency = async (parts: PolicyParts) => {
     }
     // Fill the window first: the post-structure LSTM re-runs W steps once the history is full.
     for (let k = 0; k < config.windowSize; k++) await call()
+    expose?.(call)
     return time(call, warmup, runs)
   }
 }

@@ -1,11 +1,12 @@
 /**
- * `npx tsx bench/profile.ts [transformer|policy]`: `tf.profile` of one training step on the fast kernels (stock
+ * `npx tsx bench/profile.ts [transformer|policy|act]`: `tf.profile` of one training step (or, for `act`, of one
+ * `act()` call of the tiny-vlm + LSTM policy at batch 1 and at batch 8, window full) on the fast kernels (stock
  * with ROBOVLA_FAST_KERNELS=0), kernel time summed per kernel name, largest first. What the README's "what is
  * left" lists comes from here.
  */
 import * as tf from "@tensorflow/tfjs-core"
 import { initTfjs } from "../src/TfjsEngine.ts"
-import { closeParts, importPolicyPlugins, makePolicyParts, makeTrainingStep } from "./PolicyBench.ts"
+import { closeParts, importPolicyPlugins, makeActLatency, makePolicyParts, makeTrainingStep } from "./PolicyBench.ts"
 import { makeTransformer } from "./ReferenceTransformer.ts"
 
 const which = process.argv[2] ?? "transformer"
@@ -13,14 +14,14 @@ const setup = await initTfjs()
 console.log(setup.summary)
 console.log(setup.kernels ?? "stock kernels")
 
-const profileStep = async (step: () => number): Promise<void> => {
-  step()
-  step()
+const profileStep = async (step: () => unknown): Promise<void> => {
+  await step()
+  await step()
   const t0 = performance.now()
-  step()
+  await step()
   const wall = performance.now() - t0
-  const info = await tf.profile(() => {
-    step()
+  const info = await tf.profile(async () => {
+    await step()
   })
   const byName = new Map<string, { ms: number; calls: number }>()
   for (const kernel of info.kernels) {
@@ -54,6 +55,19 @@ if (which === "transformer") {
   const model = makeTransformer()
   await profileStep(model.step)
   model.dispose()
+} else if (which === "act") {
+  const plugins = await importPolicyPlugins()
+  if (typeof plugins === "string") throw new Error(plugins)
+  const parts = await makePolicyParts(plugins)
+  const act = await makeActLatency(parts)
+  for (const batch of [1, 8]) {
+    console.log(`\n## act() batch ${batch}`)
+    // makeActLatency fills the window before timing; act(batch, 0, 0, expose) only fills the window and hands over the one-call function.
+    let call: () => Promise<unknown> = () => Promise.resolve()
+    await act(batch, 0, 0, (f) => (call = f))
+    await profileStep(() => call())
+  }
+  await closeParts(parts)
 } else {
   const plugins = await importPolicyPlugins()
   if (typeof plugins === "string") throw new Error(plugins)

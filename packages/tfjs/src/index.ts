@@ -15,6 +15,7 @@
 export * from "./ActionMlp.ts"
 export * from "./AdamW.ts"
 export * from "./Config.ts"
+export * from "./FrozenWeights.ts"
 export * from "./FusedOps.ts"
 export * from "./Init.ts"
 export * from "./Linear.ts"

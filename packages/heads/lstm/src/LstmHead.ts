@@ -9,21 +9,26 @@
  * dicts load as-is), so it trains on the wasm backend. Init: the LSTM keeps PyTorch's default U(±1/√hidden)
  * (RoboVLMs' Xavier routine does not reach it); the MLPs get Xavier-uniform with zero bias.
  *
- * Evaluation (§5.3): for the first W steps after a reset the stepper advances one step from the carried
- * state; after that it keeps the last W features and re-runs the LSTM over them from a zero state.
+ * Evaluation (§5.3): for the first W steps after a reset the output is the LSTM run from the reset on; after
+ * that it is the LSTM re-run from a zero state over the last W features. The stepper gets both without re-running
+ * anything: it keeps W staggered runs, one started (from zero) at each of the last W frames, and advances them
+ * all by the new frame; the oldest run has then seen exactly the last W frames (or every frame since the reset),
+ * so it is the output, and it is dropped once it is W frames old. One (runs × B)-row product per weight and call
+ * instead of W one-row products per layer; `stepMany` stacks the runs of several steppers (the policies of a
+ * batch) into the same products.
  *
  * @since 0.1.0
  */
 import * as tf from "@tensorflow/tfjs-core"
-import type { HeadDimensions, SdkError, StepperHooks } from "@robovla/sdk"
+import type { HeadDimensions, HeadStepOutput, SdkError, StepperHooks, StepperHooksStep } from "@robovla/sdk"
 import { makeRng, PolicyHead } from "@robovla/sdk"
 import type { HeadTensors, TfPolicyHead } from "@robovla/tfjs"
 import {
   acquireParameters,
   continuousLoss,
-  FeatureHistory,
   lastPosition,
   makeActionMlps,
+  makeFrozenProducts,
   makeTfHead,
   matMul,
   tidyRead,
@@ -50,9 +55,14 @@ interface LstmState {
   readonly c: ReadonlyArray<tf.Tensor2D>
 }
 
+/** x · W: the kit's `matMul` (differentiable), or a stepper's frozen-weight product. */
+type Product = (x: tf.Tensor2D, weight: tf.Variable) => tf.Tensor2D
+
+const trainableProduct: Product = (x, weight) => matMul(x, weight as tf.Tensor2D)
+
 /** One cell step from precomputed input gates (B, 4H). */
-const cell = (layer: LstmLayer, inputGates: tf.Tensor2D, h: tf.Tensor2D, c: tf.Tensor2D, hidden: number) => {
-  const gates = tf.add(inputGates, matMul(h, layer.weightHh as tf.Tensor2D))
+const cell = (layer: LstmLayer, inputGates: tf.Tensor2D, h: tf.Tensor2D, c: tf.Tensor2D, hidden: number, product: Product = trainableProduct) => {
+  const gates = tf.add(inputGates, product(h, layer.weightHh))
   const [i, f, g, o] = tf.split(gates, [hidden, hidden, hidden, hidden], 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D]
   const nextC = tf.add(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(g))) as tf.Tensor2D
   const nextH = tf.mul(tf.sigmoid(o), tf.tanh(nextC)) as tf.Tensor2D
@@ -133,10 +143,10 @@ export const make: (config: LstmConfig, dimensions: HeadDimensions) => Effect.Ef
       const [batch, time] = output.shape
       return built.mlps.apply(tf.reshape(output, [batch * time, hidden]), batch, time)
     }
-    const run = (features: tf.Tensor3D, state?: LstmState) => {
-      const result = runLstm(built.layers, features, hidden, state)
-      return { output: readOut(result.output), state: result.state }
-    }
+    // Inference products by weights packed once (rebuilt after training steps or loadWeights change them).
+    const frozen = makeFrozenProducts()
+    yield* Effect.addFinalizer(() => Effect.sync(frozen.clear))
+    const steppers = makeStaggeredSteppers(built.layers, dimensions, hidden, readOut, frozen.matMul)
     return yield* makeTfHead({
       name: "lstm",
       kind: "continuous",
@@ -147,51 +157,142 @@ export const make: (config: LstmConfig, dimensions: HeadDimensions) => Effect.Ef
         return readOut(runLstm(built.layers, tf.reshape(lrn, [batch, time, tokenFeatures]), hidden).output)
       },
       loss: (output, labels, mask) => continuousLoss(output, labels, mask, config.arm_gripper_loss_ratio),
-      stepper: () => lstmStepper(dimensions, run)
+      stepper: steppers.stepper,
+      stepMany: steppers.stepMany
     })
   })
 
-/** Copies a state out of tfjs so the stepper holds no tensors. */
-const saveState = (state: LstmState) => ({
-  h: state.h.map((t) => ({ data: new Float32Array(t.dataSync() as Float32Array), shape: t.shape })),
-  c: state.c.map((t) => ({ data: new Float32Array(t.dataSync() as Float32Array), shape: t.shape }))
-})
+/**
+ * One stepper's session, in plain arrays (a stepper holds no tensors, so an abandoned one leaks nothing): the
+ * runs started at the last frames (oldest first, at most W − 1 between calls), each with every layer's h and c,
+ * (layers, B, H) flat.
+ */
+interface Session {
+  batch: number
+  runs: Array<{ readonly h: Float32Array; readonly c: Float32Array }>
+}
 
-type SavedState = ReturnType<typeof saveState>
-
-const loadState = (saved: SavedState): LstmState => ({
-  h: saved.h.map((s) => tf.tensor2d(s.data, s.shape)),
-  c: saved.c.map((s) => tf.tensor2d(s.data, s.shape))
-})
-
-/** The §5.3 evaluation stepper: carried state for W steps, then re-runs over the last W from zero. */
-const lstmStepper = (
+/**
+ * The §5.3 steppers over staggered runs (see the module comment). Every call (one session or several) adds a
+ * zero run per session, advances all runs of all sessions by their session's new frame as one stacked LSTM step
+ * (rows: session, run, batch element), reads each session's oldest run out through the MLPs, and keeps the runs
+ * that are younger than W frames.
+ */
+const makeStaggeredSteppers = (
+  layers: ReadonlyArray<LstmLayer>,
   dimensions: HeadDimensions,
-  run: (features: tf.Tensor3D, state?: LstmState) => { output: HeadTensors; state: LstmState }
-): StepperHooks => {
+  hidden: number,
+  readOut: (output: tf.Tensor3D) => HeadTensors,
+  product: Product
+) => {
   const { inputSize, latent, windowSize } = dimensions
   const tokenFeatures = latent * inputSize
-  const history = new FeatureHistory(windowSize)
-  let carried: SavedState | undefined
-  return {
-    reset: () => {
-      history.clear()
-      carried = undefined
-    },
-    step: (lrn) => {
-      const batch = lrn.shape[0]!
-      return tidyRead(() => {
-        if (history.seen < windowSize) {
-          const result = run(tf.tensor3d(lrn.data, [batch, 1, tokenFeatures]), carried && loadState(carried))
-          const out = lastPosition(result.output)
-          carried = saveState(result.state)
-          history.push(lrn)
-          return out
-        }
-        history.push(lrn)
-        const window = history.window(latent, inputSize)
-        return lastPosition(run(tf.reshape(window, [batch, windowSize, tokenFeatures])).output)
+  const numLayers = layers.length
+  const sessions = new WeakMap<StepperHooks, Session>()
+
+  const advance = (steps: ReadonlyArray<{ readonly session: Session; readonly lrn: Float32Array; readonly batch: number }>): Array<HeadStepOutput> => {
+    // Row layout: for each session, its runs oldest first with the new (zero) run last, each run B rows.
+    const runCounts = steps.map(({ session }) => session.runs.length + 1)
+    const rows = steps.reduce((n, { batch }, s) => n + runCounts[s]! * batch, 0)
+    const frames = steps.reduce((n, { batch }) => n + batch, 0)
+    const frameOfRow = new Int32Array(rows)
+    const oldestRows = new Int32Array(frames)
+    const frameData = new Float32Array(frames * tokenFeatures)
+    {
+      let row = 0
+      let frame = 0
+      steps.forEach(({ batch, lrn }, s) => {
+        frameData.set(lrn, frame * tokenFeatures)
+        for (let b = 0; b < batch; b++) oldestRows[frame + b] = row + b
+        for (let r = 0; r < runCounts[s]!; r++) for (let b = 0; b < batch; b++) frameOfRow[row++] = frame + b
+        frame += batch
       })
     }
+    const layerState = (which: "h" | "c", l: number) => {
+      const out = new Float32Array(rows * hidden)
+      let row = 0
+      steps.forEach(({ batch, session }) => {
+        const size = batch * hidden
+        for (const run of session.runs) {
+          out.set(run[which].subarray(l * size, (l + 1) * size), row * hidden)
+          row += batch
+        }
+        row += batch // the new run starts from zeros
+      })
+      return tf.tensor2d(out, [rows, hidden])
+    }
+    const { newC, newH, output } = tidyRead(() => {
+      // Layer 0's input is the new frame for every run of a session: its input gates once per frame, then per row.
+      // Rows copied in JavaScript: wasm's GatherV2 takes ~10 ms for 64 rows of 4096.
+      const frameGates = tf.add(tf.add(product(tf.tensor2d(frameData, [frames, tokenFeatures]), layers[0]!.weightIh), layers[0]!.biasIh), layers[0]!.biasHh)
+      const pickRows = (from: Float32Array, indices: Int32Array, width: number) => {
+        const out = new Float32Array(indices.length * width)
+        indices.forEach((index, row) => out.set(from.subarray(index * width, (index + 1) * width), row * width))
+        return tf.tensor2d(out, [indices.length, width])
+      }
+      let below: tf.Tensor2D | undefined
+      const hs: Array<Float32Array> = []
+      const cs: Array<Float32Array> = []
+      layers.forEach((layer, l) => {
+        const inputGates = below === undefined
+          ? pickRows(frameGates.dataSync() as Float32Array, frameOfRow, 4 * hidden)
+          : tf.add(tf.add(product(below, layer.weightIh), layer.biasIh), layer.biasHh) as tf.Tensor2D
+        const { c, h } = cell(layer, inputGates, layerState("h", l), layerState("c", l), hidden, product)
+        hs.push(h.dataSync() as Float32Array)
+        cs.push(c.dataSync() as Float32Array)
+        below = h
+      })
+      const top = pickRows(hs[numLayers - 1]!, oldestRows, hidden)
+      const heads = readOut(tf.reshape(top, [frames, 1, hidden]) as tf.Tensor3D)
+      return { newH: hs, newC: cs, output: lastPosition(heads) }
+    })
+    // Commit only now, so that a failed call leaves every session as it was.
+    let row = 0
+    let frame = 0
+    return steps.map(({ batch, session }, s) => {
+      const size = batch * hidden
+      const runs: Session["runs"] = []
+      for (let r = 0; r < runCounts[s]!; r++) {
+        const h = new Float32Array(numLayers * size)
+        const c = new Float32Array(numLayers * size)
+        for (let l = 0; l < numLayers; l++) {
+          h.set(newH[l]!.subarray(row * hidden, row * hidden + size), l * size)
+          c.set(newC[l]!.subarray(row * hidden, row * hidden + size), l * size)
+        }
+        runs.push({ h, c })
+        row += batch
+      }
+      // The oldest run has now seen W frames: it was this call's output, and it leaves.
+      if (runs.length === windowSize) runs.shift()
+      session.runs = runs
+      session.batch = batch
+      const take = (t: HeadStepOutput["arm"] | HeadStepOutput["gripperLogits"], width: number) => {
+        const per = t.shape[1]! * width
+        return { data: t.data.slice(frame * per, (frame + batch) * per), shape: [batch, t.shape[1]!, width] }
+      }
+      const out = { arm: take(output.arm, 6), gripperLogits: take(output.gripperLogits, 1) } as HeadStepOutput
+      frame += batch
+      return out
+    })
   }
+
+  const stepper = (): StepperHooks => {
+    const session: Session = { batch: 0, runs: [] }
+    const hooks: StepperHooks = {
+      reset: () => {
+        session.runs = []
+        session.batch = 0
+      },
+      step: (lrn) => advance([{ session, lrn: lrn.data, batch: lrn.shape[0]! }])[0]!
+    }
+    sessions.set(hooks, session)
+    return hooks
+  }
+  const stepMany = (steps: ReadonlyArray<StepperHooksStep>): Array<HeadStepOutput> =>
+    advance(steps.map(({ lrn, stepper }) => {
+      const session = sessions.get(stepper)
+      if (session === undefined) throw new Error("lstm: stepMany got a stepper this head did not make")
+      return { session, lrn: lrn.data, batch: lrn.shape[0]! }
+    }))
+  return { stepper, stepMany }
 }

@@ -2,7 +2,8 @@
  * Serialises one-node ONNX models (protobuf `ModelProto`) in memory, so the native kernels can build the MLAS
  * sessions they run without shipping `.onnx` files or a protobuf library. Only the fields onnxruntime reads are
  * written: IR 8, opsets `""` 17 and `com.microsoft` 1, float32 inputs/outputs with symbolic dims (so one session
- * serves every shape of a given rank and transpose form).
+ * serves every shape of a given rank and transpose form), and float32 initializers (constant weights, which
+ * onnxruntime pre-packs once per session).
  *
  * @since 0.1.0
  */
@@ -79,6 +80,39 @@ const valueInfo = (value: OnnxValue) => {
   return [...str(1, value.name), ...bytes(2, bytes(1, [...int(1, FLOAT_ELEMENT), ...bytes(2, dims)]))]
 }
 
+/** A float32 constant of the graph (`TensorProto` with `raw_data`, little-endian like the host). */
+export interface OnnxInitializer {
+  readonly name: string
+  readonly dims: ReadonlyArray<number>
+  readonly data: Float32Array
+}
+
+const concat = (parts: ReadonlyArray<ArrayLike<number>>): Uint8Array => {
+  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0))
+  let offset = 0
+  for (const part of parts) {
+    out.set(part, offset)
+    offset += part.length
+  }
+  return out
+}
+
+/** A length-delimited field whose payload may be large (no number arrays). */
+const bigBytes = (field: number, payload: Uint8Array): Uint8Array => concat([key(field, 2), varint(payload.length), payload])
+
+const initializerBytes = (initializer: OnnxInitializer): Uint8Array => {
+  const { data } = initializer
+  return bigBytes(
+    5,
+    concat([
+      initializer.dims.flatMap((d) => int(1, d)),
+      int(2, FLOAT_ELEMENT),
+      str(8, initializer.name),
+      bigBytes(9, new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
+    ])
+  )
+}
+
 /**
  * The serialised model.
  *
@@ -88,7 +122,8 @@ const valueInfo = (value: OnnxValue) => {
 export const onnxModel = (
   nodes: ReadonlyArray<OnnxNode>,
   inputs: ReadonlyArray<OnnxValue>,
-  outputs: ReadonlyArray<OnnxValue>
+  outputs: ReadonlyArray<OnnxValue>,
+  initializers: ReadonlyArray<OnnxInitializer> = []
 ): Uint8Array => {
   const graph = [
     ...nodes.flatMap((node, i) =>
@@ -106,5 +141,6 @@ export const onnxModel = (
     ...outputs.flatMap((value) => bytes(12, valueInfo(value)))
   ]
   const opsets = [...bytes(8, [...str(1, ""), ...int(2, 17)]), ...bytes(8, [...str(1, "com.microsoft"), ...int(2, 1)])]
-  return Uint8Array.from([...int(1, 8), ...opsets, ...bytes(7, graph)])
+  if (initializers.length === 0) return Uint8Array.from([...int(1, 8), ...opsets, ...bytes(7, graph)])
+  return concat([int(1, 8), opsets, bigBytes(7, concat([graph, ...initializers.map(initializerBytes)]))])
 }

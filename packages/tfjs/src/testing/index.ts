@@ -293,6 +293,30 @@ export const headContractTests = <C>(options: HeadContractOptions<C>): void => {
       })
     })
 
+    it("stepMany: sessions of different batch sizes and ages stepped together equal predict over each one's window (§5.3)", async () => {
+      await useBackend()
+      const steps = W + 3
+      const sessions = [
+        { stream: randomTensor(7, [1, steps, latent, D]), start: 0 },
+        { stream: randomTensor(8, [batch, steps, latent, D]), start: 0 },
+        { stream: randomTensor(9, [1, steps, latent, D]), start: 2 } // joins later: fewer frames of history
+      ]
+      await withHead(make, config, dimensions, async (head) => {
+        const steppers = sessions.map(() => head.stepper())
+        for (let k = 0; k < steps; k++) {
+          const active = sessions.flatMap((session, s) => (k >= session.start ? [{ ...session, stepper: steppers[s]!, seen: k - session.start + 1 }] : []))
+          const got = await run(head.stepMany!(active.map(({ seen, stepper, stream }) => ({ stepper, lrn: positionOf(stream, seen - 1) }))))
+          for (const [i, { seen, stream }] of active.entries()) {
+            const from = Math.max(0, seen - W)
+            const want = await run(head.predict(sliceTime(stream, from, seen)))
+            expect(got[i]!.arm.shape).toEqual([stream.shape[0], N, 6])
+            expect(maxAbsDiff(got[i]!.arm.data, positionOf(want.arm, seen - from - 1).data)).toBeLessThan(1e-5)
+            expect(maxAbsDiff(got[i]!.gripperLogits.data, positionOf(want.gripperLogits, seen - from - 1).data)).toBeLessThan(1e-5)
+          }
+        }
+      })
+    })
+
     it("stepper: reset clears the history; steppers are independent", async () => {
       await useBackend()
       const stream = randomTensor(6, [batch, W + 1, latent, D])
