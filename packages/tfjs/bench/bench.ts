@@ -2,7 +2,8 @@
  * `npm run bench -w @robovla/tfjs`: the fast kernels against tfjs' stock kernels, in one process, and PyTorch CPU.
  *
  * 1. Reference transformer (issue 10: 4 layers, d 128, batch 16, sequence 80, 0.79 M parameters), one Adam
- *    training step: stock vs fast kernels on the selected backend (wasm on the project machines).
+ *    training step: stock vs fast kernels on the selected backend (wasm on the project machines), and the fast
+ *    kernels with the fused ops (layer norm, softmax, Adam) switched off.
  * 2. The same model in PyTorch CPU (`reference_transformer.py`) with the same thread count (and with one thread), when
  *    a Python with `torch` is found (`ROBOVLA_PYTHON`, `python3`, `/usr/bin/python3`). Ratios at p50 and at the best
  *    step of each side (the best step is the least disturbed by other jobs on a shared machine).
@@ -20,7 +21,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import * as tf from "@tensorflow/tfjs-core"
-import { useFastKernels, useStockKernels } from "../src/kernels/index.ts"
+import { useFastKernels, useFusedOps, useStockKernels } from "../src/kernels/index.ts"
 import { kernelThreads } from "../src/kernels/MlasEngine.ts"
 import { initTfjs } from "../src/TfjsEngine.ts"
 import { closeParts, importPolicyPlugins, makeActLatency, makePolicyParts, makeTrainingStep } from "./PolicyBench.ts"
@@ -59,11 +60,16 @@ console.log(`\n## reference transformer (${makeTransformer().parameterCount} par
 useStockKernels(backend)
 const refStock = await stepTimes(`stock ${backend}`, () => makeTransformer(), 1, stockSteps)
 useFastKernels(backend)
+// The fast kernels without the fused ops (layer norm, softmax, Adam composed from tfjs ops), for what fusion gives.
+useFusedOps(false)
+const refUnfused = await stepTimes(`fast ${backend}, fused ops off`, () => makeTransformer(), 2, Math.max(3, Math.round(steps / 2)))
+useFusedOps(true)
 const refFast = await stepTimes(`fast ${backend}`, () => makeTransformer(), 2, steps)
 const lossGap = refStock.losses.reduce((m, l, i) => Math.max(m, Math.abs(l - refFast.losses[i]!) / l), 0)
 console.log(`  same loss curve: max relative gap over the first ${refStock.losses.length} steps ${lossGap.toExponential(1)}`)
 const sps = (t: Timed) => (batch / (t.p50 / 1000)).toFixed(1)
 row("reference transformer train step", `tfjs ${backend} stock`, ms(refStock.timed.p50), sps(refStock.timed), "1.00x")
+row("reference transformer train step", `tfjs ${backend} fast, fused ops off`, ms(refUnfused.timed.p50), sps(refUnfused.timed), `${(refStock.timed.p50 / refUnfused.timed.p50).toFixed(1)}x`)
 row("reference transformer train step", `tfjs ${backend} fast`, ms(refFast.timed.p50), sps(refFast.timed), `${(refStock.timed.p50 / refFast.timed.p50).toFixed(1)}x`)
 
 // 2. PyTorch ---------------------------------------------------------------------------------------------------
