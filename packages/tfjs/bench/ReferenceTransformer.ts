@@ -4,7 +4,7 @@
  * batch_first, post-LN)` × 4 layers = 793,088 parameters, trained with Adam on an MSE loss against a fixed target,
  * batch 16 × sequence 80. `reference_transformer.py` is the same model in PyTorch.
  *
- * Layer norm, the scaled softmax and Adam are the kit's ops: single fused kernels (one pass for the whole Adam
+ * Layer norm, the scaled softmax, ReLU and Adam are the kit's ops: single fused kernels (one pass for the whole Adam
  * update) on the fast path, composed tfjs ops on the stock path.
  *
  * Attention is one batched product over (batch × heads), as PyTorch computes it: the QKV projection is split by
@@ -15,7 +15,7 @@
 import * as tf from "@tensorflow/tfjs-core"
 import { mulberry32 } from "@robovla/sdk"
 import { adamWUpdate, zeroMoments } from "../src/AdamW.ts"
-import { layerNorm, softmax } from "../src/FusedOps.ts"
+import { layerNorm, relu, softmax } from "../src/FusedOps.ts"
 
 export interface TransformerConfig {
   readonly layers: number
@@ -110,7 +110,7 @@ export const makeTransformer = (config: TransformerConfig = referenceConfig): Tr
       const context = tf.reshape(tf.transpose(tf.reshape(tf.matMul(weights, v), [B, heads, T, dh]), [0, 2, 1, 3]), [B * T, d])
       const attention = tf.add(tf.matMul(context, l.outW), l.outB)
       x = layerNorm(tf.add(x, attention), l.ln1G, l.ln1B)
-      const hidden = tf.relu(tf.add(tf.matMul(x, l.ff1W), l.ff1B))
+      const hidden = relu(tf.add(tf.matMul(x, l.ff1W), l.ff1B))
       x = layerNorm(tf.add(x, tf.add(tf.matMul(hidden, l.ff2W), l.ff2B)), l.ln2G, l.ln2B)
     }
     return x as tf.Tensor2D

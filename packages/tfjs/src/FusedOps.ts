@@ -1,5 +1,5 @@
 /**
- * Layer norm, softmax and GELU as single ops with their own gradients while the kit's fast kernels are active on
+ * Layer norm, softmax, GELU and ReLU as single ops with their own gradients while the kit's fast kernels are active on
  * the current backend (`kernels/Fused.ts`: one kernel forward, one backward), and as the usual composition of tfjs
  * ops otherwise (`ROBOVLA_FAST_KERNELS=0` or `ROBOVLA_FUSED_OPS=0`, other backends, non-float32 input). Both paths agree to ~1e-6 relative
  * (`test/kernels/fused.test.ts`).
@@ -35,6 +35,17 @@ export const layerNorm = <T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta: tf.
 export const softmax = <T extends tf.Tensor>(x: T, scale = 1): T => {
   if (fused(x)) return tf.engine().runKernel(FusedKernel.Softmax, { x }, { scale }) as T
   return tf.tidy(() => tf.softmax(scale === 1 ? x : tf.mul(x, scale)) as T)
+}
+
+/**
+ * ReLU; on the fast path its gradient is one kernel (tfjs': Step, Cast, Multiply).
+ *
+ * @since 0.1.0
+ * @category ops
+ */
+export const relu = <T extends tf.Tensor>(x: T): T => {
+  if (fused(x)) return tf.engine().runKernel(FusedKernel.Relu, { x }, {}) as T
+  return tf.relu(x)
 }
 
 /**

@@ -3,7 +3,8 @@
  * or cpu arrays): layer norm, softmax with a scale, GELU (tanh form). Composed from tfjs ops, a layer norm is ~10
  * kernels forward and ~20 backward, each a 7–25 µs dispatch plus a pass over the data; here it is one pass forward
  * and one backward. Registered under the kit's own kernel names (nothing of tfjs' is replaced), with gradient
- * configs, so `tf.grads` / `tf.variableGrads` differentiate through them. The public ops (`../FusedOps.ts`) use
+ * configs, so `tf.grads` / `tf.variableGrads` differentiate through them. ReLU too: its forward is the backend's
+ * own kernel, its gradient one pass instead of tfjs' Step, Cast and Multiply. The public ops (`../FusedOps.ts`) use
  * them while the fast kernels are active and compose tfjs ops otherwise.
  *
  * On wasm, rows whose length is a multiple of 4 run as WebAssembly SIMD loops over the heap (`Simd.ts`, float32
@@ -20,6 +21,8 @@ export const FusedKernel = {
   LayerNormGrad: "RobovlaLayerNormGrad",
   Softmax: "RobovlaSoftmax",
   SoftmaxGrad: "RobovlaSoftmaxGrad",
+  Relu: "RobovlaRelu",
+  ReluGrad: "RobovlaReluGrad",
   GeluTanh: "RobovlaGeluTanh",
   GeluTanhGrad: "RobovlaGeluTanhGrad"
 } as const
@@ -178,6 +181,25 @@ const softmaxGrad =
     return out
   }
 
+/** dx = y > 0 ? dy : 0 in one pass (tfjs' Relu gradient is Step, Cast and Multiply: three kernels). */
+const reluGrad =
+  (backendName: string): tf.KernelFunc =>
+  (args) => {
+    const { dy, y } = args.inputs as Inputs as { dy: tf.TensorInfo; y: tf.TensorInfo }
+    const s = storage(args, backendName)
+    const out = s.output(y.shape)
+    const ys = s.view(y) as Float32Array
+    const dys = s.view(dy) as Float32Array
+    const dx = s.view(out) as Float32Array
+    let from = 0
+    if (s.simd !== undefined) {
+      from = ys.length - (ys.length % 4)
+      if (from > 0) s.simd.kernels.reluGrad(s.simd.address(dy), s.simd.address(y), s.simd.address(out), from)
+    }
+    for (let i = from; i < ys.length; i++) dx[i] = ys[i]! > 0 ? dys[i]! : 0
+    return out
+  }
+
 /** GPT-2's `gelu_new`: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
 const geluTanh =
   (backendName: string): tf.KernelFunc =>
@@ -240,6 +262,14 @@ const registerGradients = (): void => {
     }
   })
   tf.registerGradient({
+    kernelName: FusedKernel.Relu,
+    outputsToSave: [true],
+    gradFunc: (dy, saved) => {
+      const [y] = saved as [tf.Tensor]
+      return { x: () => run(FusedKernel.ReluGrad, { dy: dy as tf.Tensor, y }, {})[0]! }
+    }
+  })
+  tf.registerGradient({
     kernelName: FusedKernel.GeluTanh,
     inputsToSave: ["x"],
     gradFunc: (dy, saved) => {
@@ -263,12 +293,16 @@ export const registerFusedKernels = (backendName: string): boolean => {
   registerGradients()
   if (registered.has(backendName)) return true
   const stockSoftmax = tf.getKernel(tf.Softmax, backendName)?.kernelFunc
-  if (stockSoftmax === undefined) return false
+  const stockRelu = tf.getKernel(tf.Relu, backendName)?.kernelFunc
+  if (stockSoftmax === undefined || stockRelu === undefined) return false
   registered.add(backendName)
   const kernels: Array<[string, (backend: string) => tf.KernelFunc]> = [
     [FusedKernel.LayerNorm, layerNorm],
     [FusedKernel.LayerNormGrad, layerNormGrad],
     [FusedKernel.Softmax, (name) => softmax(name, stockSoftmax)],
+    // The backend's own Relu forward (fast already); the gain is the one-pass gradient.
+    [FusedKernel.Relu, () => (args) => stockRelu({ ...args, inputs: { x: (args.inputs as Inputs)["x"]! } })],
+    [FusedKernel.ReluGrad, reluGrad],
     [FusedKernel.SoftmaxGrad, softmaxGrad],
     [FusedKernel.GeluTanh, geluTanh],
     [FusedKernel.GeluTanhGrad, geluTanhGrad]

@@ -92,7 +92,9 @@ const op = {
   sub: simd(0xe5),
   mul: simd(0xe6),
   div: simd(0xe7),
-  sqrt: simd(0xe3)
+  sqrt: simd(0xe3),
+  gt: simd(0x44),
+  and: simd(0x4e)
 }
 
 /** `body` then `i += step; if (i < end) repeat`, inside a loop (a do-while: callers guarantee one pass). */
@@ -277,6 +279,22 @@ const layerNormGrad = (): Fn => {
   }
 }
 
+/** reluGrad(dy, y, dx, n), n a multiple of 4 (> 0): dx = y > 0 ? dy : 0 (tfjs' dy·step(x), as y > 0 ⇔ x > 0). */
+const reluGrad = (): Fn => {
+  const [dy, y, dx, n] = [0, 1, 2, 3]
+  const [i, end, zero] = [4, 5, 6]
+  return {
+    name: "reluGrad",
+    params: [I32, I32, I32, I32],
+    locals: [I32, I32, V128],
+    body: [
+      ...f32c(0), ...op.splat, ...set(zero),
+      ...get(n), ...i32c(2), ...op.i32Shl, ...set(end),
+      ...doWhile(i, 16, end, [...get(dx), ...get(i), ...op.i32Add, ...loadAt(dy, i), ...loadAt(y, i), ...get(zero), ...op.gt, ...op.and, ...op.store])
+    ]
+  }
+}
+
 const assemble = (fns: Array<Fn>): Uint8Array => {
   const types = section(1, vec(fns.map((f) => [0x60, ...vec(f.params.map((t) => [t])), 0])))
   const imports = section(2, vec([[...str("env"), ...str("memory"), 0x02, 0x00, 0x00]]))
@@ -309,6 +327,7 @@ export interface SimdKernels {
   ) => void
   readonly softmaxGrad: (dy: number, y: number, dx: number, rows: number, d: number, scale: number) => void
   readonly layerNorm: (x: number, gamma: number, beta: number, y: number, rows: number, d: number, epsilon: number) => void
+  readonly reluGrad: (dy: number, y: number, dx: number, n: number) => void
   readonly layerNormGrad: (dy: number, x: number, gamma: number, dx: number, dgamma: number, dbeta: number, rows: number, d: number, epsilon: number) => void
 }
 
@@ -326,7 +345,7 @@ export const simdKernels = (memory: WasmMemory): SimdKernels | string => {
   if (known !== undefined) return known
   let result: SimdKernels | string
   try {
-    bytes ??= assemble([adam(), softmaxGrad(), layerNorm(), layerNormGrad()])
+    bytes ??= assemble([adam(), softmaxGrad(), layerNorm(), layerNormGrad(), reluGrad()])
     const module = new WebAssemblyApi.Module(bytes)
     result = new WebAssemblyApi.Instance(module, { env: { memory } }).exports as unknown as SimdKernels
   } catch (cause) {

@@ -9,7 +9,7 @@ import "@tensorflow/tfjs-core/dist/register_all_gradients.js"
 import * as tf from "@tensorflow/tfjs-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { adamWUpdate, globalGradNorm, zeroMoments } from "../../src/AdamW.ts"
-import { geluTanh, layerNorm, softmax } from "../../src/FusedOps.ts"
+import { geluTanh, layerNorm, relu, softmax } from "../../src/FusedOps.ts"
 import { useFastKernels, useStockKernels } from "../../src/kernels/index.ts"
 import { storageOf } from "../../src/kernels/Storage.ts"
 
@@ -101,6 +101,16 @@ describe.each(["wasm", "cpu"])("fused ops on %s", (backend) => {
   })
 
   for (const shape of [[5, 7], [2, 40, 512]]) {
+    it(`relu ${JSON.stringify(shape)}: forward and gradient (exact)`, () => {
+      // Some exact zeros too (tfjs' gradient there is 0: step(0) = 0).
+      const x = tf.relu(tf.sub(tf.relu(random(shape, 2)), 0.5))
+      const w = random(shape)
+      const loss = (a: tf.Tensor) => tf.sum(tf.mul(relu(a), w))
+      const { stock, fast } = both(backend, () => [relu(x), tf.grad(loss)(x)])
+      // Equal values (tfjs' dy·0 gives −0 where this gives +0).
+      for (let i = 0; i < 2; i++) expect(scaledError(fast[i]!, stock[i]!)).toBe(0)
+    })
+
     it(`geluTanh ${JSON.stringify(shape)}: forward and gradient`, () => {
       const x = random(shape, 4)
       const w = random(shape)
