@@ -22,7 +22,7 @@
 import * as tf from "@tensorflow/tfjs-core"
 import type { HeadDimensions, HeadStepOutput, SdkError, StepperHooks, StepperHooksStep } from "@robovla/sdk"
 import { makeRng, PolicyHead } from "@robovla/sdk"
-import type { HeadTensors, TfPolicyHead } from "@robovla/tfjs"
+import type { HeadTensors, LstmStackStep, TfPolicyHead } from "@robovla/tfjs"
 import {
   acquireParameters,
   continuousLoss,
@@ -146,7 +146,7 @@ export const make: (config: LstmConfig, dimensions: HeadDimensions) => Effect.Ef
     // Inference products by weights packed once (rebuilt after training steps or loadWeights change them).
     const frozen = makeFrozenProducts()
     yield* Effect.addFinalizer(() => Effect.sync(frozen.clear))
-    const steppers = makeStaggeredSteppers(built.layers, dimensions, hidden, readOut, frozen.matMul)
+    const steppers = makeStaggeredSteppers(built.layers, dimensions, hidden, readOut, frozen.matMul, () => frozen.lstmStep(built.layers, tokenFeatures, hidden))
     return yield* makeTfHead({
       name: "lstm",
       kind: "continuous",
@@ -183,7 +183,9 @@ const makeStaggeredSteppers = (
   dimensions: HeadDimensions,
   hidden: number,
   readOut: (output: tf.Tensor3D) => HeadTensors,
-  product: Product
+  product: Product,
+  /** The stacked step as one native call, where the fast path is on. */
+  stackStep: () => LstmStackStep | undefined
 ) => {
   const { inputSize, latent, windowSize } = dimensions
   const tokenFeatures = latent * inputSize
@@ -208,7 +210,7 @@ const makeStaggeredSteppers = (
         frame += batch
       })
     }
-    const layerState = (which: "h" | "c", l: number) => {
+    const layerState = (which: "h" | "c", l: number): Float32Array => {
       const out = new Float32Array(rows * hidden)
       let row = 0
       steps.forEach(({ batch, session }) => {
@@ -219,32 +221,40 @@ const makeStaggeredSteppers = (
         }
         row += batch // the new run starts from zeros
       })
-      return tf.tensor2d(out, [rows, hidden])
+      return out
     }
-    const { newC, newH, output } = tidyRead(() => {
+    const pickRows = (from: Float32Array, indices: Int32Array, width: number) => {
+      const out = new Float32Array(indices.length * width)
+      indices.forEach((index, row) => out.set(from.subarray(index * width, (index + 1) * width), row * width))
+      return out
+    }
+    const readOldest = (top: Float32Array) =>
+      tidyRead(() => lastPosition(readOut(tf.tensor3d(pickRows(top, oldestRows, hidden), [frames, 1, hidden]))))
+    const native = stackStep()
+    const { newC, newH, output } = native !== undefined
+      ? (() => {
+        // The fast path: the whole stacked step in one native call (every run reads its session's new frame).
+        const next = native.run(pickRows(frameData, frameOfRow, tokenFeatures), rows, layers.map((_, l) => layerState("h", l)), layers.map((_, l) => layerState("c", l)))
+        return { newH: next.h, newC: next.c, output: readOldest(next.h[numLayers - 1]!) }
+      })()
+      : tidyRead(() => {
       // Layer 0's input is the new frame for every run of a session: its input gates once per frame, then per row.
       // Rows copied in JavaScript: wasm's GatherV2 takes ~10 ms for 64 rows of 4096.
       const frameGates = tf.add(tf.add(product(tf.tensor2d(frameData, [frames, tokenFeatures]), layers[0]!.weightIh), layers[0]!.biasIh), layers[0]!.biasHh)
-      const pickRows = (from: Float32Array, indices: Int32Array, width: number) => {
-        const out = new Float32Array(indices.length * width)
-        indices.forEach((index, row) => out.set(from.subarray(index * width, (index + 1) * width), row * width))
-        return tf.tensor2d(out, [indices.length, width])
-      }
       let below: tf.Tensor2D | undefined
       const hs: Array<Float32Array> = []
       const cs: Array<Float32Array> = []
       layers.forEach((layer, l) => {
         const inputGates = below === undefined
-          ? pickRows(frameGates.dataSync() as Float32Array, frameOfRow, 4 * hidden)
+          ? tf.tensor2d(pickRows(frameGates.dataSync() as Float32Array, frameOfRow, 4 * hidden), [rows, 4 * hidden])
           : tf.add(tf.add(product(below, layer.weightIh), layer.biasIh), layer.biasHh) as tf.Tensor2D
-        const { c, h } = cell(layer, inputGates, layerState("h", l), layerState("c", l), hidden, product)
+        const state = (which: "h" | "c") => tf.tensor2d(layerState(which, l), [rows, hidden])
+        const { c, h } = cell(layer, inputGates, state("h"), state("c"), hidden, product)
         hs.push(h.dataSync() as Float32Array)
         cs.push(c.dataSync() as Float32Array)
         below = h
       })
-      const top = pickRows(hs[numLayers - 1]!, oldestRows, hidden)
-      const heads = readOut(tf.reshape(top, [frames, 1, hidden]) as tf.Tensor3D)
-      return { newH: hs, newC: cs, output: lastPosition(heads) }
+      return { newH: hs, newC: cs, output: readOldest(hs[numLayers - 1]!) }
     })
     // Commit only now, so that a failed call leaves every session as it was.
     let row = 0

@@ -13,7 +13,7 @@
  */
 import { createRequire } from "node:module"
 import * as os from "node:os"
-import type { OnnxNode } from "./OnnxGraph.ts"
+import type { OnnxInitializer, OnnxNode, OnnxValue } from "./OnnxGraph.ts"
 import { onnxModel } from "./OnnxGraph.ts"
 
 /** The part of onnxruntime-node's native `InferenceSession` used here. */
@@ -196,6 +196,110 @@ export const makeConstantProduct = (weight: Float32Array, k: number, n: number, 
     n,
     run: (a, m, out) => {
       session.run({ A: new Tensor("float32", a, [m, k]) }, { Y: new Tensor("float32", out, [m, n]) }, {})
+    }
+  }
+}
+
+/**
+ * One layer of a stacked LSTM in PyTorch's layout as the kit stores it: `weightIh` (in, 4H) and `weightHh` (H, 4H),
+ * gate columns in PyTorch's order i, f, g, o; both biases (4H).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LstmLayerWeights {
+  readonly weightIh: Float32Array
+  readonly weightHh: Float32Array
+  readonly biasIh: Float32Array
+  readonly biasHh: Float32Array
+}
+
+/**
+ * One time step of a stacked LSTM for `rows` independent sequences: layer 0 reads `x` (rows, in), layer l > 0 the
+ * new h of layer l − 1; `h` / `c` hold every layer's state (rows, H) and get the new one.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LstmStackStep {
+  readonly run: (x: Float32Array, rows: number, h: ReadonlyArray<Float32Array>, c: ReadonlyArray<Float32Array>) => {
+    readonly h: ReadonlyArray<Float32Array>
+    readonly c: ReadonlyArray<Float32Array>
+  }
+}
+
+/** PyTorch's gate blocks (i, f, g, o) in ONNX's order (i, o, f, c). */
+const ONNX_GATE_FROM_TORCH = [0, 3, 1, 2]
+
+/** (k, 4H) with torch gate columns → ONNX (4H, k) rows in ONNX gate order. */
+const onnxGateRows = (weight: Float32Array, k: number, hidden: number): Float32Array => {
+  const out = new Float32Array(4 * hidden * k)
+  ONNX_GATE_FROM_TORCH.forEach((torchGate, onnxGate) => {
+    for (let j = 0; j < hidden; j++) {
+      const column = torchGate * hidden + j
+      const row = (onnxGate * hidden + j) * k
+      for (let i = 0; i < k; i++) out[row + i] = weight[i * 4 * hidden + column]!
+    }
+  })
+  return out
+}
+
+const onnxGateBias = (bias: Float32Array, hidden: number, out: Float32Array, offset: number) =>
+  ONNX_GATE_FROM_TORCH.forEach((torchGate, onnxGate) => out.set(bias.subarray(torchGate * hidden, (torchGate + 1) * hidden), offset + onnxGate * hidden))
+
+/**
+ * A stacked LSTM step as one onnxruntime session (one `LSTM` node per layer, sequence length 1, the weights as
+ * initializers that onnxruntime packs once): the whole step in one native call, gates and activations included,
+ * where tfjs needs two products and ~12 element-wise kernels per layer. The session keeps its own copy of the
+ * weights. Returns why not when onnxruntime-node cannot load.
+ *
+ * @since 0.1.0
+ * @category engines
+ */
+export const makeLstmStackStep = (layers: ReadonlyArray<LstmLayerWeights>, inputSize: number, hidden: number, threads: number = kernelThreads()): LstmStackStep | string => {
+  const loaded = loadBinding()
+  if (typeof loaded === "string") return loaded
+  const { binding, Tensor } = loaded
+  const nodes: Array<OnnxNode> = []
+  const initializers: Array<OnnxInitializer> = []
+  const inputs: Array<OnnxValue> = [{ name: "X", dims: [1, "rows", inputSize] }]
+  const outputs: Array<OnnxValue> = []
+  layers.forEach((layer, l) => {
+    const k = l === 0 ? inputSize : hidden
+    const bias = new Float32Array(8 * hidden)
+    onnxGateBias(layer.biasIh, hidden, bias, 0)
+    onnxGateBias(layer.biasHh, hidden, bias, 4 * hidden)
+    initializers.push(
+      { name: `W${l}`, dims: [1, 4 * hidden, k], data: onnxGateRows(layer.weightIh, k, hidden) },
+      { name: `R${l}`, dims: [1, 4 * hidden, hidden], data: onnxGateRows(layer.weightHh, hidden, hidden) },
+      { name: `B${l}`, dims: [1, 8 * hidden], data: bias }
+    )
+    inputs.push({ name: `h${l}`, dims: [1, "rows", hidden] }, { name: `c${l}`, dims: [1, "rows", hidden] })
+    outputs.push({ name: `hOut${l}`, dims: [1, "rows", hidden] }, { name: `cOut${l}`, dims: [1, "rows", hidden] })
+    nodes.push({
+      op: "LSTM",
+      // Y_h (1, rows, H) is also the next layer's X (sequence 1, batch rows, H).
+      inputs: [l === 0 ? "X" : `hOut${l - 1}`, `W${l}`, `R${l}`, `B${l}`, "", `h${l}`, `c${l}`],
+      outputs: ["", `hOut${l}`, `cOut${l}`],
+      attributes: { hidden_size: { int: hidden } }
+    })
+  })
+  const model = onnxModel(nodes, inputs, outputs, initializers)
+  const session = new binding.InferenceSession()
+  session.loadModel(model.buffer, model.byteOffset, model.byteLength, sessionOptionsFor(threads))
+  return {
+    run: (x, rows, h, c) => {
+      const feeds: Record<string, unknown> = { X: new Tensor("float32", x, [1, rows, inputSize]) }
+      const fetches: Record<string, unknown> = {}
+      const next = { h: layers.map(() => new Float32Array(rows * hidden)), c: layers.map(() => new Float32Array(rows * hidden)) }
+      layers.forEach((_, l) => {
+        feeds[`h${l}`] = new Tensor("float32", h[l]!, [1, rows, hidden])
+        feeds[`c${l}`] = new Tensor("float32", c[l]!, [1, rows, hidden])
+        fetches[`hOut${l}`] = new Tensor("float32", next.h[l]!, [1, rows, hidden])
+        fetches[`cOut${l}`] = new Tensor("float32", next.c[l]!, [1, rows, hidden])
+      })
+      session.run(feeds, fetches, {})
+      return next
     }
   }
 }
