@@ -20,10 +20,10 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import * as tf from "@tensorflow/tfjs-core"
-import { headDimensionsFor, makeVlaPolicyModel, type BackbonePlugin, type ObservationFrame, type VlaAssemblyConfig } from "@robovla/sdk"
+import { AsyncScope, headDimensionsFor, makeVlaPolicyModel, type BackbonePlugin, type ObservationFrame, type VlaAssemblyConfig } from "@robovla/sdk"
 import { plugin as lstm } from "@robovla/head-lstm"
 import { initTfjs } from "@robovla/tfjs"
-import { Effect, Exit, Schema, Scope } from "effect"
+import { Effect, Schema } from "effect"
 import { defaultConfig as tinyDefault, plugin as tiny } from "@robovla/backbone-tiny-vlm"
 
 const iterations = Number(process.env["ROBOVLA_BENCH_ITERATIONS"] ?? 30)
@@ -50,16 +50,14 @@ interface Row {
 const smallLstm = Schema.decodeUnknownSync(lstm.configSchema)({ hidden_size: 64, num_layers: 2, mlp_widths: [64, 32] })
 
 const measure = async (name: string, backbonePlugin: BackbonePlugin<unknown>, backboneConfig: unknown, headConfig: typeof lstm.defaultConfig): Promise<Array<Row>> => {
-  const scope = await Effect.runPromise(Scope.make())
+  const scope = AsyncScope.make()
   try {
-    const model = await Effect.runPromise(
-      Scope.provide(scope)(
-        Effect.gen(function*() {
-          const backbone = yield* backbonePlugin.make(backboneConfig)
-          const head = yield* lstm.make(headConfig, headDimensionsFor(backbone, config))
-          return yield* makeVlaPolicyModel({ backbone, head, config })
-        })
-      )
+    const model = await scope.run(
+      Effect.gen(function*() {
+        const backbone = yield* backbonePlugin.make(backboneConfig)
+        const head = yield* lstm.make(headConfig, headDimensionsFor(backbone, config))
+        return yield* makeVlaPolicyModel({ backbone, head, config })
+      })
     )
     const rows: Array<Row> = []
     for (const batch of [1, 8]) {
@@ -82,7 +80,7 @@ const measure = async (name: string, backbonePlugin: BackbonePlugin<unknown>, ba
     }
     return rows
   } finally {
-    await Effect.runPromise(Scope.close(scope, Exit.void))
+    await scope.close()
   }
 }
 

@@ -17,8 +17,8 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { loadPolicyModel, type ObservationFrame, type PolicyModel } from "@robovla/sdk"
-import { Effect, Exit, Scope } from "effect"
+import { AsyncScope, loadPolicyModel, type ObservationFrame, type PolicyModel } from "@robovla/sdk"
+import { Effect } from "effect"
 import { exportPolicyModel, loadExportedPolicy, selectProvider } from "../src/index.ts"
 
 const iterations = Number(process.env["ROBOVLA_BENCH_ITERATIONS"] ?? 30)
@@ -81,30 +81,30 @@ const backbones = [
 for (const head of heads) {
   const rows: Array<Row> = []
   for (const backbone of backbones) {
-    const scope = await Effect.runPromise(Scope.make())
+    const scope = AsyncScope.make()
     try {
       const spec = { ...backbone.spec, head: "@robovla/head-lstm", headConfig: head.config, vla }
-      const source = await Effect.runPromise(Scope.provide(scope)(loadPolicyModel(spec)))
+      const source = await scope.run(loadPolicyModel(spec))
       const dir = path.join(out, `${backbone.name.split(" ")[0]}-${head.config.hidden_size}`)
       const t0 = performance.now()
-      const result = await Effect.runPromise(Scope.provide(scope)(exportPolicyModel(source, {
+      const result = await scope.run(exportPolicyModel(source, {
         backbone: "backbone" in backbone.spec ? backbone.spec.backbone : "@robovla/backbone-onnx",
         head: "@robovla/head-lstm",
         headConfig: head.config,
         ...("onnx" in backbone.spec ? { onnxDir: backbone.spec.onnx } : {})
-      }, { outDir: dir, verify: { steps: 6 } })))
+      }, { outDir: dir, verify: { steps: 6 } }))
       const bytes = result.files.reduce((s, f) => s + f.bytes, 0)
       console.log(`exported ${backbone.name} + lstm (${head.config.hidden_size}×${head.config.num_layers}) in ${((performance.now() - t0) / 1000).toFixed(1)} s, ${(bytes / 1e6).toFixed(1)} MB, verified max |Δaction| ${result.verification!.maxAbsDiff.toExponential(2)}`)
       const sourceRuntime = backbone.name === "tiny-vlm" ? "tfjs" : "onnx backbone + tfjs head"
       rows.push(...(await measure(`${backbone.name} + lstm`, sourceRuntime, source)))
-      const cpu = await Effect.runPromise(Scope.provide(scope)(loadExportedPolicy(dir, { executionProvider: "cpu" })))
+      const cpu = await scope.run(loadExportedPolicy(dir, { executionProvider: "cpu" }))
       rows.push(...(await measure(`${backbone.name} + lstm`, "export, onnxruntime cpu", cpu)))
       if (best.provider !== "cpu") {
-        const gpu = await Effect.runPromise(Scope.provide(scope)(loadExportedPolicy(dir, { executionProvider: best.provider })))
+        const gpu = await scope.run(loadExportedPolicy(dir, { executionProvider: best.provider }))
         rows.push(...(await measure(`${backbone.name} + lstm`, `export, onnxruntime ${best.provider}`, gpu)))
       }
     } finally {
-      await Effect.runPromise(Scope.close(scope, Exit.void))
+      await scope.close()
     }
   }
   // The tfjs plugins picked their backend when they were made (initTfjs: tensorflow > wasm > cpu).

@@ -10,8 +10,8 @@
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { loadPolicyModel, type ObservationFrame, type PolicyModel } from "@robovla/sdk"
-import { Effect, Exit, Scope } from "effect"
+import { AsyncScope, loadPolicyModel, type ObservationFrame, type PolicyModel } from "@robovla/sdk"
+import { Effect } from "effect"
 import { exportPolicyModel, loadExportedPolicy, probeProvider, type ProviderName } from "../src/index.ts"
 
 const iterations = Number(process.env["ROBOVLA_BENCH_ITERATIONS"] ?? 50)
@@ -69,7 +69,7 @@ if (!loadable.includes("webgpu")) console.log("  (webgpu: needs a Vulkan loader 
 const gpus = loadable.filter((p) => p !== "cpu")
 if (gpus.length === 0) console.log("\nNo GPU execution provider loads on this machine: the exported policy runs on CPU only. CPU figures follow.")
 
-const scope = await Effect.runPromise(Scope.make())
+const scope = AsyncScope.make()
 let code = 0
 let temporary: string | undefined
 try {
@@ -78,15 +78,15 @@ try {
     temporary = fs.mkdtempSync(path.join(os.tmpdir(), "robovla-device-check-"))
     dir = path.join(temporary, "export")
     const spec = { backbone: "@robovla/backbone-tiny-vlm", head: "@robovla/head-lstm", vla: { window_size: 8, fwd_pred_next_n: 10, act_head: { type: "lstm", history_type: "post" } } }
-    const source = await Effect.runPromise(Scope.provide(scope)(loadPolicyModel(spec)))
-    const result = await Effect.runPromise(Scope.provide(scope)(exportPolicyModel(source, { backbone: spec.backbone, head: spec.head, headConfig: {} }, { outDir: dir, verify: { steps: 10 } })))
+    const source = await scope.run(loadPolicyModel(spec))
+    const result = await scope.run(exportPolicyModel(source, { backbone: spec.backbone, head: spec.head, headConfig: {} }, { outDir: dir, verify: { steps: 10 } }))
     console.log(`\n== export: tiny-vlm + lstm (1024 × 4), W 8, N 10 → ${dir}; verified vs tfjs over 10 steps: max |Δaction| ${result.verification!.maxAbsDiff.toExponential(2)}`)
   } else console.log(`\n== export: ${dir}`)
   const rows: Array<string> = []
-  const reference = await Effect.runPromise(Scope.provide(scope)(loadExportedPolicy(dir, { executionProvider: "cpu" })))
+  const reference = await scope.run(loadExportedPolicy(dir, { executionProvider: "cpu" }))
   const cpuActions = await rollout(reference, 10)
   for (const provider of ["cpu", ...gpus] as const) {
-    const model = provider === "cpu" ? reference : await Effect.runPromise(Scope.provide(scope)(loadExportedPolicy(dir, { executionProvider: provider })))
+    const model = provider === "cpu" ? reference : await scope.run(loadExportedPolicy(dir, { executionProvider: provider }))
     let agreement = "reference"
     if (provider !== "cpu") {
       const actions = await rollout(model, 10)
@@ -104,7 +104,7 @@ try {
   console.error(`device check failed: ${error instanceof Error ? error.message : String(error)}`)
   code = 1
 } finally {
-  await Effect.runPromise(Scope.close(scope, Exit.void))
+  await scope.close()
   if (temporary !== undefined) fs.rmSync(temporary, { recursive: true, force: true })
 }
 process.exit(code)
