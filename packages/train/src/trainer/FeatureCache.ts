@@ -43,6 +43,8 @@ export interface CacheOptions {
   /** Frames encoded per backbone call while building. */
   readonly chunk?: number
   readonly onProgress?: (done: number, total: number) => void
+  /** Aborting it stops the build after the current chunk (TrainError "Interrupted"; nothing half-built is kept). */
+  readonly signal?: AbortSignal | undefined
 }
 
 /** A loaded cache. @since 0.1.0 @category models */
@@ -184,6 +186,18 @@ export const openFeatureCache = async (
   }
 }
 
+/**
+ * Between chunks: lets the event loop run (a build is a chain of resolved promises, which would otherwise starve
+ * signal handlers: Ctrl-C went unheard for minutes), then stops if the caller aborted.
+ */
+const betweenChunks = async (signal: AbortSignal | undefined, tmp: string, what: string): Promise<void> => {
+  await new Promise<void>((resolve) => setImmediate(resolve))
+  if (signal?.aborted === true) {
+    fs.rmSync(tmp, { recursive: true, force: true })
+    throw new TrainError({ reason: "Interrupted", message: `stopped while caching ${what}; nothing of it was kept, and the next run builds it again` })
+  }
+}
+
 const buildCache = async (split: CalvinSplit, backbone: BackboneService, options: CacheOptions, dir: string): Promise<void> => {
   const tmp = `${dir}.tmp-${process.pid}`
   fs.rmSync(tmp, { recursive: true, force: true })
@@ -212,6 +226,7 @@ const buildCache = async (split: CalvinSplit, backbone: BackboneService, options
           position += tokens.data.byteLength
           done += ids.length
           options.onProgress?.(done, total)
+          await betweenChunks(options.signal, tmp, `image features of ${split.dir}`)
         }
       }
       fs.fsyncSync(fd)
@@ -253,6 +268,7 @@ const buildCache = async (split: CalvinSplit, backbone: BackboneService, options
           }
           done += frameIds.length
           options.onProgress?.(done, total)
+          await betweenChunks(options.signal, tmp, `[LRN] features of ${split.dir}`)
         }
       }
     }

@@ -436,6 +436,7 @@ const trainIn = async (scope: AsyncScope.AsyncScope, options: TrainOptions): Pro
       useGripperCamera: structure.useGripperCamera,
       latent: structure.latent,
       actionToken: new Float32Array(actionToken.dataSync() as Float32Array),
+      signal: options.signal,
       onProgress: (done, total) => {
         if (done - last >= 256 || done === total) {
           last = done

@@ -176,6 +176,20 @@ describe("checkpoints", () => {
     fs.rmSync(moved, { recursive: true, force: true })
   }, 60_000)
 
+  it("an abort while the feature cache is being built stops it at once (Interrupted) and keeps no half-built cache", async () => {
+    const copy = path.join(root, "data-cache-abort")
+    fs.cpSync(data, copy, { recursive: true, filter: (source) => !source.includes(".features") })
+    const controller = new AbortController()
+    controller.abort()
+    const error = await train(options("cache-abort", "lstm", "post", { data: copy, maxSteps: 2, validateAtStart: false, signal: controller.signal }, { train_setup: { train_vision: false, train_decoder_layers: 2 } })).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(TrainError)
+    expect((error as TrainError).reason).toBe("Interrupted")
+    expect((error as TrainError).message).toContain("caching")
+    const features = path.join(copy, "training", ".features")
+    expect(fs.existsSync(features) ? fs.readdirSync(features) : []).toEqual([])
+    fs.rmSync(copy, { recursive: true, force: true })
+  }, 60_000)
+
   it("an abort writes a checkpoint at the current step and resolves as interrupted", async () => {
     const controller = new AbortController()
     const summary = await train(options("abort", "mlp", "one_step", {
