@@ -148,7 +148,12 @@ const softmax =
     const scaled = s.output(x.shape)
     const xs = s.view(x) as Float32Array
     const out = s.view(scaled) as Float32Array
-    for (let i = 0; i < xs.length; i++) out[i] = xs[i]! * scale
+    let from = 0
+    if (s.simd !== undefined) {
+      from = xs.length - (xs.length % 4)
+      if (from > 0) s.simd.kernels.scale(s.simd.address(x), s.simd.address(scaled), from, scale)
+    }
+    for (let i = from; i < xs.length; i++) out[i] = xs[i]! * scale
     try {
       return stockSoftmax({ inputs: { logits: scaled }, attrs: { dim }, backend: args.backend })
     } finally {

@@ -279,6 +279,22 @@ const layerNormGrad = (): Fn => {
   }
 }
 
+/** scale(x, out, n, s), n a multiple of 4 (> 0): out = s·x. */
+const scale = (): Fn => {
+  const [x, out, n, factor] = [0, 1, 2, 3]
+  const [i, end, factorS] = [4, 5, 6]
+  return {
+    name: "scale",
+    params: [I32, I32, I32, F32],
+    locals: [I32, I32, V128],
+    body: [
+      ...get(factor), ...op.splat, ...set(factorS),
+      ...get(n), ...i32c(2), ...op.i32Shl, ...set(end),
+      ...doWhile(i, 16, end, [...get(out), ...get(i), ...op.i32Add, ...loadAt(x, i), ...get(factorS), ...op.mul, ...op.store])
+    ]
+  }
+}
+
 /** reluGrad(dy, y, dx, n), n a multiple of 4 (> 0): dx = y > 0 ? dy : 0 (tfjs' dy·step(x), as y > 0 ⇔ x > 0). */
 const reluGrad = (): Fn => {
   const [dy, y, dx, n] = [0, 1, 2, 3]
@@ -328,6 +344,7 @@ export interface SimdKernels {
   readonly softmaxGrad: (dy: number, y: number, dx: number, rows: number, d: number, scale: number) => void
   readonly layerNorm: (x: number, gamma: number, beta: number, y: number, rows: number, d: number, epsilon: number) => void
   readonly reluGrad: (dy: number, y: number, dx: number, n: number) => void
+  readonly scale: (x: number, out: number, n: number, factor: number) => void
   readonly layerNormGrad: (dy: number, x: number, gamma: number, dx: number, dgamma: number, dbeta: number, rows: number, d: number, epsilon: number) => void
 }
 
@@ -345,7 +362,7 @@ export const simdKernels = (memory: WasmMemory): SimdKernels | string => {
   if (known !== undefined) return known
   let result: SimdKernels | string
   try {
-    bytes ??= assemble([adam(), softmaxGrad(), layerNorm(), layerNormGrad(), reluGrad()])
+    bytes ??= assemble([adam(), softmaxGrad(), layerNorm(), layerNormGrad(), reluGrad(), scale()])
     const module = new WebAssemblyApi.Module(bytes)
     result = new WebAssemblyApi.Instance(module, { env: { memory } }).exports as unknown as SimdKernels
   } catch (cause) {
