@@ -16,8 +16,10 @@ const train = readVlPairs(path.join(pairsDir, "train.jsonl"))
 const val = readVlPairs(path.join(pairsDir, "val.jsonl"))
 const lines = fs.readFileSync(path.join(run, "predictions.jsonl"), "utf8").split("\n").filter((l) => l.trim() !== "")
 const predictions = new Map(lines.map((l) => JSON.parse(l) as { id: string; prediction: string }).map((p) => [p.id, p.prediction]))
-const model = scoreVl(val, predictions)
-const blind = scoreVl(val, majorityPredictions(train, val))
+// Score the pairs the run decoded (every val question; --final-captions of the captions).
+const decoded = val.filter((p) => predictions.has(p.id))
+const model = scoreVl(decoded, predictions)
+const blind = scoreVl(decoded, majorityPredictions(train, decoded))
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`
 
 console.log(`answers on val: **${pct(model.answers.accuracy)}** of ${model.answers.total} (blind baseline ${pct(blind.answers.accuracy)}); ` +
