@@ -33,7 +33,10 @@ interface Row {
   readonly data: string
   /** Files that must exist for the row to run (data, pre-trained weights). */
   readonly needs?: ReadonlyArray<string>
-  /** An earlier run folder that is this row (trained with the same recipe), reused instead of training again. */
+  /**
+   * The run folder of this row's recipe made by `packages/train/scripts/default-policy.sh` (the reference, and its
+   * `--state-token` variant), reused instead of training again; `--adopt id=folder` overrides it.
+   */
   readonly adopt?: string
 }
 
@@ -43,7 +46,7 @@ const PRETRAINED = "models/tiny-vlm-pretrained"
 
 /** The reference row is the default recipe (packages/train/scripts/default-policy.json): policy-head LSTM, W 8. */
 const ROWS: ReadonlyArray<Row> = [
-  { id: "reference", question: "structure", label: "policy-head (post), LSTM, W 8 — the reference", head: "lstm", flags: [], data: ABC },
+  { id: "reference", question: "structure", label: "policy-head (post), LSTM, W 8 — the reference", head: "lstm", flags: [], data: ABC, adopt: "runs/default" },
   { id: "interleaved", question: "structure", label: "interleaved (pre), GPT, W 8", head: "gpt", flags: ["--head", "gpt", "--history", "pre"], data: ABC },
   { id: "one-step", question: "structure", label: "one-step, MLP, W 1", head: "mlp", flags: ["--head", "mlp", "--history", "one_step"], data: ABC },
   { id: "head-mlp", question: "head", label: "policy-head, MLP, W 8", head: "mlp", flags: ["--head", "mlp"], data: ABC },
@@ -53,7 +56,7 @@ const ROWS: ReadonlyArray<Row> = [
   { id: "vl-pretrained-frozen", question: "VL pre-training", label: "pre-trained tiny-vlm, frozen vision", head: "lstm", flags: ["--backbone-weights", PRETRAINED], data: ABC, needs: [PRETRAINED] },
   { id: "vl-pretrained-finetuned", question: "VL pre-training", label: "pre-trained tiny-vlm, vision fine-tuned", head: "lstm", flags: ["--backbone-weights", PRETRAINED, "--train-vision"], data: ABC, needs: [PRETRAINED] },
   { id: "abcd", question: "data", label: "ABCD→D (scene D episodes in training)", head: "lstm", flags: [], data: ABCD, needs: [ABCD] },
-  { id: "state-token", question: "proprioception", label: "policy-head, LSTM, W 8 + robot_obs state token", head: "lstm", flags: ["--state-token"], data: ABC }
+  { id: "state-token", question: "proprioception", label: "policy-head, LSTM, W 8 + robot_obs state token", head: "lstm", flags: ["--state-token"], data: ABC, adopt: "runs/state-abc" }
 ]
 
 /** Reference policies on the same chains: the floor (random actions) and the ceiling (the privileged expert). */
@@ -84,7 +87,7 @@ const selected = values.rows === undefined ? ROWS : values.rows.split(",").map((
   if (row === undefined) throw new Error(`unknown row "${id}"; rows: ${ROWS.map((r) => r.id).join(", ")}`)
   return row
 })
-const runDir = (row: Row) => path.join(repo, adopted.get(row.id) ?? path.join(values.out, row.id))
+const runDir = (row: Row) => path.join(repo, adopted.get(row.id) ?? row.adopt ?? path.join(values.out, row.id))
 const benchDir = (row: Row) => path.join(runDir(row), `bench-calvin-${chains}`)
 
 const run = (args: ReadonlyArray<string>, log: string): number => {
@@ -122,7 +125,7 @@ if (!values["report-only"]) {
     const log = path.join(dir, "stage-times.tsv")
     if (!fs.existsSync(log)) fs.writeFileSync(log, "stage\tseconds\tfinished (UTC)\texit\tcommand\n")
     const summary = readJson(path.join(dir, "summary.json"))
-    if (!adopted.has(row.id) && (summary === undefined || summary.steps < steps)) {
+    if (!adopted.has(row.id) && row.adopt === undefined && (summary === undefined || summary.steps < steps)) {
       const resume = fs.existsSync(path.join(dir, "checkpoints", "latest.json")) ? ["--resume"] : []
       const status = run(["train", "--config", "packages/train/scripts/default-policy.json", "--data", row.data, "--out", dir, "--max-steps", String(steps), "--quiet", ...row.flags, ...resume], log)
       if (status !== 0) {
@@ -152,6 +155,34 @@ interface Result {
   readonly curve: Array<readonly [number, number]>
 }
 
+/**
+ * The first `chains` chains of a bench run in `dir`: its `bench-calvin-<chains>` results, or those chains taken from
+ * a longer run's `chains.jsonl` (the suite's chains are fixed, so the first N of a longer run are the same chains).
+ */
+const benchOf = (dir: string): { avg_seq_len: number; chain_sr: Record<string, number>; task_info: Record<string, { success: number; total: number }> } | undefined => {
+  const exact = readJson(path.join(dir, `bench-calvin-${chains}`, "results.json"))
+  if (exact !== undefined) return exact
+  if (!fs.existsSync(dir)) return undefined
+  const longer = fs.readdirSync(dir).map((name) => /^bench-calvin-(\d+)$/.exec(name)).filter((m) => m !== null && Number(m[1]) > chains).map((m) => m![0]).sort()
+  for (const name of longer) {
+    const file = path.join(dir, name, "chains.jsonl")
+    if (!fs.existsSync(file)) continue
+    const lines = fs.readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((c) => c.index < chains)
+    if (lines.length < chains) continue
+    const taskInfo: Record<string, { success: number; total: number }> = {}
+    for (const chain of lines) {
+      for (const sub of chain.subtasks) {
+        const t = (taskInfo[sub.task] ??= { success: 0, total: 0 })
+        t.total++
+        if (sub.outcome === "success") t.success++
+      }
+    }
+    const chainSr = Object.fromEntries([1, 2, 3, 4, 5].map((k) => [String(k), lines.filter((c) => c.completed >= k).length / lines.length]))
+    return { avg_seq_len: lines.reduce((sum, c) => sum + c.completed, 0) / lines.length, chain_sr: chainSr, task_info: taskInfo }
+  }
+  return undefined
+}
+
 const collectResult = (row: Row): Result => {
   const dir = runDir(row)
   const reason = missing(row)
@@ -162,7 +193,7 @@ const collectResult = (row: Row): Result => {
   const curve = vals.map((v) => [v.step, v.loss] as const)
   const times = fs.existsSync(path.join(dir, "stage-times.tsv")) ? fs.readFileSync(path.join(dir, "stage-times.tsv"), "utf8").trim().split("\n").slice(1).map((l) => l.split("\t")) : []
   const trainSeconds = times.filter((t) => t[0] === "train").reduce((s, t) => s + Number(t[1]), 0)
-  const bench = readJson(path.join(benchDir(row), "results.json"))
+  const bench = benchOf(runDir(row))
   return {
     row,
     status: bench === undefined ? "trained; chains not run" : "done",
@@ -192,7 +223,7 @@ const bar = (r: Result) => {
   return `<svg width="310" height="14"><rect width="${width}" height="14" fill="#1f77b4"/></svg>`
 }
 const baselineHtml = BASELINES.map((b) => {
-  const bench = readJson(path.join(repo, values.out, b.id, `bench-calvin-${chains}`, "results.json"))
+  const bench = benchOf(path.join(repo, values.out, b.id))
   return `<tr><td>baseline</td><td>${esc(b.label)}</td><td colspan="4"></td><td><b>${bench === undefined ? "—" : fmt(bench.avg_seq_len, 3)}</b></td><td>${bench === undefined ? "—" : [1, 2, 3].map((k) => `${(100 * (bench.chain_sr[String(k)] ?? 0)).toFixed(0)}%`).join(" / ")}</td><td>${bench === undefined ? "" : bar({ avgLen: bench.avg_seq_len } as Result)}</td><td>${bench === undefined ? "not run" : "done"}</td></tr>`
 }).join("\n")
 const rowsHtml = results.map((r) => `<tr><td>${esc(r.row.question)}</td><td>${esc(r.row.label)}</td><td>${r.steps ?? "—"}</td><td>${r.trainSeconds === undefined ? "—" : (r.trainSeconds / 60).toFixed(0) + " min"}</td><td>${fmt(r.valLoss, 4)}</td><td>${fmt(r.bestValLoss, 4)}</td><td><b>${fmt(r.avgLen, 3)}</b></td><td>${r.chainSr === undefined ? "—" : [1, 2, 3].map((k) => `${(100 * (r.chainSr![String(k)] ?? 0)).toFixed(0)}%`).join(" / ")}</td><td>${r.avgLen === undefined ? "" : bar(r)}</td><td>${esc(r.status)}</td></tr>`).join("\n")
