@@ -7,6 +7,7 @@ import * as path from "node:path"
 import { createRequire } from "node:module"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { promisify } from "node:util"
+import ts from "typescript"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
 import { Tensor } from "@robovla/sdk"
 import type { BackbonePlugin, HeadPlugin } from "@robovla/sdk"
@@ -42,6 +43,73 @@ const writeSourceConfig = (dir: string): string => {
   )
   return file
 }
+
+/**
+ * The workspace SDK as an installed copy for plain node: its package.json and its `src/` transpiled file by file to
+ * `dist/` (the JavaScript its build emits, without declarations or a type check, which take a minute), so that the
+ * plain-node check needs no built `packages/sdk/dist`.
+ */
+const installTranspiledSdk = (modules: string): void => {
+  const target = path.join(modules, "@robovla/sdk")
+  const source = path.join(sdkDir, "src")
+  for (const relative of fs.readdirSync(source, { recursive: true }) as Array<string>) {
+    const file = path.join(source, relative)
+    if (!fs.statSync(file).isFile()) continue
+    const out = path.join(target, "dist", relative)
+    fs.mkdirSync(path.dirname(out), { recursive: true })
+    if (!relative.endsWith(".ts")) {
+      fs.copyFileSync(file, out)
+      continue
+    }
+    const { outputText } = ts.transpileModule(fs.readFileSync(file, "utf8"), {
+      fileName: file,
+      compilerOptions: {
+        module: ts.ModuleKind.ESNext,
+        target: ts.ScriptTarget.ES2022,
+        verbatimModuleSyntax: true,
+        rewriteRelativeImportExtensions: true
+      }
+    })
+    fs.writeFileSync(`${out.slice(0, -".ts".length)}.js`, outputText)
+  }
+  fs.copyFileSync(path.join(sdkDir, "package.json"), path.join(target, "package.json"))
+}
+
+/** Copies what `npm install` of the packed plugin brings: package.json and the entries of its `files`. */
+const installPackedCopy = (dir: string, modules: string): void => {
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as { name: string; files: Array<string> }
+  const target = path.join(modules, manifest.name)
+  fs.mkdirSync(target, { recursive: true })
+  for (const entry of ["package.json", ...manifest.files]) fs.cpSync(path.join(dir, entry), path.join(target, entry), { recursive: true })
+}
+
+/**
+ * Run with plain node in a folder where both built plugins are installed: the SDK's loader finds them by package
+ * name, makes them from raw configs and runs them once. Prints the entries it loaded and the shapes as JSON.
+ */
+const PLAIN_NODE_LOAD = `import { Effect } from "effect"
+import { PluginLoader, Tensor } from "@robovla/sdk"
+
+const from = process.cwd()
+const [backboneName, headName] = process.argv.slice(2)
+const program = Effect.scoped(Effect.gen(function*() {
+  const backbonePlugin = yield* PluginLoader.loadBackbonePlugin(backboneName, { from })
+  const headPlugin = yield* PluginLoader.loadHeadPlugin(headName, { from })
+  const backbone = yield* PluginLoader.makePlugin(backbonePlugin, { hiddenSize: 16, imageSize: 16, patchSize: 4, seed: 3 })
+  const head = yield* PluginLoader.makePlugin(headPlugin, { seed: 3 }, { inputSize: 16, windowSize: 2, chunkSize: 2, latent: 1 })
+  const ids = backbone.tokenizer.encode("open the drawer")
+  const text = yield* backbone.embedTokens(Tensor.intTensor(ids, [1, ids.length]))
+  const hidden = yield* backbone.forward(text, Tensor.intTensor(ids.map(() => 1), [1, ids.length]))
+  const predicted = yield* head.predict(Tensor.floatTensor(hidden.data.slice(0, 2 * 16), [1, 2, 1, 16]))
+  return {
+    entries: [backboneName, headName].map((name) => PluginLoader.resolvePluginPackage(name, { from }).entry),
+    hidden: hidden.shape,
+    arm: predicted.arm.shape,
+    finite: predicted.arm.data.every(Number.isFinite)
+  }
+}))
+console.log(JSON.stringify(await Effect.runPromise(program)))
+`
 
 /** Runs the command with captured console output. */
 const runCommand = async (args: ReadonlyArray<string>, cwd: string) => {
@@ -145,7 +213,9 @@ describe("robovla new: scaffolded plugins work", () => {
         "test/MyVlmBackbone.test.ts",
         "test/conformance.test.ts",
         "tsconfig.json",
-        "vitest.config.ts"
+        "tsconfig.build.json",
+        "vitest.config.ts",
+        ".gitignore"
       ])
     )
     expect(files(headDir)).toEqual(
@@ -176,6 +246,49 @@ describe("robovla new: scaffolded plugins work", () => {
       expect(result.stdout ?? "", dir).toBe("")
     }
   })
+
+  it("builds with `npm run build` to dist/ (JavaScript + .d.ts) and packs dist for consumers, src for its own tools", async () => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(backboneDir, "package.json"), "utf8"))
+    // The shape of the plugins in this repository (packages/backbones/*, packages/heads/*), plus a build on pack.
+    expect(manifest.exports["."]).toEqual({ [SOURCE_CONDITION]: "./src/index.ts", types: "./dist/index.d.ts", default: "./dist/index.js" })
+    expect(manifest).toMatchObject({ main: "./dist/index.js", types: "./dist/index.d.ts" })
+    expect(manifest.files).toEqual(expect.arrayContaining(["dist", "src"]))
+    expect(manifest.scripts).toMatchObject({ build: "tsc -p tsconfig.build.json", prepack: "npm run build", test: "vitest run" })
+    // Both at once (two cores); the SDK's types come from the workspace source, given from outside as above.
+    await Promise.all([backboneDir, headDir].map((dir) =>
+      run("npm", ["run", "build", "--", "--customConditions", SOURCE_CONDITION], { cwd: dir })
+    ))
+    for (const [dir, files] of [
+      [backboneDir, ["index.js", "index.d.ts", "MyVlmBackbone.js", "MyVlmBackbone.d.ts", "MyVlmConfig.js"]],
+      [headDir, ["index.js", "index.d.ts", "TinyMlpHead.js", "TinyMlpHead.d.ts", "TinyMlpConfig.js"]]
+    ] as const) {
+      expect(fs.readdirSync(path.join(dir, "dist"))).toEqual(expect.arrayContaining([...files]))
+      // Relative imports point at the emitted .js files, which plain node can load.
+      expect(fs.readFileSync(path.join(dir, "dist/index.js"), "utf8")).not.toMatch(/from "\.\/[^"]+\.ts"/)
+    }
+  }, 300_000)
+
+  it("once built, loads with plain node (no tsx, no source condition) through the SDK loader, from dist", async () => {
+    // A consumer folder as after `npm install` of both packed plugins and the SDK; effect resolves from the workspace.
+    const consumer = path.join(workspace, "plain-node-consumer")
+    const modules = path.join(consumer, "node_modules")
+    installTranspiledSdk(modules)
+    installPackedCopy(backboneDir, modules)
+    installPackedCopy(headDir, modules)
+    fs.writeFileSync(path.join(consumer, "package.json"), JSON.stringify({ name: "plain-consumer", private: true, type: "module" }))
+    fs.writeFileSync(path.join(consumer, "load.mjs"), PLAIN_NODE_LOAD)
+    const plainEnv = Object.fromEntries(
+      Object.entries(process.env).filter(([key]) => key !== "NODE_OPTIONS" && key.toLowerCase() !== "npm_config_node_options")
+    )
+    const { stdout } = await run(process.execPath, ["load.mjs", "@acme/backbone-my-vlm", "head-tiny-mlp"], { cwd: consumer, env: plainEnv })
+    const result = JSON.parse(stdout.trim().split("\n").at(-1)!) as { entries: Array<string>; hidden: Array<number>; arm: Array<number>; finite: boolean }
+    expect(result.entries).toEqual([
+      path.join(modules, "@acme/backbone-my-vlm/dist/index.js"),
+      path.join(modules, "head-tiny-mlp/dist/index.js")
+    ])
+    expect(result.hidden).toEqual([1, "open the drawer".length + 2, 16])
+    expect(result).toMatchObject({ arm: [1, 2, 2, 6], finite: true })
+  }, 120_000)
 
   it("makes a working backbone and head from the generated entry points", async () => {
     const backbone = (await import(pathToFileURL(path.join(backboneDir, "src/index.ts")).href)) as {

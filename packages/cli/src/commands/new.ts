@@ -2,7 +2,10 @@
  * `robovla new backbone|head <name>`: scaffolds a plugin package with the fixed layout (src/<Name>Backbone.ts or
  * src/<Name>Head.ts, src/<Name>Config.ts, src/index.ts exporting `plugin`, a conformance test, package.json with
  * the `robovla` field, tsconfig, vitest config, README) from `packages/cli/templates/<kind>/`. The generated code
- * is a tiny working plugin that passes the SDK conformance suite, so authors start green and change one file.
+ * is a tiny working plugin that passes the SDK conformance suite, so authors start green and change one file. It
+ * has the shape of the plugins in this repository: `npm run build` (tsconfig.build.json) writes `dist/`
+ * (JavaScript + .d.ts), which its `exports` give consumers (plain node), with the `@robovla/source` condition at
+ * `src/`; `prepack` builds, so `npm publish` ships `dist/`.
  *
  * @since 0.1.0
  */
