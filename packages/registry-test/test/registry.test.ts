@@ -3,7 +3,8 @@
  * local registry (./LocalRegistry.ts); then, in a clean folder outside the repository, a backbone and a head are
  * installed by name, loaded with plain `node` through the SDK's plugin loader, assembled into a policy that acts,
  * and put through the SDK's conformance suite; and `robovla new backbone` / `robovla new head` scaffold plugins
- * whose printed next steps (`npm install && npm test`) pass against that registry.
+ * whose printed next steps (`npm install && npm test`) pass against that registry, and which, packed (their
+ * `prepack` builds dist/) and installed from the tarballs, plain `node` assembles into a policy that acts.
  */
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
@@ -221,6 +222,30 @@ describe.skipIf(bin === undefined)("the public packages, published to a local re
       const summary = vitestSummary(output)
       expect(summary.passed, output).toBeGreaterThan(0)
       expect(summary.failed, output).toBe(false)
+    }
+  }, STEP_TIMEOUT)
+
+  it("the scaffolded plugins pack with their build (prepack); installed from the tarballs, plain node assembles a policy from them", async () => {
+    const tarballsOf = (dir: string) => fs.readdirSync(dir).filter((file) => file.endsWith(".tgz")).map((file) => path.join(dir, file))
+    const scaffolds = ["backbone-x", "head-y"].map((dir) => path.join(consumer, dir))
+    // `npm pack` runs `prepack` (`npm run build`: tsc against the SDK's published .d.ts) in each scaffold. The
+    // registry's npmrc turns scripts off for the installs of third-party packages; a user's npm runs prepack.
+    await timed("scaffolds pack", () => Promise.all(scaffolds.map((dir) => run("npm", ["pack", "--ignore-scripts=false"], dir, env))))
+    const packed = scaffolds.flatMap(tarballsOf)
+    expect(packed).toHaveLength(2)
+    for (const file of packed) {
+      const { stdout } = await run("tar", ["-tzf", file], consumer, env)
+      expect(stdout.split("\n"), file).toEqual(expect.arrayContaining(["package/dist/index.js", "package/dist/index.d.ts", "package/src/index.ts"]))
+    }
+    await timed("scaffolds install", () => run("npm", ["install", ...packed], consumer, env))
+    // The loader reads each package's exports without a source condition: dist/index.js, which plain node loads.
+    const { stdout } = await timed("scaffolds policy", () => run(process.execPath, ["policy.mjs", "backbone-x", "head-y"], consumer, env))
+    const result = JSON.parse(stdout.trim().split("\n").at(-1)!) as { metadata: { chunkSize: number; details: { backbone: string; head: string } }; chunk: Array<Array<number>> }
+    expect(result.metadata.details).toMatchObject({ backbone: "x", head: "y" })
+    expect(result.chunk).toHaveLength(result.metadata.chunkSize)
+    for (const action of result.chunk) {
+      expect(action).toHaveLength(7)
+      expect(action.every(Number.isFinite)).toBe(true)
     }
   }, STEP_TIMEOUT)
 })
