@@ -247,7 +247,7 @@ describe("robovla new: scaffolded plugins work", () => {
     }
   })
 
-  it("builds with `npm run build` to dist/ (JavaScript + .d.ts) and packs dist for consumers, src for its own tools", async () => {
+  it("builds with `npm run build` to dist/ (JavaScript + .d.ts); package.json ships dist and exports it to consumers, src under the source condition", async () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(backboneDir, "package.json"), "utf8"))
     // The shape of the plugins in this repository (packages/backbones/*, packages/heads/*), plus a build on pack.
     expect(manifest.exports["."]).toEqual({ [SOURCE_CONDITION]: "./src/index.ts", types: "./dist/index.d.ts", default: "./dist/index.js" })
