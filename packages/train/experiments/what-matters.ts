@@ -38,6 +38,8 @@ interface Row {
    * `--state-token` variant), reused instead of training again; `--adopt id=folder` overrides it.
    */
   readonly adopt?: string
+  /** What a reader must know to compare this row (printed under its label). */
+  readonly note?: string
 }
 
 const ABC = "data/default-abc-d"
@@ -55,7 +57,7 @@ const ROWS: ReadonlyArray<Row> = [
   { id: "history-1", question: "history", label: "policy-head, LSTM, W 1", head: "lstm", flags: ["--window", "1"], data: ABC },
   { id: "vl-pretrained-frozen", question: "VL pre-training", label: "pre-trained tiny-vlm, frozen vision", head: "lstm", flags: ["--backbone-weights", PRETRAINED], data: ABC, needs: [PRETRAINED] },
   { id: "vl-pretrained-finetuned", question: "VL pre-training", label: "pre-trained tiny-vlm, vision fine-tuned", head: "lstm", flags: ["--backbone-weights", PRETRAINED, "--train-vision"], data: ABC, needs: [PRETRAINED] },
-  { id: "abcd", question: "data", label: "ABCD→D (scene D episodes in training)", head: "lstm", flags: [], data: ABCD, needs: [ABCD] },
+  { id: "abcd", question: "data", label: "ABCD→D (scene D episodes in training)", head: "lstm", flags: [], data: ABCD, needs: [ABCD], note: "its validation split is other scene-D episodes (collected with the ABCD set), so its loss is not comparable with the other rows; avg len is" },
   { id: "state-token", question: "proprioception", label: "policy-head, LSTM, W 8 + robot_obs state token", head: "lstm", flags: ["--state-token"], data: ABC, adopt: "runs/state-abc" }
 ]
 
@@ -226,7 +228,7 @@ const baselineHtml = BASELINES.map((b) => {
   const bench = benchOf(path.join(repo, values.out, b.id))
   return `<tr><td>baseline</td><td>${esc(b.label)}</td><td colspan="4"></td><td><b>${bench === undefined ? "—" : fmt(bench.avg_seq_len, 3)}</b></td><td>${bench === undefined ? "—" : [1, 2, 3].map((k) => `${(100 * (bench.chain_sr[String(k)] ?? 0)).toFixed(0)}%`).join(" / ")}</td><td>${bench === undefined ? "" : bar({ avgLen: bench.avg_seq_len } as Result)}</td><td>${bench === undefined ? "not run" : "done"}</td></tr>`
 }).join("\n")
-const rowsHtml = results.map((r) => `<tr><td>${esc(r.row.question)}</td><td>${esc(r.row.label)}</td><td>${r.steps ?? "—"}</td><td>${r.trainSeconds === undefined ? "—" : (r.trainSeconds / 60).toFixed(0) + " min"}</td><td>${fmt(r.valLoss, 4)}</td><td>${fmt(r.bestValLoss, 4)}</td><td><b>${fmt(r.avgLen, 3)}</b></td><td>${r.chainSr === undefined ? "—" : [1, 2, 3].map((k) => `${(100 * (r.chainSr![String(k)] ?? 0)).toFixed(0)}%`).join(" / ")}</td><td>${r.avgLen === undefined ? "" : bar(r)}</td><td>${esc(r.status)}</td></tr>`).join("\n")
+const rowsHtml = results.map((r) => `<tr><td>${esc(r.row.question)}</td><td>${esc(r.row.label)}${r.row.note === undefined ? "" : `<br><small>${esc(r.row.note)}</small>`}</td><td>${r.steps ?? "—"}</td><td>${r.trainSeconds === undefined ? "—" : (r.trainSeconds / 60).toFixed(0) + " min"}</td><td>${fmt(r.valLoss, 4)}</td><td>${fmt(r.bestValLoss, 4)}</td><td><b>${fmt(r.avgLen, 3)}</b></td><td>${r.chainSr === undefined ? "—" : [1, 2, 3].map((k) => `${(100 * (r.chainSr![String(k)] ?? 0)).toFixed(0)}%`).join(" / ")}</td><td>${r.avgLen === undefined ? "" : bar(r)}</td><td>${esc(r.status)}</td></tr>`).join("\n")
 const taskHtml = allTasks.map((task) => `<tr><td>${task}</td>${results.filter((r) => r.tasks !== undefined).map((r) => {
   const t = r.tasks![task]
   return `<td>${t === undefined ? "" : `${t.success}/${t.total}`}</td>`
@@ -236,7 +238,9 @@ const html = `<!doctype html><html><head><meta charset="utf-8"><title>robovla: w
 <h1>What matters, in miniature</h1>
 <p>RoboVLMs' questions on this project's MuJoCo play table: every row trains tiny-vlm (32 px) + a head on scenes A–C
 (ABC→D unless the row says otherwise) with <code>robovla train</code> and runs the first ${chains} CALVIN chains of scene D
-(the same chains for every row) with <code>robovla bench</code>. Rows not run say why. Regenerate with
+(the same chains for every row) with <code>robovla bench</code>. Rows not run say why. Training wall times were taken on
+2 cores shared with other jobs (load 5–16), so they compare loosely; steps differ between rows (runs were stopped when
+the session's compute ran out), so compare validation curves at equal steps. Regenerate with
 <code>npx tsx packages/train/experiments/what-matters.ts --report-only</code>; see <code>results.json</code>.</p>
 <table><tr><th>question</th><th>row</th><th>steps</th><th>training wall</th><th>last val loss</th><th>best val loss</th><th>avg len</th><th>1/5 · 2/5 · 3/5</th><th>avg len (of 5)</th><th>status</th></tr>
 ${rowsHtml}
