@@ -17,10 +17,10 @@ import { start } from "./helpers.ts"
 const tmp = (name: string) => fs.mkdtempSync(path.join(os.tmpdir(), `robovla-${name}-`))
 const base = { scene: "D", seed: 0, resume: false, videos: 0, videoStride: 5, videoSize: 64, workers: 1 }
 
-describe("bench remote policies against the default deployment (the scripted expert)", () => {
+describe("bench remote policies against npm start's scripted expert deployment", () => {
   let gateway: RunningGateway
   beforeAll(async () => {
-    gateway = await start({ ...DEFAULT_CONFIG_FILE, port: 0, deployments: DEFAULT_CONFIG_FILE.deployments.filter((d) => d.id === "expert") })
+    gateway = await start({ ...DEFAULT_CONFIG_FILE, port: 0, defaultDeployment: "expert", deployments: DEFAULT_CONFIG_FILE.deployments.filter((d) => d.id === "expert") })
   })
   afterAll(async () => {
     await gateway?.drain(5_000)
