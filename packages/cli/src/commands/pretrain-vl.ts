@@ -10,6 +10,7 @@ import { TrainError } from "@robovla/train"
 import { pluginPackage, pretrainVl } from "@robovla/train/trainer"
 import { Schema } from "effect"
 import type { CliCommand } from "../CliCommand.ts"
+import { listenForStop } from "../StopSignal.ts"
 import { parseFlags } from "../Flags.ts"
 import { trainProgressPrinter } from "../Progress.ts"
 
@@ -111,20 +112,7 @@ export const command: CliCommand = {
       process.stderr.write(`robovla pretrain-vl: invalid flags: ${(error as Error).message}\n\n${HELP}`)
       return 2
     }
-    const controller = new AbortController()
-    let stoppedAt = 0
-    const stop = () => {
-      // npx / tsx can deliver one Ctrl-C twice within milliseconds: only a later one means "quit now".
-      if (controller.signal.aborted) {
-        if (Date.now() - stoppedAt > 1000) process.exit(130)
-        return
-      }
-      stoppedAt = Date.now()
-      process.stderr.write("\nrobovla pretrain-vl: stopping after this step and writing a checkpoint (again to quit at once)\n")
-      controller.abort()
-    }
-    process.on("SIGINT", stop)
-    process.on("SIGTERM", stop)
+    const stopper = listenForStop("robovla pretrain-vl: stopping after this step and writing a checkpoint (again to quit at once)")
     try {
       const summary = await pretrainVl({
         ...flags,
@@ -132,7 +120,7 @@ export const command: CliCommand = {
         out: path.resolve(flags.out),
         backbone: pluginPackage("backbone", v.backbone ?? "tiny-vlm"),
         resume: v.resume,
-        signal: controller.signal,
+        signal: stopper.signal,
         ...(v.quiet ? {} : { onProgress: trainProgressPrinter(), onMessage: (line: string) => process.stderr.write(`${line}\n`) })
       })
       const pct = (x: number) => `${(100 * x).toFixed(1)}%`
@@ -153,8 +141,7 @@ export const command: CliCommand = {
       }
       throw error
     } finally {
-      process.off("SIGINT", stop)
-      process.off("SIGTERM", stop)
+      stopper.dispose()
     }
   }
 }

@@ -8,6 +8,7 @@ import * as path from "node:path"
 import { TrainError } from "@robovla/train"
 import { decodeTrainConfig, pluginPackage, readTrainConfig, train, type TrainConfigFile } from "@robovla/train/trainer"
 import type { CliCommand } from "../CliCommand.ts"
+import { listenForStop } from "../StopSignal.ts"
 import { trainProgressPrinter } from "../Progress.ts"
 import { parseFlags } from "../Flags.ts"
 
@@ -151,21 +152,7 @@ export const command: CliCommand = {
       }
       // Paths from the file are relative to the file; paths from flags to the current directory.
       const resolve = (fromFlag: string | undefined, p: string) => (fromFlag === undefined ? path.resolve(base, p) : path.resolve(p))
-      const controller = new AbortController()
-      let stoppedAt = 0
-      const stop = () => {
-        // npx / tsx forward the terminal's Ctrl-C to the process group's members, so one keypress can arrive
-        // twice within milliseconds: only a signal a second later means "quit now".
-        if (controller.signal.aborted) {
-          if (Date.now() - stoppedAt > 1000) process.exit(130)
-          return
-        }
-        stoppedAt = Date.now()
-        process.stderr.write("\nrobovla train: stopping after this step and writing a checkpoint (again to quit at once)\n")
-        controller.abort()
-      }
-      process.on("SIGINT", stop)
-      process.on("SIGTERM", stop)
+      const stopper = listenForStop("robovla train: stopping after this step and writing a checkpoint (again to quit at once)")
       try {
         const summary = await train({
           ...merged,
@@ -176,7 +163,7 @@ export const command: CliCommand = {
           head: pluginPackage("head", headName),
           vla,
           resume: v.resume,
-          signal: controller.signal,
+          signal: stopper.signal,
           ...(v.quiet ? {} : { onProgress: trainProgressPrinter(), onMessage: (line: string) => process.stderr.write(`${line}\n`) })
         })
         const val = (m: typeof summary.lastVal) =>
@@ -190,8 +177,7 @@ export const command: CliCommand = {
         )
         return 0
       } finally {
-        process.off("SIGINT", stop)
-        process.off("SIGTERM", stop)
+        stopper.dispose()
       }
     } catch (error) {
       if (error instanceof TrainError) {
