@@ -87,6 +87,18 @@ const openblasCore = (): string | undefined => {
   const flags = fs.existsSync("/proc/cpuinfo") ? fs.readFileSync("/proc/cpuinfo", "utf8") : ""
   return /\bavx512f\b/.test(flags) ? "SkylakeX" : /\bavx2\b/.test(flags) ? "Haswell" : undefined
 }
+/**
+ * Debian's python3-torch links the system libblas.so.3, and installing it alone pulls the netlib reference BLAS
+ * (measured here: a 1,050 ms step instead of ~100 ms), which no one would call PyTorch's speed. Say so.
+ */
+const systemBlasWarning = (): string | undefined => {
+  const link = "/usr/lib/x86_64-linux-gnu/libblas.so.3"
+  if (!fs.existsSync(link)) return undefined
+  const target = fs.realpathSync(link)
+  return /openblas|mkl|blis|atlas/i.test(target)
+    ? undefined
+    : `  warning: the system BLAS is ${target} (the netlib reference), so Debian's PyTorch runs 10x below its speed: apt-get install libopenblas0-pthread`
+}
 const best = (t: Timed) => Math.min(...t.samples)
 if (!skip.has("torch")) {
   const python = findPython()
@@ -94,6 +106,8 @@ if (!skip.has("torch")) {
     console.log(`\n## PyTorch: no Python with torch found (apt-get install python3-torch, or set ROBOVLA_PYTHON)`)
   } else {
     const core = openblasCore()
+    const blasWarning = python === "/usr/bin/python3" || python === "python3" ? systemBlasWarning() : undefined
+    if (blasWarning !== undefined) console.log(`\n${blasWarning}`)
     // Also one thread when the kernels use more: on a loaded machine PyTorch's OpenMP threads wait on each other
     // (measured here: 2 threads slower than 1 at load 10), so the single-thread figure is the fairer baseline there.
     for (const torchThreads of threads > 1 ? [threads, 1] : [threads]) {
