@@ -9,6 +9,7 @@ import { Collect, TrainError } from "@robovla/train"
 import { Schema } from "effect"
 import type { CliCommand } from "../CliCommand.ts"
 import { recordingProgressPrinter } from "../Progress.ts"
+import { listenForStop } from "../StopSignal.ts"
 
 const HELP = `usage: robovla collect --scenes A,B,C --episodes N --out DIR [options]
 
@@ -121,15 +122,8 @@ export const command: CliCommand = {
       return 2
     }
     const tasks = list(values.tasks)
-    // First Ctrl-C / SIGTERM: stop starting episodes and write the indexes of the finished ones; second: quit.
-    const controller = new AbortController()
-    const stop = () => {
-      if (controller.signal.aborted) process.exit(130)
-      process.stderr.write("\nrobovla collect: stopping; writing the indexes of the finished episodes (again to quit)\n")
-      controller.abort()
-    }
-    process.on("SIGINT", stop)
-    process.on("SIGTERM", stop)
+    // First Ctrl-C / SIGTERM: stop starting episodes and write the indexes of the finished ones; a later one: quit.
+    const stop = listenForStop("robovla collect: stopping; writing the indexes of the finished episodes (again to quit)")
     try {
       const summary = await Collect.collect({
         out: flags.out,
@@ -149,7 +143,7 @@ export const command: CliCommand = {
         noise: flags.noise,
         balance: values.balance,
         tasks: tasks.length === 0 ? undefined : tasks,
-        signal: controller.signal,
+        signal: stop.signal,
         ...(values.quiet ? {} : { onProgress: recordingProgressPrinter() })
       })
       if (summary.interrupted) process.stdout.write(`stopped early: the dataset holds the finished episodes; rerun with --resume to complete it\n`)
@@ -165,8 +159,7 @@ export const command: CliCommand = {
       }
       throw error
     } finally {
-      process.off("SIGINT", stop)
-      process.off("SIGTERM", stop)
+      stop.dispose()
     }
   }
 }

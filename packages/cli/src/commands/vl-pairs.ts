@@ -9,6 +9,7 @@ import { Schema } from "effect"
 import type { CliCommand } from "../CliCommand.ts"
 import { recordingProgressPrinter } from "../Progress.ts"
 import { parseFlags } from "../Flags.ts"
+import { listenForStop } from "../StopSignal.ts"
 
 const HELP = `usage: robovla vl-pairs --scenes A,B,C --episodes N --out DIR [options]
 
@@ -82,19 +83,12 @@ export const command: CliCommand = {
       process.stderr.write(`robovla vl-pairs: invalid flags: ${(error as Error).message}\n\n${HELP}`)
       return 2
     }
-    const controller = new AbortController()
-    const stop = () => {
-      if (controller.signal.aborted) process.exit(130)
-      process.stderr.write("\nrobovla vl-pairs: stopping after this episode (again to quit)\n")
-      controller.abort()
-    }
-    process.on("SIGINT", stop)
-    process.on("SIGTERM", stop)
+    const stop = listenForStop("robovla vl-pairs: stopping after this episode (again to quit)")
     try {
       const summary = await Vl.generateVlPairs({
         ...flags,
         resume: v.resume === true,
-        signal: controller.signal,
+        signal: stop.signal,
         ...(v.quiet === true
           ? {}
           : { onProgress: recordingProgressPrinter() })
@@ -112,8 +106,7 @@ export const command: CliCommand = {
       }
       throw error
     } finally {
-      process.off("SIGINT", stop)
-      process.off("SIGTERM", stop)
+      stop.dispose()
     }
   }
 }
