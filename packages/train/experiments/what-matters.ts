@@ -34,8 +34,9 @@ interface Row {
   /** Files that must exist for the row to run (data, pre-trained weights). */
   readonly needs?: ReadonlyArray<string>
   /**
-   * The run folder of this row's recipe made by `packages/train/scripts/default-policy.sh` (the reference, and its
-   * `--state-token` variant), reused instead of training again; `--adopt id=folder` overrides it.
+   * The run folder of this row's recipe made by `packages/train/scripts/default-policy.sh` (the default recipe, the
+   * reference with BACKBONE=none, and its `--state-token` variant), reused instead of training again;
+   * `--adopt id=folder` overrides it.
    */
   readonly adopt?: string
   /** What a reader must know to compare this row (printed under its label). */
@@ -48,7 +49,7 @@ const PRETRAINED = "models/tiny-vlm-pretrained"
 
 /** The reference row is the default recipe (packages/train/scripts/default-policy.json): policy-head LSTM, W 8. */
 const ROWS: ReadonlyArray<Row> = [
-  { id: "reference", question: "structure", label: "policy-head (post), LSTM, W 8 — the reference", head: "lstm", flags: [], data: ABC, adopt: "runs/default" },
+  { id: "reference", question: "structure", label: "policy-head (post), LSTM, W 8, random frozen ViT — the reference", head: "lstm", flags: [], data: ABC, adopt: "runs/reference", note: "BACKBONE=none RUN=runs/reference packages/train/scripts/default-policy.sh" },
   { id: "interleaved", question: "structure", label: "interleaved (pre), GPT, W 8", head: "gpt", flags: ["--head", "gpt", "--history", "pre"], data: ABC },
   { id: "one-step", question: "structure", label: "one-step, MLP, W 1", head: "mlp", flags: ["--head", "mlp", "--history", "one_step"], data: ABC },
   { id: "head-mlp", question: "head", label: "policy-head, MLP, W 8", head: "mlp", flags: ["--head", "mlp"], data: ABC },
@@ -56,6 +57,7 @@ const ROWS: ReadonlyArray<Row> = [
   { id: "head-discrete", question: "head", label: "policy-head, discrete (256 bins), W 8", head: "discrete", flags: ["--head", "discrete"], data: ABC },
   { id: "history-1", question: "history", label: "policy-head, LSTM, W 1", head: "lstm", flags: ["--window", "1"], data: ABC },
   { id: "vl-pretrained-frozen", question: "VL pre-training", label: "pre-trained tiny-vlm, frozen vision", head: "lstm", flags: ["--backbone-weights", PRETRAINED], data: ABC, needs: [PRETRAINED] },
+  { id: "default-recipe", question: "VL pre-training", label: "the default recipe: tiny-vlm pre-trained by the same command, frozen vision, longer", head: "lstm", flags: [], data: ABC, adopt: "runs/default", note: "packages/train/scripts/default-policy.sh: collect, pretrain-vl, train, export, bench, from a fresh clone" },
   { id: "vl-pretrained-finetuned", question: "VL pre-training", label: "pre-trained tiny-vlm, vision fine-tuned", head: "lstm", flags: ["--backbone-weights", PRETRAINED, "--train-vision"], data: ABC, needs: [PRETRAINED] },
   { id: "abcd", question: "data", label: "ABCD→D (scene D episodes in training)", head: "lstm", flags: [], data: ABCD, needs: [ABCD], note: "its validation split is other scene-D episodes (collected with the ABCD set), so its loss is not comparable with the other rows; avg len is" },
   { id: "state-token", question: "proprioception", label: "policy-head, LSTM, W 8 + robot_obs state token", head: "lstm", flags: ["--state-token"], data: ABC, adopt: "runs/state-abc" }
@@ -108,55 +110,6 @@ const missing = (row: Row): string | undefined => {
   return undefined
 }
 
-if (!values["report-only"]) {
-  for (const baseline of BASELINES) {
-    const dir = path.join(repo, values.out, baseline.id)
-    const out = path.join(dir, `bench-calvin-${chains}`)
-    if (readJson(path.join(out, "results.json")) !== undefined) continue
-    fs.mkdirSync(dir, { recursive: true })
-    run(["bench", "--suite", "calvin", "--scene", "D", "--chains", String(chains), "--workers", values.workers, "--policy", baseline.policy, "--out", out, "--quiet", ...(fs.existsSync(out) ? ["--resume"] : [])], path.join(dir, "stage-times.tsv"))
-  }
-  for (const row of selected) {
-    const reason = missing(row)
-    if (reason !== undefined) {
-      console.log(`-- ${row.id}: skipped (${reason})`)
-      continue
-    }
-    const dir = runDir(row)
-    fs.mkdirSync(dir, { recursive: true })
-    const log = path.join(dir, "stage-times.tsv")
-    if (!fs.existsSync(log)) fs.writeFileSync(log, "stage\tseconds\tfinished (UTC)\texit\tcommand\n")
-    const summary = readJson(path.join(dir, "summary.json"))
-    if (!adopted.has(row.id) && row.adopt === undefined && (summary === undefined || summary.steps < steps)) {
-      const resume = fs.existsSync(path.join(dir, "checkpoints", "latest.json")) ? ["--resume"] : []
-      const status = run(["train", "--config", "packages/train/scripts/default-policy.json", "--data", row.data, "--out", dir, "--max-steps", String(steps), "--quiet", ...row.flags, ...resume], log)
-      if (status !== 0) {
-        console.log(`-- ${row.id}: training stopped (exit ${status}); run the same command again to resume`)
-        continue
-      }
-    }
-    if (readJson(path.join(benchDir(row), "results.json")) === undefined) {
-      const resume = fs.existsSync(benchDir(row)) ? ["--resume"] : []
-      run(["bench", "--suite", "calvin", "--scene", "D", "--chains", String(chains), "--workers", values.workers, "--policy", `vla:@robovla/backbone-tiny-vlm+@robovla/head-${row.head}@${path.relative(repo, path.join(dir, "policy"))}`, "--out", benchDir(row), "--quiet", ...resume], log)
-    }
-  }
-}
-
-// ---- report ----
-
-interface Result {
-  readonly row: Row
-  readonly status: string
-  readonly steps?: number | undefined
-  readonly trainSeconds?: number | undefined
-  readonly valLoss?: number | undefined
-  readonly bestValLoss?: number | undefined
-  readonly avgLen?: number | undefined
-  readonly chainSr?: Record<string, number> | undefined
-  readonly tasks?: Record<string, { success: number; total: number }> | undefined
-  readonly curve: Array<readonly [number, number]>
-}
-
 /**
  * The first `chains` chains of a bench run in `dir`: its `bench-calvin-<chains>` results, or those chains taken from
  * a longer run's `chains.jsonl` (the suite's chains are fixed, so the first N of a longer run are the same chains).
@@ -185,6 +138,55 @@ const benchOf = (dir: string): { avg_seq_len: number; chain_sr: Record<string, n
   return undefined
 }
 
+if (!values["report-only"]) {
+  for (const baseline of BASELINES) {
+    const dir = path.join(repo, values.out, baseline.id)
+    const out = path.join(dir, `bench-calvin-${chains}`)
+    if (readJson(path.join(out, "results.json")) !== undefined) continue
+    fs.mkdirSync(dir, { recursive: true })
+    run(["bench", "--suite", "calvin", "--scene", "D", "--chains", String(chains), "--workers", values.workers, "--policy", baseline.policy, "--out", out, "--quiet", ...(fs.existsSync(out) ? ["--resume"] : [])], path.join(dir, "stage-times.tsv"))
+  }
+  for (const row of selected) {
+    const reason = missing(row)
+    if (reason !== undefined) {
+      console.log(`-- ${row.id}: skipped (${reason})`)
+      continue
+    }
+    const dir = runDir(row)
+    fs.mkdirSync(dir, { recursive: true })
+    const log = path.join(dir, "stage-times.tsv")
+    if (!fs.existsSync(log)) fs.writeFileSync(log, "stage\tseconds\tfinished (UTC)\texit\tcommand\n")
+    const summary = readJson(path.join(dir, "summary.json"))
+    if (!adopted.has(row.id) && row.adopt === undefined && (summary === undefined || summary.steps < steps)) {
+      const resume = fs.existsSync(path.join(dir, "checkpoints", "latest.json")) ? ["--resume"] : []
+      const status = run(["train", "--config", "packages/train/scripts/default-policy.json", "--data", row.data, "--out", dir, "--max-steps", String(steps), "--quiet", ...row.flags, ...resume], log)
+      if (status !== 0) {
+        console.log(`-- ${row.id}: training stopped (exit ${status}); run the same command again to resume`)
+        continue
+      }
+    }
+    if (benchOf(dir) === undefined) {
+      const resume = fs.existsSync(benchDir(row)) ? ["--resume"] : []
+      run(["bench", "--suite", "calvin", "--scene", "D", "--chains", String(chains), "--workers", values.workers, "--policy", `vla:@robovla/backbone-tiny-vlm+@robovla/head-${row.head}@${path.relative(repo, path.join(dir, "policy"))}`, "--out", benchDir(row), "--quiet", ...resume], log)
+    }
+  }
+}
+
+// ---- report ----
+
+interface Result {
+  readonly row: Row
+  readonly status: string
+  readonly steps?: number | undefined
+  readonly trainSeconds?: number | undefined
+  readonly valLoss?: number | undefined
+  readonly bestValLoss?: number | undefined
+  readonly avgLen?: number | undefined
+  readonly chainSr?: Record<string, number> | undefined
+  readonly tasks?: Record<string, { success: number; total: number }> | undefined
+  readonly curve: Array<readonly [number, number]>
+}
+
 const collectResult = (row: Row): Result => {
   const dir = runDir(row)
   const reason = missing(row)
@@ -210,10 +212,45 @@ const collectResult = (row: Row): Result => {
   }
 }
 
-const results = ROWS.map(collectResult)
 const page = path.join(repo, values.page)
+/**
+ * Run folders are git-ignored and machine-local; the committed results.json is the record. A row (or baseline)
+ * whose folder is not on this machine keeps what an earlier run recorded for it, marked as such, so rebuilding
+ * the page elsewhere never drops a measured row.
+ */
+const recorded = (() => {
+  const previous = readJson(path.join(page, "results.json"))
+  return previous !== undefined && previous.chains === chains ? previous : undefined
+})()
+const recordedRow = (row: Row, fresh: Result): Result => {
+  if (fresh.status === "done") return fresh
+  const before = recorded?.rows?.find((r: any) => r.row === row.id && r.status.startsWith("done"))
+  if (before === undefined) return fresh
+  const { row: _id, question: _q, label: _l, valCurve, status, ...numbers } = before
+  return { ...numbers, row, status: status.includes("recorded") ? status : `done (recorded ${String(recorded.generated).slice(0, 10)}; its run folder is not on this machine)`, curve: valCurve ?? [] }
+}
+type Bench = NonNullable<ReturnType<typeof benchOf>>
+const baselineBench = (id: string): Bench | undefined => benchOf(path.join(repo, values.out, id)) ?? recorded?.baselines?.[id]
+
+const results = ROWS.map((row) => recordedRow(row, collectResult(row)))
 fs.mkdirSync(page, { recursive: true })
-fs.writeFileSync(path.join(page, "results.json"), JSON.stringify({ chains, scene: "D", generated: new Date().toISOString(), rows: results.map(({ curve, ...r }) => ({ ...r, row: r.row.id, question: r.row.question, label: r.row.label, valCurve: curve })) }, null, 2) + "\n")
+fs.writeFileSync(
+  path.join(page, "results.json"),
+  JSON.stringify(
+    {
+      chains,
+      scene: "D",
+      generated: new Date().toISOString(),
+      rows: results.map(({ curve, ...r }) => ({ ...r, row: r.row.id, question: r.row.question, label: r.row.label, valCurve: curve })),
+      baselines: Object.fromEntries(BASELINES.flatMap((b) => {
+        const bench = baselineBench(b.id)
+        return bench === undefined ? [] : [[b.id, { avg_seq_len: bench.avg_seq_len, chain_sr: bench.chain_sr, task_info: bench.task_info }]]
+      }))
+    },
+    null,
+    2
+  ) + "\n"
+)
 
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;")
 const fmt = (v: number | undefined, digits: number) => (v === undefined ? "—" : v.toFixed(digits))
@@ -225,7 +262,7 @@ const bar = (r: Result) => {
   return `<svg width="310" height="14"><rect width="${width}" height="14" fill="#1f77b4"/></svg>`
 }
 const baselineHtml = BASELINES.map((b) => {
-  const bench = benchOf(path.join(repo, values.out, b.id))
+  const bench = baselineBench(b.id)
   return `<tr><td>baseline</td><td>${esc(b.label)}</td><td colspan="4"></td><td><b>${bench === undefined ? "—" : fmt(bench.avg_seq_len, 3)}</b></td><td>${bench === undefined ? "—" : [1, 2, 3].map((k) => `${(100 * (bench.chain_sr[String(k)] ?? 0)).toFixed(0)}%`).join(" / ")}</td><td>${bench === undefined ? "" : bar({ avgLen: bench.avg_seq_len } as Result)}</td><td>${bench === undefined ? "not run" : "done"}</td></tr>`
 }).join("\n")
 const rowsHtml = results.map((r) => `<tr><td>${esc(r.row.question)}</td><td>${esc(r.row.label)}${r.row.note === undefined ? "" : `<br><small>${esc(r.row.note)}</small>`}</td><td>${r.steps ?? "—"}</td><td>${r.trainSeconds === undefined ? "—" : (r.trainSeconds / 60).toFixed(0) + " min"}</td><td>${fmt(r.valLoss, 4)}</td><td>${fmt(r.bestValLoss, 4)}</td><td><b>${fmt(r.avgLen, 3)}</b></td><td>${r.chainSr === undefined ? "—" : [1, 2, 3].map((k) => `${(100 * (r.chainSr![String(k)] ?? 0)).toFixed(0)}%`).join(" / ")}</td><td>${r.avgLen === undefined ? "" : bar(r)}</td><td>${esc(r.status)}</td></tr>`).join("\n")
@@ -253,4 +290,4 @@ ${taskHtml}</table>
 </body></html>
 `
 fs.writeFileSync(path.join(page, "index.html"), html)
-console.log(`wrote ${path.relative(repo, path.join(page, "index.html"))}: ${results.filter((r) => r.status === "done").length} of ${results.length} rows done`)
+console.log(`wrote ${path.relative(repo, path.join(page, "index.html"))}: ${results.filter((r) => r.status.startsWith("done")).length} of ${results.length} rows done`)
