@@ -46,6 +46,9 @@ interface Row {
 const ABC = "data/default-abc-d"
 const ABCD = "data/default-abcd-d"
 const PRETRAINED = "models/tiny-vlm-pretrained"
+/** The backbone default-policy.sh pre-trains (its pretrain stage), so a row can match the default recipe's. */
+const VL_RUN_BACKBONE = "runs/vl-pretrain/backbone"
+const DART = "data/dart-abc-d"
 
 /** The reference row is the default recipe (packages/train/scripts/default-policy.json): policy-head LSTM, W 8. */
 const ROWS: ReadonlyArray<Row> = [
@@ -60,6 +63,7 @@ const ROWS: ReadonlyArray<Row> = [
   { id: "default-recipe", question: "VL pre-training", label: "the default recipe: tiny-vlm pre-trained by the same command, frozen vision, longer", head: "lstm", flags: [], data: ABC, adopt: "runs/default", note: "packages/train/scripts/default-policy.sh: collect, pretrain-vl, train, export, bench, from a fresh clone" },
   { id: "vl-pretrained-finetuned", question: "VL pre-training", label: "pre-trained tiny-vlm, vision fine-tuned", head: "lstm", flags: ["--backbone-weights", PRETRAINED, "--train-vision"], data: ABC, needs: [PRETRAINED] },
   { id: "abcd", question: "data", label: "ABCD→D (scene D episodes in training)", head: "lstm", flags: [], data: ABCD, needs: [ABCD], note: "its validation split is other scene-D episodes (collected with the ABCD set), so its loss is not comparable with the other rows; avg len is" },
+  { id: "dart", question: "data", label: "DART: the default recipe on data recorded with noise 0.1 on the executed arm actions", head: "lstm", flags: ["--backbone-weights", VL_RUN_BACKBONE], data: DART, needs: [DART, VL_RUN_BACKBONE], note: "NOISE=0.1 DATA=data/dart-abc-d STAGES=collect packages/train/scripts/default-policy.sh; same backbone, steps and validation scene as default-recipe" },
   { id: "state-token", question: "proprioception", label: "policy-head, LSTM, W 8 + robot_obs state token", head: "lstm", flags: ["--state-token"], data: ABC, adopt: "runs/state-abc" }
 ]
 
