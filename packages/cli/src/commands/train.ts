@@ -17,8 +17,8 @@ const HELP = `usage: robovla train --data DIR --out DIR [options]
 
 Trains a VLA policy the RoboVLMs way (reference/robovlms.md §3–§8) on DIR/training, validating on
 DIR/validation, and writes OUT/checkpoints/step-…/ (config.json + model.safetensors: loadPolicyModel,
-the bench's vla: spec and a gateway plugins deployment load it as is), OUT/log.jsonl, OUT/loss.html
-and OUT/loss.png.
+the bench's vla: spec and a gateway plugins deployment load it as is), OUT/policy/ (the last checkpoint),
+OUT/policy-best/ (the one with the lowest validation loss), OUT/log.jsonl, OUT/loss.html and OUT/loss.png.
 
 options:
   --config FILE          JSON: data, out, backbone, backboneConfig, backboneWeights, head, headConfig, vla (RoboVLMs keys),
@@ -171,7 +171,8 @@ export const command: CliCommand = {
         process.stdout.write(
           `${summary.interrupted ? "stopped" : "finished"} at step ${summary.steps} (epoch ${summary.epochs}) in ${summary.seconds.toFixed(1)} s: ` +
             `${summary.samplesPerSecond.toFixed(1)} samples/s, cache ${summary.cache}, ${summary.trainableParameters} trainable parameters\n` +
-            `validation: first ${val(summary.firstVal)}; last ${val(summary.lastVal)}\n` +
+            `validation: first ${val(summary.firstVal)}; last ${val(summary.lastVal)}` +
+            `${summary.best === undefined ? "" : `; best ${summary.best.loss.toFixed(4)} at step ${summary.best.step} (policy-best/)`}\n` +
             `checkpoint: ${summary.checkpoint}\nplot: ${path.join(resolve(v.out, merged.out), "loss.html")} (and loss.png)\n` +
             (summary.interrupted ? `resume with the same command and --resume\n` : "")
         )

@@ -58,7 +58,11 @@ import { lrnHidden, planSequences, tensorBackboneOf, type Structure, type Tensor
 export interface TrainOptions {
   /** Dataset folder with `training/` and `validation/` (CALVIN layout). */
   readonly data: string
-  /** Run folder: log.jsonl, checkpoints/, policy/ (the last checkpoint's config.json + model.safetensors), loss.html, loss.png, run.json, summary.json. */
+  /**
+   * Run folder: log.jsonl, checkpoints/, policy/ (the last checkpoint's config.json + model.safetensors),
+   * policy-best/ (the checkpoint with the lowest validation loss after step 0), loss.html, loss.png, run.json,
+   * summary.json.
+   */
   readonly out: string
   readonly backbone: string
   readonly backboneConfig?: Record<string, unknown> | undefined
@@ -135,6 +139,8 @@ export interface TrainSummary {
   readonly cache: string
   readonly trainableParameters: number
   readonly resumedFrom: number | undefined
+  /** The validation that `policy-best/` holds (the lowest loss after step 0), when one ran. */
+  readonly best: { readonly step: number; readonly loss: number } | undefined
 }
 
 const invalid = (message: string) => new TrainError({ reason: "InvalidInput", message })
@@ -385,6 +391,7 @@ const trainIn = async (scope: AsyncScope.AsyncScope, options: TrainOptions): Pro
   fs.mkdirSync(options.out, { recursive: true })
   const checkpoints = path.join(options.out, "checkpoints")
   const logFile = path.join(options.out, "log.jsonl")
+  const bestDir = path.join(options.out, "policy-best")
 
   // Resume (weights, [LRN], state token, optimiser moments, position in the data).
   const optimizer = new AdamW(trainable, { weightDecay: vla.weight_decay, clipNorm })
@@ -421,6 +428,17 @@ const trainIn = async (scope: AsyncScope.AsyncScope, options: TrainOptions): Pro
     say(`resumed from ${latest} (step ${step}, epoch ${epoch}, batch ${batchInEpoch})`)
   } else {
     fs.rmSync(logFile, { force: true })
+    fs.rmSync(bestDir, { recursive: true, force: true })
+  }
+  // The best validation so far, from the kept log; only when policy-best/ holds it (a run from before
+  // policy-best/ existed starts its record afresh).
+  let best: { step: number; loss: number } | undefined
+  if (resumedFrom !== undefined && fs.existsSync(bestDir) && fs.existsSync(logFile)) {
+    for (const line of fs.readFileSync(logFile, "utf8").split("\n")) {
+      if (line.trim() === "") continue
+      const entry = JSON.parse(line) as { type: string; step: number; loss: number }
+      if (entry.type === "val" && entry.step > 0 && (best === undefined || entry.loss < best.loss)) best = { step: entry.step, loss: entry.loss }
+    }
   }
   writeAtomic(path.join(options.out, "run.json"), JSON.stringify({ ...runConfig, dataPath: path.resolve(options.data), runHash, totalSteps, perEpoch, warmupSteps, tfjs: setup.summary }, null, 2) + "\n")
   const log = (entry: Record<string, unknown>) => fs.appendFileSync(logFile, JSON.stringify(entry) + "\n")
@@ -571,11 +589,15 @@ const trainIn = async (scope: AsyncScope.AsyncScope, options: TrainOptions): Pro
   const started = performance.now()
   const valEvery = options.valEvery ?? 0
   const checkpointEvery = options.checkpointEvery ?? 0
+  /** Whether the last validation is the lowest after step 0: its checkpoint becomes policy-best/. */
+  let improved = false
   const validate = async () => {
     lastVal = await evaluate(epoch)
     firstVal ??= lastVal
     log({ type: "val", step, epoch, ...lastVal })
-    say(`validation at step ${step}: loss ${lastVal.loss.toFixed(4)}, arm MAE ${lastVal.armMae.toFixed(4)}, gripper accuracy ${(lastVal.gripperAccuracy * 100).toFixed(1)}%`)
+    improved = step > 0 && (best === undefined || lastVal.loss < best.loss)
+    if (improved) best = { step, loss: lastVal.loss }
+    say(`validation at step ${step}: loss ${lastVal.loss.toFixed(4)}, arm MAE ${lastVal.armMae.toFixed(4)}, gripper accuracy ${(lastVal.gripperAccuracy * 100).toFixed(1)}%${improved ? " (best so far: policy-best/)" : ""}`)
   }
   if (resumedFrom === undefined && (options.validateAtStart ?? true)) await validate()
 
@@ -635,12 +657,16 @@ const trainIn = async (scope: AsyncScope.AsyncScope, options: TrainOptions): Pro
     log({ type: "train", step, epoch, lr, ...metrics, samplesPerSecond })
     options.onProgress?.({ step, totalSteps, epoch, stepsPerSecond, samplesPerSecond, runningLoss: running, lr, lastValLoss: lastVal?.loss })
     const validateNow = valEvery > 0 ? step % valEvery === 0 || step === totalSteps : epochEnded || step === totalSteps
+    improved = false
     if (validateNow) await validate()
-    if ((checkpointEvery > 0 ? step % checkpointEvery === 0 : validateNow) && step < totalSteps) checkpoint = saveCheckpoint()
+    const checkpointNow = (checkpointEvery > 0 ? step % checkpointEvery === 0 : validateNow) && step < totalSteps
+    if (checkpointNow) checkpoint = saveCheckpoint()
+    if (improved && step < totalSteps) publishPolicy(checkpointNow ? checkpoint! : saveCheckpoint(), bestDir)
   }
   await pending?.catch(() => undefined)
   checkpoint = saveCheckpoint()
   publishPolicy(checkpoint, path.join(options.out, "policy"))
+  if (improved) publishPolicy(checkpoint, bestDir)
   const seconds = (performance.now() - started) / 1000
   const summary: TrainSummary = {
     steps: step,
@@ -655,7 +681,8 @@ const trainIn = async (scope: AsyncScope.AsyncScope, options: TrainOptions): Pro
     seconds,
     cache: cacheKind ?? "none",
     trainableParameters,
-    resumedFrom
+    resumedFrom,
+    best
   }
   writeAtomic(path.join(options.out, "summary.json"), JSON.stringify(summary, null, 2) + "\n")
   writePlots(options.out, logFile, `${backbonePlugin.name} + ${headPlugin.name} (${structure.historyType}, W ${structure.windowSize}, N ${structure.chunkSize})`, summary)

@@ -102,6 +102,19 @@ describe("train: tiny-vlm + each head, each structure, on a collected split", ()
 })
 
 describe("checkpoints", () => {
+  it("policy-best/ holds the checkpoint with the lowest validation loss after step 0", async () => {
+    const summary = await train(options("best", "lstm", "post", { maxSteps: 9, valEvery: 3, checkpointEvery: 0 }))
+    const out = path.join(root, "runs", "best")
+    const vals = fs.readFileSync(path.join(out, "log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.type === "val" && e.step > 0)
+    expect(vals.map((v) => v.step)).toEqual([3, 6, 9])
+    const lowest = vals.reduce((a, b) => (b.loss < a.loss ? b : a))
+    expect(summary.best).toEqual({ step: lowest.step, loss: lowest.loss })
+    const best = path.join(out, "policy-best")
+    expect(JSON.parse(fs.readFileSync(path.join(best, "config.json"), "utf8")).training.step).toBe(lowest.step)
+    const atStep = path.join(out, "checkpoints", `step-${String(lowest.step).padStart(8, "0")}`, "model.safetensors")
+    expect(fs.readFileSync(path.join(best, "model.safetensors"))).toEqual(fs.readFileSync(atStep))
+  }, 120_000)
+
   it("a run SIGKILLed and resumed ends with the same weights as an uninterrupted one (bit-exact)", async () => {
     const base = options("full", "lstm", "post", { maxSteps: 12, valEvery: 0, checkpointEvery: 4, validateAtStart: false })
     const full = await train(base)
