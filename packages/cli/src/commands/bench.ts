@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { parsePolicyArg, redact, redisOptions, runBenchmark, runQueuedBenchmark, suiteChains, SUITES } from "@robovla/bench"
+import { parsePolicyArg, redact, redisOptions, runBenchmark, runQueuedBenchmark, singleTaskCoverage, suiteChains, SUITES } from "@robovla/bench"
 import type { CliCommand } from "../CliCommand.ts"
 import { benchProgressPrinter } from "../Progress.ts"
 import { parseFlags } from "../Flags.ts"
@@ -107,6 +107,10 @@ export const command: CliCommand = {
         seed,
         perTask: integer("per-task", values["per-task"], 10, 1)
       })
+      if (values.suite === "calvin-single") {
+        const { startable, midChainOnly } = singleTaskCoverage()
+        process.stderr.write(`calvin-single: ${startable.length} tasks, ${values["per-task"] ?? 10} starts each; not startable from CALVIN's initial states (they arise mid-chain only): ${midChainOnly.join(", ")}\n`)
+      }
       const label = values.policy!.replace(/[^a-zA-Z0-9._-]+/g, "_").slice(0, 40)
       const outDir = path.resolve(values.out ?? path.join("runs", `${values.suite}-${label}-${values.scene}`))
       const run = values.queue === undefined
