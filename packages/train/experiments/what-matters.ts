@@ -34,8 +34,8 @@ interface Row {
   /** Files that must exist for the row to run (data, pre-trained weights). */
   readonly needs?: ReadonlyArray<string>
   /**
-   * The run folder of this row's recipe made by `packages/train/scripts/default-policy.sh` (the default recipe, the
-   * reference with BACKBONE=none, and its `--state-token` variant), reused instead of training again;
+   * The run folder of this row's recipe made by `packages/train/scripts/default-policy.sh` (its frozen-vision
+   * variant, the reference with BACKBONE=none, and its `--state-token` variant), reused instead of training again;
    * `--adopt id=folder` overrides it.
    */
   readonly adopt?: string
@@ -52,7 +52,7 @@ const DART = "data/dart-abc-d"
 
 /** The reference row is the default recipe (packages/train/scripts/default-policy.json): policy-head LSTM, W 8. */
 const ROWS: ReadonlyArray<Row> = [
-  { id: "reference", question: "structure", label: "policy-head (post), LSTM, W 8, random frozen ViT — the reference", head: "lstm", flags: [], data: ABC, adopt: "runs/reference", note: "BACKBONE=none RUN=runs/reference packages/train/scripts/default-policy.sh" },
+  { id: "reference", question: "structure", label: "policy-head (post), LSTM, W 8, random frozen ViT — the reference", head: "lstm", flags: [], data: ABC, adopt: "runs/reference", note: "BACKBONE=none RUN=runs/reference STEPS=6401 TRAIN_FLAGS=--no-train-vision packages/train/scripts/default-policy.sh" },
   { id: "interleaved", question: "structure", label: "interleaved (pre), GPT, W 8", head: "gpt", flags: ["--head", "gpt", "--history", "pre"], data: ABC },
   { id: "one-step", question: "structure", label: "one-step, MLP, W 1", head: "mlp", flags: ["--head", "mlp", "--history", "one_step"], data: ABC },
   { id: "head-mlp", question: "head", label: "policy-head, MLP, W 8", head: "mlp", flags: ["--head", "mlp"], data: ABC },
@@ -60,10 +60,10 @@ const ROWS: ReadonlyArray<Row> = [
   { id: "head-discrete", question: "head", label: "policy-head, discrete (256 bins), W 8", head: "discrete", flags: ["--head", "discrete"], data: ABC },
   { id: "history-1", question: "history", label: "policy-head, LSTM, W 1", head: "lstm", flags: ["--window", "1"], data: ABC },
   { id: "vl-pretrained-frozen", question: "VL pre-training", label: "pre-trained tiny-vlm, frozen vision", head: "lstm", flags: ["--backbone-weights", PRETRAINED], data: ABC, needs: [PRETRAINED] },
-  { id: "default-recipe", question: "VL pre-training", label: "the default recipe: tiny-vlm pre-trained by the same command, frozen vision, longer", head: "lstm", flags: [], data: ABC, adopt: "runs/default", note: "packages/train/scripts/default-policy.sh: collect, pretrain-vl, train, export, bench, from a fresh clone" },
-  { id: "vl-pretrained-finetuned", question: "VL pre-training", label: "pre-trained tiny-vlm, vision fine-tuned", head: "lstm", flags: ["--backbone-weights", VL_RUN_BACKBONE, "--train-vision"], data: ABC, needs: [VL_RUN_BACKBONE], note: "the default recipe's backbone (runs/vl-pretrain) with its ViT and projector trained too" },
-  { id: "abcd", question: "data", label: "ABCD→D (scene D episodes in training)", head: "lstm", flags: [], data: ABCD, needs: [ABCD], note: "its validation split is other scene-D episodes (collected with the ABCD set), so its loss is not comparable with the other rows; avg len is" },
-  { id: "dart", question: "data", label: "DART: the default recipe on data recorded with noise 0.1 on the executed arm actions", head: "lstm", flags: ["--backbone-weights", VL_RUN_BACKBONE], data: DART, needs: [DART, VL_RUN_BACKBONE], note: "NOISE=0.1 DATA=data/dart-abc-d STAGES=collect packages/train/scripts/default-policy.sh; same backbone, steps and validation scene as default-recipe" },
+  { id: "vl-recipe-frozen", question: "VL pre-training", label: "pre-trained tiny-vlm (the recipe's pretrain stage), frozen vision, longer", head: "lstm", flags: ["--backbone-weights", VL_RUN_BACKBONE], data: ABC, needs: [VL_RUN_BACKBONE], adopt: "runs/vl-frozen-8000", note: "RUN=runs/vl-frozen-8000 STEPS=8000 TRAIN_FLAGS=--no-train-vision packages/train/scripts/default-policy.sh" },
+  { id: "vl-pretrained-finetuned", question: "VL pre-training", label: "pre-trained tiny-vlm, vision fine-tuned: models/default", head: "lstm", flags: ["--backbone-weights", VL_RUN_BACKBONE, "--train-vision"], data: ABC, needs: [VL_RUN_BACKBONE], note: "the default recipe (packages/train/scripts/default-policy.sh, 4,513 steps); here run by this script with --max-steps 8000 and stopped at 4,513" },
+  { id: "abcd", question: "data", label: "ABCD→D (scene D episodes in training)", head: "lstm", flags: [], data: ABCD, needs: [ABCD], note: "its validation split is other scene-D episodes (collected with the ABCD set), so its loss is not comparable with the other rows; its avg len is (same chains)" },
+  { id: "dart", question: "data", label: "DART: the default recipe on data recorded with noise 0.1 on the executed arm actions", head: "lstm", flags: ["--backbone-weights", VL_RUN_BACKBONE], data: DART, needs: [DART, VL_RUN_BACKBONE], note: "NOISE=0.1 DATA=data/dart-abc-d STAGES=collect packages/train/scripts/default-policy.sh; same backbone, frozen vision and validation scene as vl-recipe-frozen" },
   { id: "state-token", question: "proprioception", label: "policy-head, LSTM, W 8 + robot_obs state token", head: "lstm", flags: ["--state-token"], data: ABC, adopt: "runs/state-abc" }
 ]
 
@@ -163,7 +163,9 @@ if (!values["report-only"]) {
     const summary = readJson(path.join(dir, "summary.json"))
     if (!adopted.has(row.id) && row.adopt === undefined && (summary === undefined || summary.steps < steps)) {
       const resume = fs.existsSync(path.join(dir, "checkpoints", "latest.json")) ? ["--resume"] : []
-      const status = run(["train", "--config", "packages/train/scripts/default-policy.json", "--data", row.data, "--out", dir, "--max-steps", String(steps), "--quiet", ...row.flags, ...resume], log)
+      // The rows compare against a frozen vision tower unless they say otherwise (the default recipe trains it).
+      const vision = row.flags.includes("--train-vision") ? [] : ["--no-train-vision"]
+      const status = run(["train", "--config", "packages/train/scripts/default-policy.json", "--data", row.data, "--out", dir, "--max-steps", String(steps), "--quiet", ...vision, ...row.flags, ...resume], log)
       if (status !== 0) {
         console.log(`-- ${row.id}: training stopped (exit ${status}); run the same command again to resume`)
         continue
@@ -279,8 +281,10 @@ const html = `<!doctype html><html><head><meta charset="utf-8"><title>robovla: w
 <h1>What matters, in miniature</h1>
 <p>RoboVLMs' questions on this project's MuJoCo play table: every row trains tiny-vlm (32 px) + a head on scenes A–C
 (ABC→D unless the row says otherwise) with <code>robovla train</code> and runs the first ${chains} CALVIN chains of scene D
-(the same chains for every row) with <code>robovla bench</code>. Rows not run say why. Training wall times were taken on
-2 cores shared with other jobs (load 5–16), so they compare loosely; steps differ between rows (runs were stopped when
+(the same chains for every row) with <code>robovla bench</code>. Rows not run say why; rows marked "recorded" were
+measured earlier on another machine and kept from <code>results.json</code>. Training wall times were taken on 2 cores,
+shared with other jobs (load 5–16) for the recorded rows and idle for vl-recipe-frozen and vl-pretrained-finetuned,
+so they compare loosely; steps differ between rows (runs were stopped when
 the session's compute ran out), so compare validation curves at equal steps. Regenerate with
 <code>npx tsx packages/train/experiments/what-matters.ts --report-only</code>; see <code>results.json</code>.</p>
 <table><tr><th>question</th><th>row</th><th>steps</th><th>training wall</th><th>last val loss</th><th>best val loss</th><th>avg len</th><th>1/5 · 2/5 · 3/5</th><th>avg len (of 5)</th><th>status</th></tr>
