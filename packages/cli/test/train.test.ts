@@ -45,4 +45,12 @@ describe("robovla train (usage)", () => {
     expect(missing.output).toContain("nope")
     expect((await runCommand(["--max-steps", "x", "--data", "d", "--out", "o"])).code).toBe(2)
   })
+
+  it("--history one_step sets W 1 over a config file's window (the VLA config then decodes; the missing data is the error)", async () => {
+    const file = path.join(dir, "w8.json")
+    fs.writeFileSync(file, JSON.stringify({ vla: { window_size: 8, act_head: { history_type: "post" } } }))
+    const run = await runCommand(["--config", file, "--history", "one_step", "--head", "mlp", "--data", path.join(dir, "nope"), "--out", path.join(dir, "run"), "--quiet"])
+    expect(run.output).not.toContain("needs window_size 1")
+    expect(run.output).toContain("MissingFile")
+  })
 })

@@ -123,6 +123,8 @@ export const command: CliCommand = {
           ...(v["train-text-embedding"] !== undefined ? { train_text_embedding: v["train-text-embedding"] } : {}),
           ...(v["train-decoder-layers"] !== undefined ? { train_decoder_layers: Number(v["train-decoder-layers"]) } : {})
         },
+        // --history one_step is W 1 whatever the file's window says (an explicit --window still wins).
+        ...(v.history === "one_step" ? { window_size: 1 } : {}),
         ...(v.window !== undefined ? { window_size: Number(v.window) } : {}),
         ...(v.chunk !== undefined ? { fwd_pred_next_n: Number(v.chunk) } : {}),
         ...(v.lr !== undefined ? { learning_rate: Number(v.lr) } : {})
