@@ -1,17 +1,18 @@
 #!/usr/bin/env python3
 """Reference lines for reading a training curve: the arm loss (Huber, normalised like the trainer: clip ±0.65,
-/0.65) of blind predictors on a dataset's validation windows (W 8, N 10, segment sampling, whole annotations).
+/0.65) of blind predictors on a dataset's validation windows (W frames, N 10, segment sampling, whole annotations).
 
-  python3 packages/train/bench/loss-floors.py data/default-abc-d [K]
+  python3 packages/train/bench/loss-floors.py data/default-abc-d [K] [W]
 
-K: only the first K validation windows in index order (what `--val-batches K/8` validates on).
+K: only the first K validation windows in index order (what `--val-batches K/batch` validates on); W: the window
+(default 8; the default recipe's is 1, so `... data/default-abc-d 2560 1` for its 40 batches of 64).
 A trained policy's validation loss (minus ~0.007 for the gripper term at chance) must fall below these lines
 before it uses the image at all.
 """
 import sys
 import numpy as np
 
-W, N, CLIP = 8, 10, 0.65
+W, N, CLIP = 8, 10, 0.65  # W may be set from argv
 
 
 def windows(split_dir):
@@ -41,6 +42,8 @@ def huber(residual, mask):
 def main():
     data = sys.argv[1]
     first = int(sys.argv[2]) if len(sys.argv) > 2 else None
+    global W
+    W = int(sys.argv[3]) if len(sys.argv) > 3 else W
     yt, mt, tt, pt = windows(f"{data}/training")
     yv, mv, tv, pv = windows(f"{data}/validation")
     if first is not None:
