@@ -50,21 +50,26 @@ const PRETRAINED = "models/tiny-vlm-pretrained"
 const VL_RUN_BACKBONE = "runs/vl-pretrain/backbone"
 const DART = "data/dart-abc-d"
 
-/** The reference row is the default recipe (packages/train/scripts/default-policy.json): policy-head LSTM, W 8. */
+/**
+ * The rows start from the default recipe's config (packages/train/scripts/default-policy.json: policy-head LSTM, W 1,
+ * batch 64) and say their window and batch: W 8 rows take batch 8, so every row sees 64 frames per optimiser step.
+ */
+const W8 = ["--window", "8", "--batch-size", "8"] as const
+const W1 = ["--window", "1", "--batch-size", "64"] as const
 const ROWS: ReadonlyArray<Row> = [
-  { id: "reference", question: "structure", label: "policy-head (post), LSTM, W 8, random frozen ViT — the reference", head: "lstm", flags: [], data: ABC, adopt: "runs/reference", note: "BACKBONE=none RUN=runs/reference STEPS=6401 TRAIN_FLAGS=--no-train-vision packages/train/scripts/default-policy.sh" },
-  { id: "interleaved", question: "structure", label: "interleaved (pre), GPT, W 8", head: "gpt", flags: ["--head", "gpt", "--history", "pre"], data: ABC },
-  { id: "one-step", question: "structure", label: "one-step, MLP, W 1", head: "mlp", flags: ["--head", "mlp", "--history", "one_step"], data: ABC },
-  { id: "head-mlp", question: "head", label: "policy-head, MLP, W 8", head: "mlp", flags: ["--head", "mlp"], data: ABC },
-  { id: "head-gpt", question: "head", label: "policy-head, GPT, W 8", head: "gpt", flags: ["--head", "gpt"], data: ABC },
-  { id: "head-discrete", question: "head", label: "policy-head, discrete (256 bins), W 8", head: "discrete", flags: ["--head", "discrete"], data: ABC },
-  { id: "history-1", question: "history", label: "policy-head, LSTM, W 1", head: "lstm", flags: ["--window", "1"], data: ABC },
-  { id: "vl-pretrained-frozen", question: "VL pre-training", label: "pre-trained tiny-vlm, frozen vision", head: "lstm", flags: ["--backbone-weights", PRETRAINED], data: ABC, needs: [PRETRAINED] },
-  { id: "vl-recipe-frozen", question: "VL pre-training", label: "pre-trained tiny-vlm (the recipe's pretrain stage), frozen vision, longer", head: "lstm", flags: ["--backbone-weights", VL_RUN_BACKBONE], data: ABC, needs: [VL_RUN_BACKBONE], adopt: "runs/vl-frozen-8000", note: "RUN=runs/vl-frozen-8000 STEPS=8000 TRAIN_FLAGS=--no-train-vision packages/train/scripts/default-policy.sh" },
-  { id: "vl-pretrained-finetuned", question: "VL pre-training", label: "pre-trained tiny-vlm, vision fine-tuned: models/default", head: "lstm", flags: ["--backbone-weights", VL_RUN_BACKBONE, "--train-vision"], data: ABC, needs: [VL_RUN_BACKBONE], note: "the default recipe (packages/train/scripts/default-policy.sh, 4,513 steps); here run by this script with --max-steps 8000 and stopped at 4,513" },
-  { id: "abcd", question: "data", label: "ABCD→D (scene D episodes in training)", head: "lstm", flags: [], data: ABCD, needs: [ABCD], note: "its validation split is other scene-D episodes (collected with the ABCD set), so its loss is not comparable with the other rows; its avg len is (same chains)" },
-  { id: "dart", question: "data", label: "DART: the default recipe on data recorded with noise 0.1 on the executed arm actions", head: "lstm", flags: ["--backbone-weights", VL_RUN_BACKBONE], data: DART, needs: [DART, VL_RUN_BACKBONE], note: "NOISE=0.1 DATA=data/dart-abc-d STAGES=collect packages/train/scripts/default-policy.sh; same backbone, frozen vision and validation scene as vl-recipe-frozen" },
-  { id: "state-token", question: "proprioception", label: "policy-head, LSTM, W 8 + robot_obs state token", head: "lstm", flags: ["--state-token"], data: ABC, adopt: "runs/state-abc" }
+  { id: "reference", question: "structure", label: "policy-head (post), LSTM, W 8, random frozen ViT — the reference", head: "lstm", flags: [...W8], data: ABC, adopt: "runs/reference", note: "BACKBONE=none RUN=runs/reference STEPS=6401 TRAIN_FLAGS=--no-train-vision packages/train/scripts/default-policy.sh" },
+  { id: "interleaved", question: "structure", label: "interleaved (pre), GPT, W 8", head: "gpt", flags: ["--head", "gpt", "--history", "pre", ...W8], data: ABC },
+  { id: "one-step", question: "structure", label: "one-step, MLP, W 1", head: "mlp", flags: ["--head", "mlp", "--history", "one_step", ...W1], data: ABC },
+  { id: "head-mlp", question: "head", label: "policy-head, MLP, W 8", head: "mlp", flags: ["--head", "mlp", ...W8], data: ABC },
+  { id: "head-gpt", question: "head", label: "policy-head, GPT, W 8", head: "gpt", flags: ["--head", "gpt", ...W8], data: ABC },
+  { id: "head-discrete", question: "head", label: "policy-head, discrete (256 bins), W 8", head: "discrete", flags: ["--head", "discrete", ...W8], data: ABC },
+  { id: "history-1", question: "history", label: "policy-head, LSTM, W 1 × batch 64, pre-trained tiny-vlm, vision fine-tuned: models/default", head: "lstm", flags: ["--backbone-weights", VL_RUN_BACKBONE, "--train-vision", ...W1], data: ABC, needs: [VL_RUN_BACKBONE], adopt: "runs/default", note: "the default recipe (packages/train/scripts/default-policy.sh); compare with vl-pretrained-finetuned: the same backbone and frames per step, W 8 × batch 8. Its validation loss is over 2,560 single frames, not 320 windows of 8 (predict-0 floor 0.0822 vs 0.0911), so compare losses against each row's own floor" },
+  { id: "vl-pretrained-frozen", question: "VL pre-training", label: "pre-trained tiny-vlm, frozen vision", head: "lstm", flags: ["--backbone-weights", PRETRAINED, ...W8], data: ABC, needs: [PRETRAINED] },
+  { id: "vl-recipe-frozen", question: "VL pre-training", label: "pre-trained tiny-vlm (the recipe's pretrain stage), frozen vision, longer", head: "lstm", flags: ["--backbone-weights", VL_RUN_BACKBONE, ...W8], data: ABC, needs: [VL_RUN_BACKBONE], adopt: "runs/vl-frozen-8000", note: "RUN=runs/vl-frozen-8000 STEPS=8000 TRAIN_FLAGS=--no-train-vision packages/train/scripts/default-policy.sh" },
+  { id: "vl-pretrained-finetuned", question: "VL pre-training", label: "pre-trained tiny-vlm, vision fine-tuned, W 8 × batch 8 (the previous default)", head: "lstm", flags: ["--backbone-weights", VL_RUN_BACKBONE, "--train-vision", ...W8], data: ABC, needs: [VL_RUN_BACKBONE], note: "the previous default recipe (W 8 × batch 8, 4,513 steps); here run by this script with --max-steps 8000 and stopped at 4,513" },
+  { id: "abcd", question: "data", label: "ABCD→D (scene D episodes in training)", head: "lstm", flags: [...W8], data: ABCD, needs: [ABCD], note: "its validation split is other scene-D episodes (collected with the ABCD set), so its loss is not comparable with the other rows; its avg len is (same chains)" },
+  { id: "dart", question: "data", label: "DART: the default recipe on data recorded with noise 0.1 on the executed arm actions", head: "lstm", flags: ["--backbone-weights", VL_RUN_BACKBONE, "--train-vision", ...W1], data: DART, needs: [DART, VL_RUN_BACKBONE], note: "NOISE=0.1 DATA=data/dart-abc-d STAGES=collect packages/train/scripts/default-policy.sh; otherwise the default recipe (W 1 × batch 64, vision fine-tuned), same validation scene" },
+  { id: "state-token", question: "proprioception", label: "policy-head, LSTM, W 8 + robot_obs state token", head: "lstm", flags: ["--state-token", ...W8], data: ABC, adopt: "runs/state-abc" }
 ]
 
 /** Reference policies on the same chains: the floor (random actions) and the ceiling (the privileged expert). */
@@ -283,9 +288,10 @@ const html = `<!doctype html><html><head><meta charset="utf-8"><title>robovla: w
 (ABC→D unless the row says otherwise) with <code>robovla train</code> and runs the first ${chains} CALVIN chains of scene D
 (the same chains for every row) with <code>robovla bench</code>. Rows not run say why; rows marked "recorded" were
 measured earlier on another machine and kept from <code>results.json</code>. Training wall times were taken on 2 cores,
-shared with other jobs (load 5–16) for the recorded rows and idle for vl-recipe-frozen and vl-pretrained-finetuned,
-so they compare loosely; steps differ between rows (runs were stopped when
-the session's compute ran out), so compare validation curves at equal steps. Regenerate with
+shared with other jobs (load 5–16) for the older recorded rows and idle for vl-recipe-frozen, vl-pretrained-finetuned
+and history-1, so they compare loosely; steps differ between rows (runs were stopped when the session's compute ran
+out), so compare validation curves at equal steps. Every step is 64 frames (W 8 × batch 8, or W 1 × batch 64); the
+W 1 row's validation loss is over single frames, whose predict-0 floor is 0.0822 against 0.0911 for the W 8 windows. Regenerate with
 <code>npx tsx packages/train/experiments/what-matters.ts --report-only</code>; see <code>results.json</code>.</p>
 <table><tr><th>question</th><th>row</th><th>steps</th><th>training wall</th><th>last val loss</th><th>best val loss</th><th>avg len</th><th>1/5 · 2/5 · 3/5</th><th>avg len (of 5)</th><th>status</th></tr>
 ${rowsHtml}

@@ -3,7 +3,7 @@
 #   collect   scenes A–C (training) + D (validation) with whole-subtask annotations
 #   pretrain  make tiny-vlm a VLM first: image–text pairs + next-token pre-training (pretrain-vl.sh), unless
 #             BACKBONE names existing weights (e.g. the committed models/tiny-vlm-pretrained)
-#   train     tiny-vlm + LSTM (policy-head, W 8, N 10, both cameras), starting from the pre-trained backbone
+#   train     tiny-vlm + LSTM (policy-head, W 1 × batch 64, N 10, both cameras), from the pre-trained backbone
 #   export    the ONNX export of the trained policy, verified against it
 #   bench     CALVIN chains in scene D with the trained policy, and with the random policy on the same chains
 #   single    calvin-single in scene D (each of the 34 tasks from PER_TASK valid starts), policy and random
@@ -27,7 +27,7 @@ RUN=${RUN:-runs/default}
 EPISODES=${EPISODES:-240}
 VAL_EPISODES=${VAL_EPISODES:-24}
 NOISE=${NOISE:-0}
-STEPS=${STEPS:-4513}
+STEPS=${STEPS:-5000}
 CHAINS=${CHAINS:-200}
 WORKERS=${WORKERS:-2}
 NICE=${NICE:-nice -n 15}
