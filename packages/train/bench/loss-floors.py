@@ -12,10 +12,10 @@ before it uses the image at all.
 import sys
 import numpy as np
 
-W, N, CLIP = 8, 10, 0.65  # W may be set from argv
+N, CLIP = 10, 0.65
 
 
-def windows(split_dir):
+def windows(split_dir, W):
     ann = np.load(f"{split_dir}/lang_annotations/auto_lang_ann.npy", allow_pickle=True).item()
     labels, masks, tasks, progress = [], [], [], []
     for (start, end), task in zip(ann["info"]["indx"], ann["language"]["task"]):
@@ -42,10 +42,9 @@ def huber(residual, mask):
 def main():
     data = sys.argv[1]
     first = int(sys.argv[2]) if len(sys.argv) > 2 else None
-    global W
-    W = int(sys.argv[3]) if len(sys.argv) > 3 else W
-    yt, mt, tt, pt = windows(f"{data}/training")
-    yv, mv, tv, pv = windows(f"{data}/validation")
+    W = int(sys.argv[3]) if len(sys.argv) > 3 else 8
+    yt, mt, tt, pt = windows(f"{data}/training", W)
+    yv, mv, tv, pv = windows(f"{data}/validation", W)
     if first is not None:
         n = first * W  # window-major: W positions per window
         yv, mv, tv, pv = yv[:n], mv[:n], tv[:n], pv[:n]

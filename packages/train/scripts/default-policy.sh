@@ -6,7 +6,8 @@
 #   train     tiny-vlm + LSTM (policy-head, W 1 × batch 64, N 10, both cameras), from the pre-trained backbone
 #   export    the ONNX export of the trained policy, verified against it
 #   bench     CALVIN chains in scene D with the trained policy, and with the random policy on the same chains
-#   single    calvin-single in scene D (each of the 34 tasks from PER_TASK valid starts), policy and random
+#   single    calvin-single in scene D (the 27 of 34 tasks that CALVIN's initial states allow, PER_TASK valid starts
+#             each), policy and random
 #
 # Every stage is seeded and resumable: run the script again after a kill (or Ctrl-C during training, which writes
 # a checkpoint) and it continues where it stopped. Wall times of each stage are appended to $RUN/stage-times.tsv.

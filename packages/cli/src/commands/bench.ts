@@ -101,15 +101,16 @@ export const command: CliCommand = {
       const timeoutMs = integer("timeout-ms", values["timeout-ms"], 10_000, 1)
       const policy = parsePolicyArg(values.policy!, { apiKey: values["api-key"] ?? process.env["ROBOVLA_API_KEY"], timeoutMs })
       const policyForSeed = policy.kind === "random" && values.policy === "random" ? { ...policy, seed } : policy
+      const perTask = integer("per-task", values["per-task"], 10, 1)
       const chains = suiteChains(values.suite!, {
         chains: values.chains === undefined ? undefined : integer("chains", values.chains, 0, 1),
         only: values.only?.split(",").map((s) => integer("only", s.trim(), 0)),
         seed,
-        perTask: integer("per-task", values["per-task"], 10, 1)
+        perTask
       })
       if (values.suite === "calvin-single") {
         const { startable, midChainOnly } = singleTaskCoverage()
-        process.stderr.write(`calvin-single: ${startable.length} tasks, ${values["per-task"] ?? 10} starts each; not startable from CALVIN's initial states (they arise mid-chain only): ${midChainOnly.join(", ")}\n`)
+        process.stderr.write(`calvin-single: ${startable.length} tasks, ${perTask} starts each; not startable from CALVIN's initial states (they arise mid-chain only): ${midChainOnly.join(", ")}\n`)
       }
       const label = values.policy!.replace(/[^a-zA-Z0-9._-]+/g, "_").slice(0, 40)
       const outDir = path.resolve(values.out ?? path.join("runs", `${values.suite}-${label}-${values.scene}`))
