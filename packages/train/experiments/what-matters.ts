@@ -26,7 +26,7 @@ const repo = path.resolve(import.meta.dirname, "../../..")
 /** One experiment: what it changes against the reference row, as `robovla train` flags. */
 interface Row {
   readonly id: string
-  readonly question: "structure" | "head" | "history" | "VL pre-training" | "data" | "proprioception"
+  readonly question: "structure" | "head" | "history" | "VL pre-training" | "data" | "schedule" | "proprioception"
   readonly label: string
   readonly head: "lstm" | "mlp" | "gpt" | "discrete"
   readonly flags: ReadonlyArray<string>
@@ -61,7 +61,7 @@ const W1 = ["--window", "1", "--batch-size", "64"] as const
 const ROWS: ReadonlyArray<Row> = [
   { id: "reference", question: "structure", label: "policy-head (post), LSTM, W 8, random frozen ViT — the reference", head: "lstm", flags: [...W8], data: ABC, adopt: "runs/reference", note: "BACKBONE=none RUN=runs/reference STEPS=6401 TRAIN_FLAGS=--no-train-vision packages/train/scripts/default-policy.sh" },
   { id: "interleaved", question: "structure", label: "interleaved (pre), GPT, W 8", head: "gpt", flags: ["--head", "gpt", "--history", "pre", ...W8], data: ABC },
-  { id: "one-step", question: "structure", label: "one-step, MLP, W 1", head: "mlp", flags: ["--head", "mlp", "--history", "one_step", ...W1], data: ABC },
+  { id: "one-step", question: "structure", label: "one-step, MLP, W 1: the default recipe (pre-trained tiny-vlm, vision fine-tuned, batch 64) with its LSTM policy head swapped for a one-step MLP", head: "mlp", flags: ["--backbone-weights", PRETRAINED, "--train-vision", "--head", "mlp", "--history", "one_step", ...W1], data: ABC, needs: [PRETRAINED], note: "compare with history-1 (the same recipe, policy-head LSTM, its own pretrain stage's backbone: 60.3 % held-out answers vs 61.0 % for models/tiny-vlm-pretrained)" },
   { id: "head-mlp", question: "head", label: "policy-head, MLP, W 8", head: "mlp", flags: ["--head", "mlp", ...W8], data: ABC },
   { id: "head-gpt", question: "head", label: "policy-head, GPT, W 8", head: "gpt", flags: ["--head", "gpt", ...W8], data: ABC },
   { id: "head-discrete", question: "head", label: "policy-head, discrete (256 bins), W 8", head: "discrete", flags: ["--head", "discrete", ...W8], data: ABC },
@@ -71,6 +71,7 @@ const ROWS: ReadonlyArray<Row> = [
   { id: "vl-pretrained-finetuned", question: "VL pre-training", label: "pre-trained tiny-vlm, vision fine-tuned, W 8 × batch 8 (the previous default)", head: "lstm", flags: ["--backbone-weights", VL_RUN_BACKBONE, "--train-vision", ...W8], data: ABC, needs: [VL_RUN_BACKBONE], note: "the previous default recipe (W 8 × batch 8, 4,513 steps); here run by this script with --max-steps 8000 and stopped at 4,513" },
   { id: "abcd", question: "data", label: "ABCD→D (scene D episodes in training)", head: "lstm", flags: [...W8], data: ABCD, needs: [ABCD], note: "its validation split is other scene-D episodes (collected with the ABCD set), so its loss is not comparable with the other rows; its avg len is (same chains)" },
   { id: "episodes-960", question: "data", label: "the default recipe on 4× the training episodes (960), 10,000 steps (its step 7,500 is models/default)", head: "lstm", flags: ["--backbone-weights", PRETRAINED, "--train-vision", ...W1], data: ABC_960, needs: [ABC_960, PRETRAINED], adopt: "runs/default-960", note: "EPISODES=960 DATA=data/default-abc-d-960 RUN=runs/default-960 BACKBONE=models/tiny-vlm-pretrained STEPS=10000 packages/train/scripts/default-policy.sh; the same validation split as history-1. Two changes at once (data and steps); its checkpoints at steps 5,000 and 7,500 on the same 200 chains are in this folder's README" },
+  { id: "cosine-960", question: "schedule", label: "the 960-episode recipe with the learning rate decayed to 0 by a cosine over 7,500 steps (instead of constant 1e-3)", head: "lstm", flags: ["--backbone-weights", PRETRAINED, "--train-vision", ...W1], data: ABC_960, needs: [ABC_960, PRETRAINED], adopt: "runs/default-960-cosine", note: "EPISODES=960 DATA=data/default-abc-d-960 RUN=runs/default-960-cosine BACKBONE=models/tiny-vlm-pretrained STEPS=7500 CONFIG=<default-policy.json with \"scheduler\": \"cosine\"> packages/train/scripts/default-policy.sh; compare with episodes-960 (constant rate, whose checkpoints drifted between skills): one change, the schedule" },
   { id: "dart", question: "data", label: "DART: the default recipe on data recorded with noise 0.1 on the executed arm actions", head: "lstm", flags: ["--backbone-weights", VL_RUN_BACKBONE, "--train-vision", ...W1], data: DART, needs: [DART, VL_RUN_BACKBONE], note: "NOISE=0.1 DATA=data/dart-abc-d STAGES=collect packages/train/scripts/default-policy.sh; otherwise the default recipe (W 1 × batch 64, vision fine-tuned), same validation scene" },
   { id: "state-token", question: "proprioception", label: "policy-head, LSTM, W 8 + robot_obs state token", head: "lstm", flags: ["--state-token", ...W8], data: ABC, adopt: "runs/state-abc" }
 ]
@@ -155,6 +156,9 @@ if (!values["report-only"]) {
     const dir = path.join(repo, values.out, baseline.id)
     const out = path.join(dir, `bench-calvin-${chains}`)
     if (readJson(path.join(out, "results.json")) !== undefined) continue
+    // Baselines are deterministic (seeded random, the expert): one recorded on the same chains is not run again.
+    const page = readJson(path.join(repo, values.page, "results.json"))
+    if (page?.chains === chains && page.baselines?.[baseline.id] !== undefined) continue
     fs.mkdirSync(dir, { recursive: true })
     run(["bench", "--suite", "calvin", "--scene", "D", "--chains", String(chains), "--workers", values.workers, "--policy", baseline.policy, "--out", out, "--quiet", ...(fs.existsSync(out) ? ["--resume"] : [])], path.join(dir, "stage-times.tsv"))
   }
@@ -292,8 +296,8 @@ const html = `<!doctype html><html><head><meta charset="utf-8"><title>robovla: w
 (ABC→D unless the row says otherwise) with <code>robovla train</code> and runs the first ${chains} CALVIN chains of scene D
 (the same chains for every row) with <code>robovla bench</code>. Rows not run say why; rows marked "recorded" were
 measured earlier on another machine and kept from <code>results.json</code>. Training wall times were taken on 2 cores,
-shared with other jobs (load 5–16) for the older recorded rows and idle for vl-recipe-frozen, vl-pretrained-finetuned
-and history-1, so they compare loosely; steps differ between rows (runs were stopped when the session's compute ran
+shared with other jobs (load 5–16) for the older recorded rows and idle for vl-recipe-frozen, vl-pretrained-finetuned,
+history-1, episodes-960, cosine-960 and one-step, so they compare loosely; steps differ between rows (runs were stopped when the session's compute ran
 out), so compare validation curves at equal steps. Every step is 64 frames (W 8 × batch 8, or W 1 × batch 64); the
 W 1 row's validation loss is over single frames, whose predict-0 floor is 0.0822 against 0.0911 for the W 8 windows. Regenerate with
 <code>npx tsx packages/train/experiments/what-matters.ts --report-only</code>; see <code>results.json</code>.</p>
