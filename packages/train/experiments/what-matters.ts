@@ -151,14 +151,23 @@ const benchOf = (dir: string): { avg_seq_len: number; chain_sr: Record<string, n
   return undefined
 }
 
+const page = path.join(repo, values.page)
+/**
+ * Run folders are git-ignored and machine-local; the committed results.json is the record. A row (or baseline)
+ * whose folder is not on this machine keeps what an earlier run recorded for it, marked as such, so rebuilding
+ * the page elsewhere never drops a measured row.
+ */
+const recorded = (() => {
+  const previous = readJson(path.join(page, "results.json"))
+  return previous !== undefined && previous.chains === chains ? previous : undefined
+})()
 if (!values["report-only"]) {
   for (const baseline of BASELINES) {
     const dir = path.join(repo, values.out, baseline.id)
     const out = path.join(dir, `bench-calvin-${chains}`)
     if (readJson(path.join(out, "results.json")) !== undefined) continue
     // Baselines are deterministic (seeded random, the expert): one recorded on the same chains is not run again.
-    const page = readJson(path.join(repo, values.page, "results.json"))
-    if (page?.chains === chains && page.baselines?.[baseline.id] !== undefined) continue
+    if (recorded?.baselines?.[baseline.id] !== undefined) continue
     fs.mkdirSync(dir, { recursive: true })
     run(["bench", "--suite", "calvin", "--scene", "D", "--chains", String(chains), "--workers", values.workers, "--policy", baseline.policy, "--out", out, "--quiet", ...(fs.existsSync(out) ? ["--resume"] : [])], path.join(dir, "stage-times.tsv"))
   }
@@ -231,16 +240,6 @@ const collectResult = (row: Row): Result => {
   }
 }
 
-const page = path.join(repo, values.page)
-/**
- * Run folders are git-ignored and machine-local; the committed results.json is the record. A row (or baseline)
- * whose folder is not on this machine keeps what an earlier run recorded for it, marked as such, so rebuilding
- * the page elsewhere never drops a measured row.
- */
-const recorded = (() => {
-  const previous = readJson(path.join(page, "results.json"))
-  return previous !== undefined && previous.chains === chains ? previous : undefined
-})()
 const recordedRow = (row: Row, fresh: Result): Result => {
   if (fresh.status === "done") return fresh
   const before = recorded?.rows?.find((r: any) => r.row === row.id && r.status.startsWith("done"))
