@@ -6,6 +6,14 @@
  */
 import { commands } from "./commands/index.ts"
 
+// A reader that closes early (`robovla … | head`) is not an error: stop quietly, as Unix tools do.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error
+    process.exit(0)
+  })
+}
+
 const [name, ...args] = process.argv.slice(2)
 
 const usage = (): string =>
