@@ -16,6 +16,8 @@ export interface WorkerSetup {
   readonly maxSteps: number
   readonly actTimeoutMs: number
   readonly actionsPerQuery: number
+  /** Average what the last K chunks predicted for each step (1 = off, RoboVLMs' evaluation; see TemporalEnsemble). */
+  readonly temporalEnsemble?: number | undefined
   readonly videoStride: number
   readonly videoSize: number
   /** Task → instruction overrides (a user's instruction file, eval split). */

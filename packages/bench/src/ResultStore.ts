@@ -22,6 +22,9 @@ export interface RunManifest {
   readonly chains: ReadonlyArray<number>
   readonly policy: string
   readonly max_steps: number
+  /** Absent in runs made before these were recorded: read as 1. */
+  readonly actions_per_query?: number
+  readonly temporal_ensemble?: number
 }
 
 /** @since 0.1.0 @category constructors */
@@ -48,9 +51,10 @@ export class ResultStore {
     }
     if (options.resume && fs.existsSync(manifestFile)) {
       const previous = JSON.parse(fs.readFileSync(manifestFile, "utf8")) as RunManifest
-      for (const key of ["suite", "scene", "seed", "policy", "max_steps"] as const) {
-        if (previous[key] !== manifest[key]) {
-          throw new BenchError({ reason: "InvalidOptions", message: `cannot resume ${dir}: it was run with ${key}=${JSON.stringify(previous[key])}, not ${JSON.stringify(manifest[key])}` })
+      for (const key of ["suite", "scene", "seed", "policy", "max_steps", "actions_per_query", "temporal_ensemble"] as const) {
+        const [was, now] = key === "actions_per_query" || key === "temporal_ensemble" ? [previous[key] ?? 1, manifest[key] ?? 1] : [previous[key], manifest[key]]
+        if (was !== now) {
+          throw new BenchError({ reason: "InvalidOptions", message: `cannot resume ${dir}: it was run with ${key}=${JSON.stringify(was)}, not ${JSON.stringify(now)}` })
         }
       }
     }

@@ -15,6 +15,7 @@ import type { SimInfo } from "@robovla/sim"
 import { Cause, Duration, Effect, Exit, Option, Result } from "effect"
 import { BenchError } from "./BenchError.ts"
 import type { ChainResult, ChainSpec, SubtaskResult } from "./Chain.ts"
+import { makeTemporalEnsemble } from "./TemporalEnsemble.ts"
 
 /** The part of the simulator a rollout needs (PlayTable satisfies it). @since 0.1.0 @category models */
 export interface RolloutWorld {
@@ -32,6 +33,11 @@ export interface RolloutOptions {
   readonly actTimeoutMs: number
   /** Actions executed from each returned chunk before querying again (1 = query every step). */
   readonly actionsPerQuery: number
+  /**
+   * Average what the last K chunks predicted for each step (ACT's temporal ensembling; needs actionsPerQuery 1).
+   * Default 1: the newest chunk's first action, as RoboVLMs evaluates.
+   */
+  readonly temporalEnsemble?: number | undefined
   readonly resetState: (chain: ChainSpec) => { readonly robotObs?: ArrayLike<number>; readonly sceneObs: ArrayLike<number> }
   readonly instructionFor: (task: string) => string
   readonly checkTask: (task: string, start: SimInfo, now: SimInfo) => boolean
@@ -142,6 +148,7 @@ export const runChain = async (world: RolloutWorld, policy: PolicyService, chain
   } catch (cause) {
     return finish(chain, [{ task: chain.tasks[0] ?? "", instruction: "", outcome: "sim_error", steps: 0, error: String(cause) }], 0, 0, started)
   }
+  const ensembleSize = options.temporalEnsemble ?? 1
   for (let s = 0; s < chain.tasks.length; s++) {
     const task = chain.tasks[s]!
     const instruction = options.instructionFor(task)
@@ -153,6 +160,7 @@ export const runChain = async (world: RolloutWorld, policy: PolicyService, chain
     const start = world.info()
     let result: SubtaskResult | undefined
     let queue: Array<Action7> = []
+    const ensemble = ensembleSize > 1 ? makeTemporalEnsemble(ensembleSize) : undefined
     for (let step = 0; step < options.maxSteps && result === undefined; step++) {
       if (queue.length === 0) {
         const observation = world.observe(cameras)
@@ -175,7 +183,7 @@ export const runChain = async (world: RolloutWorld, policy: PolicyService, chain
           result = { task, instruction, steps: step, outcome: "malformed_action", error: chunk.failure.message }
           break
         }
-        queue = chunk.success.slice(0, Math.max(1, options.actionsPerQuery)) as Array<Action7>
+        queue = ensemble === undefined ? chunk.success.slice(0, Math.max(1, options.actionsPerQuery)) as Array<Action7> : [ensemble.next(chunk.success as ReadonlyArray<Action7>)]
       } else {
         options.onFrame?.({ subtask: s, step, instruction, staticImage: renderStatic })
       }

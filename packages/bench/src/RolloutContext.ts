@@ -54,6 +54,7 @@ export const makeRolloutContext = async (setup: WorkerSetup): Promise<RolloutCon
         maxSteps: setup.maxSteps,
         actTimeoutMs: setup.actTimeoutMs,
         actionsPerQuery: setup.actionsPerQuery,
+        temporalEnsemble: setup.temporalEnsemble,
         resetState: (c) => ({ robotObs: EVAL_ROBOT_OBS, sceneObs: sceneObsForState(c.initialState as SymbolicState, setup.scene as SceneId) }),
         instructionFor: (task) => instructions?.[task] ?? instructionFor(task as TaskName, "eval"),
         checkTask: (task, start, now) => checkTask(task as TaskName, start, now),

@@ -16,6 +16,7 @@ import { writeReports } from "./Report.ts"
 import { ResultStore } from "./ResultStore.ts"
 import type { BenchSummary } from "./Results.ts"
 import { summarize } from "./Results.ts"
+import { checkActingOptions } from "./TemporalEnsemble.ts"
 import { encodeVideo } from "./Video.ts"
 
 /** @since 0.1.0 @category models */
@@ -63,13 +64,16 @@ const WORKER_ENTRY = new URL("./ChainWorker.ts", import.meta.url)
  */
 export const runBenchmark = async (options: RunOptions): Promise<RunOutcome> => {
   if (options.workers < 1) throw new BenchError({ reason: "InvalidOptions", message: `--workers must be ≥ 1, got ${options.workers}` })
+  checkActingOptions(options)
   const store = ResultStore.open(options.outDir, {
     suite: options.suite,
     scene: options.scene,
     seed: options.seed,
     chains: options.chains.map((c) => c.index),
     policy: describePolicy(options.policy),
-    max_steps: options.maxSteps
+    max_steps: options.maxSteps,
+    actions_per_query: options.actionsPerQuery,
+    temporal_ensemble: options.temporalEnsemble ?? 1
   }, { resume: options.resume })
   const wanted = new Set(options.chains.map((c) => c.index))
   const results = new Map<number, ChainResult>()
@@ -86,6 +90,7 @@ export const runBenchmark = async (options: RunOptions): Promise<RunOutcome> => 
     maxSteps: options.maxSteps,
     actTimeoutMs: options.actTimeoutMs,
     actionsPerQuery: options.actionsPerQuery,
+    temporalEnsemble: options.temporalEnsemble,
     videoStride: options.videoStride,
     videoSize: options.videoSize,
     instructions: options.instructions

@@ -68,6 +68,8 @@ describe("result store (append as chains end, resume)", () => {
     fs.appendFileSync(path.join(dir, "chains.jsonl"), "{\"index\": 1, \"initial_st")
     expect(() => ResultStore.open(dir, manifest, { resume: false })).toThrowError(/--resume/)
     expect(() => ResultStore.open(dir, { ...manifest, seed: 3 }, { resume: true })).toThrowError(/seed=0/)
+    // A run made before the acting options were recorded reads as 1 for both.
+    expect(() => ResultStore.open(dir, { ...manifest, temporal_ensemble: 4 }, { resume: true })).toThrowError(/temporal_ensemble=1/)
     const resumed = ResultStore.open(dir, manifest, { resume: true })
     expect(resumed.existing.map((r) => r.index)).toEqual([0, 2])
     resumed.append(chain(1, ["success"]))

@@ -97,4 +97,26 @@ describe("runChain", () => {
     expect(result.subtasks[0]!.steps).toBe(8)
     expect(calls).toBe(2)
   })
+
+  it("with a temporal ensemble, queries every step and executes the mean of the chunks' predictions for it", async () => {
+    const executed: Array<number> = []
+    const world = fakeWorld()
+    const step = world.step
+    world.step = (action: Action7) => {
+      executed.push(action[0])
+      step(action)
+    }
+    // Call k (from 0) predicts x = 2 for this step and 0 after it: with K = 2 every step after the first averages
+    // this call's 2 with the previous call's 0.
+    let calls = 0
+    const policy = policyOf(() => Effect.sync(() => {
+      calls += 1
+      return [[2, 0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 0, 1]] as const
+    }))
+    const result = await runChain(world, policy, { ...chain, tasks: ["open_a"] }, { ...options, temporalEnsemble: 2 })
+    expect(executed.slice(0, 3)).toEqual([2, 1, 1])
+    expect(calls).toBe(executed.length)
+    // 2 + 1 × 6 = 8 sixty-fourths of drawer after 7 steps: past 0.12 (7.68 sixty-fourths).
+    expect(result.subtasks[0]).toMatchObject({ outcome: "success", steps: 7 })
+  })
 })

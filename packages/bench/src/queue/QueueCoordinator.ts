@@ -21,6 +21,7 @@ import { describePolicy } from "../PolicySpec.ts"
 import { writeReports } from "../Report.ts"
 import { ResultStore } from "../ResultStore.ts"
 import { summarize } from "../Results.ts"
+import { checkActingOptions } from "../TemporalEnsemble.ts"
 import type { RunOptions, RunOutcome } from "../Runner.ts"
 import { makeRedis, type RedisOptions } from "./RedisUrl.ts"
 import { type ChainJob, decodeJobResult, KEY_PREFIX, keys, QUEUE_PROTOCOL, suiteVersion } from "./QueueJob.ts"
@@ -58,6 +59,7 @@ const OWN_EXPIRY = /:(lock|stalled-check|limiter)$/
  */
 export const runQueuedBenchmark = async (options: QueueRunOptions): Promise<RunOutcome> => {
   if (!Number.isInteger(options.attempts) || options.attempts < 1) throw new BenchError({ reason: "InvalidOptions", message: `--attempts must be ≥ 1, got ${options.attempts}` })
+  checkActingOptions(options)
   if (!(options.ttlSeconds > 0)) throw new BenchError({ reason: "InvalidOptions", message: `--queue-ttl must be > 0 seconds, got ${options.ttlSeconds}` })
   const log = options.log ?? ((line: string) => void process.stderr.write(line + "\n"))
   const store = ResultStore.open(options.outDir, {
@@ -66,7 +68,9 @@ export const runQueuedBenchmark = async (options: QueueRunOptions): Promise<RunO
     seed: options.seed,
     chains: options.chains.map((c) => c.index),
     policy: describePolicy(options.policy),
-    max_steps: options.maxSteps
+    max_steps: options.maxSteps,
+    actions_per_query: options.actionsPerQuery,
+    temporal_ensemble: options.temporalEnsemble ?? 1
   }, { resume: options.resume })
   const version = suiteVersion()
   const runFile = path.join(options.outDir, "queue.json")
@@ -156,6 +160,7 @@ export const runQueuedBenchmark = async (options: QueueRunOptions): Promise<RunO
       maxSteps: options.maxSteps,
       actTimeoutMs: options.actTimeoutMs,
       actionsPerQuery: options.actionsPerQuery,
+      ...(options.temporalEnsemble === undefined ? {} : { temporalEnsemble: options.temporalEnsemble }),
       videoStride: options.videoStride,
       videoSize: options.videoSize,
       ...(options.instructions === undefined ? {} : { instructions: { ...options.instructions } })

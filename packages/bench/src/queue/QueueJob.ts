@@ -55,6 +55,7 @@ export const ChainJobSchema = Schema.Struct({
     maxSteps: Schema.Number,
     actTimeoutMs: Schema.Number,
     actionsPerQuery: Schema.Number,
+    temporalEnsemble: Schema.optional(Schema.Number),
     videoStride: Schema.Number,
     videoSize: Schema.Number,
     instructions: Schema.optional(Schema.Record(Schema.String, Schema.String))

@@ -95,6 +95,7 @@ export const startQueueWorker = async (options: QueueWorkerOptions): Promise<Que
         maxSteps: data.options.maxSteps,
         actTimeoutMs: data.options.actTimeoutMs,
         actionsPerQuery: data.options.actionsPerQuery,
+        temporalEnsemble: data.options.temporalEnsemble,
         videoStride: data.options.videoStride,
         videoSize: data.options.videoSize,
         instructions: data.options.instructions

@@ -31,6 +31,8 @@ options:
   --videos K            record GIFs of the first K chains into the report (default 4)
   --max-steps N         steps per subtask (default 360)
   --actions-per-query N execute N actions of each returned chunk (default 1)
+  --ensemble K          query every step and execute the mean of what the last K chunks predicted for it
+                        (temporal ensembling; default 1 = the newest chunk's first action, as RoboVLMs)
   --timeout-ms N        per-call policy time limit (default 10000)
   --api-key KEY         API key for remote policies (or ROBOVLA_API_KEY)
   --instructions FILE   JSON file of task -> instruction overrides (eval instructions)
@@ -83,6 +85,7 @@ export const command: CliCommand = {
           videos: { type: "string" },
           "max-steps": { type: "string" },
           "actions-per-query": { type: "string" },
+          ensemble: { type: "string" },
           "timeout-ms": { type: "string" },
           "api-key": { type: "string" },
           instructions: { type: "string" },
@@ -136,6 +139,7 @@ export const command: CliCommand = {
         videos: integer("videos", values.videos, 4),
         maxSteps: integer("max-steps", values["max-steps"], 360, 1),
         actionsPerQuery: integer("actions-per-query", values["actions-per-query"], 1, 1),
+        temporalEnsemble: integer("ensemble", values.ensemble, 1, 1),
         actTimeoutMs: timeoutMs,
         videoStride: 3,
         videoSize: 160,
