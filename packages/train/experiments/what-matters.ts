@@ -26,7 +26,7 @@ const repo = path.resolve(import.meta.dirname, "../../..")
 /** One experiment: what it changes against the reference row, as `robovla train` flags. */
 interface Row {
   readonly id: string
-  readonly question: "structure" | "head" | "history" | "VL pre-training" | "data" | "schedule" | "proprioception"
+  readonly question: "structure" | "head" | "history" | "VL pre-training" | "data" | "schedule" | "inputs" | "proprioception"
   readonly label: string
   readonly head: "lstm" | "mlp" | "gpt" | "discrete"
   readonly flags: ReadonlyArray<string>
@@ -39,6 +39,8 @@ interface Row {
    * `--adopt id=folder` overrides it.
    */
   readonly adopt?: string
+  /** The `robovla train --config` file (default: the default recipe's, packages/train/scripts/default-policy.json). */
+  readonly config?: string
   /** What a reader must know to compare this row (printed under its label). */
   readonly note?: string
 }
@@ -51,6 +53,8 @@ const PRETRAINED = "models/tiny-vlm-pretrained"
 /** The backbone default-policy.sh pre-trains (its pretrain stage), so a row can match the default recipe's. */
 const VL_RUN_BACKBONE = "runs/vl-pretrain/backbone"
 const DART = "data/dart-abc-d"
+/** The committed pre-trained backbone re-targeted to 64 px / patch 16 (resize-backbone.ts --factor 2). */
+const PRETRAINED_64 = "runs/tiny-vlm-64"
 
 /**
  * The rows start from the default recipe's config (packages/train/scripts/default-policy.json: policy-head LSTM, W 1,
@@ -73,6 +77,7 @@ const ROWS: ReadonlyArray<Row> = [
   { id: "episodes-960", question: "data", label: "the default recipe on 4× the training episodes (960), 10,000 steps (its step 7,500 is models/default)", head: "lstm", flags: ["--backbone-weights", PRETRAINED, "--train-vision", ...W1], data: ABC_960, needs: [ABC_960, PRETRAINED], adopt: "runs/default-960", note: "EPISODES=960 DATA=data/default-abc-d-960 RUN=runs/default-960 BACKBONE=models/tiny-vlm-pretrained STEPS=10000 packages/train/scripts/default-policy.sh; the same validation split as history-1. Two changes at once (data and steps); its checkpoints at steps 5,000 and 7,500 on the same 200 chains are in this folder's README" },
   { id: "cosine-960", question: "schedule", label: "the 960-episode recipe with the learning rate decayed to 0 by a cosine over 7,500 steps (instead of constant 1e-3)", head: "lstm", flags: ["--backbone-weights", PRETRAINED, "--train-vision", ...W1], data: ABC_960, needs: [ABC_960, PRETRAINED], adopt: "runs/default-960-cosine", note: "EPISODES=960 DATA=data/default-abc-d-960 RUN=runs/default-960-cosine BACKBONE=models/tiny-vlm-pretrained STEPS=7500 CONFIG=<default-policy.json with \"scheduler\": \"cosine\"> packages/train/scripts/default-policy.sh; compare with episodes-960 (constant rate, whose checkpoints drifted between skills): one change, the schedule" },
   { id: "dart", question: "data", label: "DART: the default recipe on data recorded with noise 0.1 on the executed arm actions", head: "lstm", flags: ["--backbone-weights", PRETRAINED, "--train-vision", ...W1], data: DART, needs: [DART, PRETRAINED], note: "NOISE=0.1 DATA=data/dart-abc-d STAGES=collect packages/train/scripts/default-policy.sh; otherwise the default recipe (W 1 × batch 64, vision fine-tuned, the committed pre-trained backbone as in one-step); compare with history-1. Its validation episodes are recorded with the same noise (clean expert labels on noisy states)" },
+  { id: "image-64", question: "inputs", label: "the default recipe with 64-px images and patch 16: the same 4 × 4 tokens per camera, each from 4× the pixels; the pre-trained patch embedding spread over 2 × 2 pixels, so training starts from the 32-px model", head: "lstm", config: "packages/train/scripts/default-policy-64px.json", flags: ["--backbone-weights", PRETRAINED_64, "--train-vision", ...W1], data: ABC, needs: [ABC, PRETRAINED_64], note: "npx tsx packages/train/experiments/resize-backbone.ts --from models/tiny-vlm-pretrained --factor 2 --out runs/tiny-vlm-64 makes its backbone; compare with history-1 and one-step (32 px, the same 240 episodes and steps)" },
   { id: "state-token", question: "proprioception", label: "policy-head, LSTM, W 8 + robot_obs state token", head: "lstm", flags: ["--state-token", ...W8], data: ABC, adopt: "runs/state-abc" }
 ]
 
@@ -186,7 +191,7 @@ if (!values["report-only"]) {
       const resume = fs.existsSync(path.join(dir, "checkpoints", "latest.json")) ? ["--resume"] : []
       // The rows compare against a frozen vision tower unless they say otherwise (the default recipe trains it).
       const vision = row.flags.includes("--train-vision") ? [] : ["--no-train-vision"]
-      const status = run(["train", "--config", "packages/train/scripts/default-policy.json", "--data", row.data, "--out", dir, "--max-steps", String(steps), "--quiet", ...vision, ...row.flags, ...resume], log)
+      const status = run(["train", "--config", row.config ?? "packages/train/scripts/default-policy.json", "--data", row.data, "--out", dir, "--max-steps", String(steps), "--quiet", ...vision, ...row.flags, ...resume], log)
       if (status !== 0) {
         console.log(`-- ${row.id}: training stopped (exit ${status}); run the same command again to resume`)
         continue
@@ -291,7 +296,7 @@ const taskHtml = allTasks.map((task) => `<tr><td>${task}</td>${results.filter((r
 const html = `<!doctype html><html><head><meta charset="utf-8"><title>robovla: what matters, in miniature</title>
 <style>body{font:14px system-ui,sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}th{background:#f3f3f3}</style></head><body>
 <h1>What matters, in miniature</h1>
-<p>RoboVLMs' questions on this project's MuJoCo play table: every row trains tiny-vlm (32 px) + a head on scenes A–C
+<p>RoboVLMs' questions on this project's MuJoCo play table: every row trains tiny-vlm (32 px unless the row says otherwise) + a head on scenes A–C
 (ABC→D unless the row says otherwise) with <code>robovla train</code> and runs the first ${chains} CALVIN chains of scene D
 (the same chains for every row) with <code>robovla bench</code>. Rows not run say why; rows marked "recorded" were
 measured earlier on another machine and kept from <code>results.json</code>. Training wall times were taken on 2 cores,

@@ -7,6 +7,7 @@ import { Backbone, type BackbonePlugin } from "@robovla/sdk"
 import { make } from "./TinyVlmBackbone.ts"
 import { TinyVlmConfig, defaultConfig } from "./TinyVlmConfig.ts"
 
+export { resizePatchEmbedding } from "./PatchResize.ts"
 export { make, makeBackbone, readWeights, TinyVlmModel, weightSpecs } from "./TinyVlmBackbone.ts"
 // Gradient registration lives in the tfjs kit; re-exported for callers of the pure-tensor path.
 export { registerGradients } from "@robovla/tfjs"
