@@ -13,12 +13,11 @@ import { BenchError } from "./BenchError.ts"
 export interface TemporalEnsemble {
   /** Takes the chunk predicted at this step (element 0 = this step) and returns the action to execute. */
   readonly next: (chunk: ReadonlyArray<Action7>) => Action7
-  /** Forgets every earlier chunk (a new subtask). */
-  readonly reset: () => void
 }
 
 /**
- * `size`: how many of the latest chunks to average (1 = execute element 0 of the newest chunk, unchanged).
+ * `size`: how many of the latest chunks to average (1 = execute element 0 of the newest chunk, unchanged). One
+ * ensemble per subtask: a new subtask starts from no earlier chunks.
  *
  * @since 0.1.0
  * @category constructors
@@ -28,9 +27,6 @@ export const makeTemporalEnsemble = (size: number): TemporalEnsemble => {
   // Newest first: recent[age] is the chunk predicted `age` steps ago, whose element `age` is for this step.
   let recent: Array<ReadonlyArray<Action7>> = []
   return {
-    reset: () => {
-      recent = []
-    },
     next: (chunk) => {
       recent = [chunk, ...recent].slice(0, size).filter((c, age) => age < c.length)
       const sum = [0, 0, 0, 0, 0, 0, 0]
