@@ -28,10 +28,16 @@ export const makeTemporalEnsemble = (size: number): TemporalEnsemble => {
   let recent: Array<ReadonlyArray<Action7>> = []
   return {
     next: (chunk) => {
-      recent = [chunk, ...recent].slice(0, size).filter((c, age) => age < c.length)
+      recent = [chunk, ...recent].slice(0, size)
       const sum = [0, 0, 0, 0, 0, 0, 0]
-      for (const [age, c] of recent.entries()) for (let i = 0; i < 7; i++) sum[i]! += c[age]![i]!
-      const mean = sum.map((s) => s / recent.length)
+      let count = 0
+      // A chunk too short to reach this step is skipped but keeps its place, so the older ones keep their age.
+      for (const [age, c] of recent.entries()) {
+        if (age >= c.length) continue
+        for (let i = 0; i < 7; i++) sum[i]! += c[age]![i]!
+        count += 1
+      }
+      const mean = sum.map((s) => s / count)
       const gripper = mean[6]! > 0 ? 1 : mean[6]! < 0 ? -1 : chunk[0]![6]
       return [mean[0]!, mean[1]!, mean[2]!, mean[3]!, mean[4]!, mean[5]!, gripper]
     }

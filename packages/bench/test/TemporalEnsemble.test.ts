@@ -25,10 +25,12 @@ describe("makeTemporalEnsemble", () => {
     expect(ensemble.next(chunk(40, 4))[0]).toBe((22 + 31 + 40) / 3)
   })
 
-  it("drops chunks too short to reach this step", () => {
+  it("skips chunks too short to reach this step, and older chunks keep their age", () => {
     const ensemble = makeTemporalEnsemble(4)
-    ensemble.next(chunk(10, 1))
-    expect(ensemble.next(chunk(20, 2))[0]).toBe(20)
+    ensemble.next(chunk(10, 4))
+    ensemble.next(chunk(20, 1))
+    // Step 2: A[2] = 12; B (one action) cannot reach it; C[0] = 30.
+    expect(ensemble.next(chunk(30, 4))[0]).toBe((12 + 30) / 2)
   })
 
   it("takes the gripper's sign of the mean, the newest chunk breaking a tie", () => {
