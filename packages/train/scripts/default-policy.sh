@@ -16,9 +16,11 @@
 #   STAGES="train bench" STEPS=6000 packages/train/scripts/default-policy.sh   # extend training, re-bench
 #   BACKBONE=models/tiny-vlm-pretrained STAGES="collect train" ...                # skip pre-training
 #   BACKBONE=none ...                                                             # a random backbone (the first default)
+#   RESIZE=2 CONFIG=packages/train/scripts/default-policy-64px.json ...           # 64-px images, same token grid
 #
 # Settings (environment): DATA, RUN, CONFIG, PER_TASK (calvin-single starts per task), BACKBONE (backbone weights folder; default: the pretrain stage's
-# output, runs/vl-pretrain/backbone; "none" = random init), VL_STEPS (pre-training steps), TRAIN_FLAGS (extra `robovla train` flags, e.g. --state-token), EPISODES, VAL_EPISODES, NOISE (DART std, 0 = off), STEPS, CHAINS, WORKERS,
+# output, runs/vl-pretrain/backbone; "none" = random init), VL_STEPS (pre-training steps), TRAIN_FLAGS (extra `robovla train` flags, e.g. --state-token), RESIZE (K > 1: train from the backbone re-targeted to K× larger
+# images with K× larger patches, the same token grid; written to $RUN/backbone-x$RESIZE; the config must name the new size), EPISODES, VAL_EPISODES, NOISE (DART std, 0 = off), STEPS, CHAINS, WORKERS,
 # NICE (prefix for every heavy command; default "nice -n 15" so that a shared machine's other jobs go first).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
@@ -39,6 +41,7 @@ VL_RUN=${VL_RUN:-runs/vl-pretrain}
 VL_STEPS=${VL_STEPS:-4000}
 BACKBONE=${BACKBONE:-$VL_RUN/backbone}
 CONFIG=${CONFIG:-packages/train/scripts/default-policy.json}
+RESIZE=${RESIZE:-1}
 TRAIN_FLAGS=${TRAIN_FLAGS:-}
 POLICY="vla:@robovla/backbone-tiny-vlm+@robovla/head-lstm@$RUN/policy"
 # Workspace packages resolve to their TypeScript sources under this condition (as npm scripts do via .npmrc).
@@ -81,7 +84,14 @@ if has train; then
   backbone=()
   if [ "$BACKBONE" != none ]; then
     [ -f "$BACKBONE/backbone.safetensors" ] || { echo "no backbone weights in $BACKBONE: run the pretrain stage, or set BACKBONE=models/tiny-vlm-pretrained (or none)" >&2; exit 1; }
-    backbone=(--backbone-weights "$BACKBONE")
+    if [ "$RESIZE" != 1 ]; then
+      # Exact: the resized model on a K× image equals the original on the average-pooled image (resizePatchEmbedding).
+      resized=$RUN/backbone-x$RESIZE
+      [ -f "$resized/backbone.safetensors" ] || $NICE npx tsx packages/train/experiments/resize-backbone.ts --from "$BACKBONE" --factor "$RESIZE" --out "$resized"
+      backbone=(--backbone-weights "$resized")
+    else
+      backbone=(--backbone-weights "$BACKBONE")
+    fi
   fi
   stage train train --config "$CONFIG" --data "$DATA" --out "$RUN" --max-steps "$STEPS" --quiet "${backbone[@]}" $TRAIN_FLAGS "${resume[@]}"
 fi
