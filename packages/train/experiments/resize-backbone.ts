@@ -20,9 +20,22 @@ if (values.from === undefined || values.out === undefined) {
   console.error("usage: resize-backbone.ts --from <backbone weights folder> --factor K --out <folder>")
   process.exit(2)
 }
-const manifest = JSON.parse(fs.readFileSync(path.join(values.from, "backbone.json"), "utf8")) as { config: TinyVlmConfig } & Record<string, unknown>
+const manifestFile = path.join(values.from, "backbone.json")
+if (!fs.existsSync(manifestFile)) {
+  console.error(`no backbone weights folder at ${values.from} (it needs backbone.json and backbone.safetensors)`)
+  process.exit(2)
+}
+const manifest = JSON.parse(fs.readFileSync(manifestFile, "utf8")) as { config: TinyVlmConfig } & Record<string, unknown>
 const weights = Object.fromEntries(readWeights(path.join(values.from, "backbone.safetensors")))
-const resized = resizePatchEmbedding(weights, manifest.config, Number(values.factor))
+const resized = (() => {
+  try {
+    return resizePatchEmbedding(weights, manifest.config, Number(values.factor))
+  } catch (error) {
+    // The plugin's typed error already says what is wrong; a stack trace adds nothing for a command-line user.
+    console.error(`cannot resize ${values.from}: ${error instanceof Error ? error.message : String(error)}`)
+    process.exit(2)
+  }
+})()
 const bytes = Safetensors.writeSafetensorsSync(new Map(Object.entries(resized.weights)), {
   format: "robovla.backbone-weights/v1",
   backbone: "tiny-vlm",
