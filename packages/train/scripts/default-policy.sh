@@ -47,6 +47,10 @@ POLICY="vla:@robovla/backbone-tiny-vlm+@robovla/head-lstm@$RUN/policy"
 # Workspace packages resolve to their TypeScript sources under this condition (as npm scripts do via .npmrc).
 export NODE_OPTIONS="${NODE_OPTIONS:-} --conditions=@robovla/source"
 
+if [ "$RESIZE" != 1 ] && [ "$BACKBONE" = none ]; then
+  echo "RESIZE=$RESIZE re-targets pre-trained backbone weights, but BACKBONE=none asks for a random backbone: set one of them" >&2
+  exit 2
+fi
 mkdir -p "$RUN"
 TIMES=$RUN/stage-times.tsv
 [ -f "$TIMES" ] || printf 'stage\tseconds\tfinished (UTC)\tcommand\n' > "$TIMES"
