@@ -1,6 +1,6 @@
 /**
  * `npx tsx bench/kernel-shapes.ts`: per-call time (minimum over runs: robust on a shared machine) of the kernel
- * shapes that lead the reference transformer's profile, on the stock and the fast kernels.
+ * shapes that lead the reference transformer's (and the discrete head's) profile, on the stock and the fast kernels.
  */
 import * as tf from "@tensorflow/tfjs-core"
 import { useFastKernels, useStockKernels } from "../src/kernels/index.ts"
@@ -30,6 +30,10 @@ add("BMM [64,80,80]·[64,80,32]", () => tf.matMul(att, v))
 add("BMM [64,80,80]ᵀ·[64,80,32]", () => tf.matMul(att, v, true, false))
 add("BMM [64,80,32]·[64,80,32]ᵀ", () => tf.matMul(v, v, false, true))
 add("BMM [1280,512]·[512,128]", () => tf.matMul(h512, w512))
+// the discrete head's arm / gripper split of its (B, T, N, 7, bins) logits at W 8 × batch 8
+const bins = r([8, 8, 10, 7, 256])
+add("Slice arm [8,8,10,7→6,256]", () => tf.slice(bins, [0, 0, 0, 0, 0], [8, 8, 10, 6, 256]))
+add("Slice gripper [8,8,10,7→1,256]", () => tf.slice(bins, [0, 0, 0, 6, 0], [8, 8, 10, 1, 256]))
 const runs = Number(process.argv[2] ?? 15)
 for (const mode of ["stock", "fast"]) {
   if (mode === "stock") useStockKernels(backend)

@@ -6,8 +6,8 @@
  * - `BatchMatMul` (every transpose pair, 2-D / batched / broadcast batch): onnxruntime-node's MLAS GEMM, called
  *   synchronously (see `MlasEngine.ts`). onnxruntime-node is an npm dependency with prebuilt binaries, so a
  *   fresh `npm install` has it; where it cannot load, the stock kernel runs and this says so once.
- * - `Transpose`, `Unpack`, `Sum` (contiguous axes), `Identity` (wasm): JavaScript over the wasm heap, where the stock
- *   kernels transpose or copy (see `Transpose.ts`, `Reduce.ts`).
+ * - `Transpose`, `Unpack`, `Slice`, `Sum` (contiguous axes), `Identity` (wasm): JavaScript over the wasm heap, where
+ *   the stock kernels transpose or copy element by element (see `Transpose.ts`, `Slice.ts`, `Reduce.ts`).
  * - Fused ops under the kit's own kernel names (layer norm, softmax, GELU, with gradient kernels: `Fused.ts`) and
  *   the fused AdamW update (`../AdamW.ts`): the kit's ops use them while the fast kernels are active.
  *
@@ -21,6 +21,7 @@ import type { MatMulEngine } from "./MlasEngine.ts"
 import { loadMlasEngine } from "./MlasEngine.ts"
 import { fusedKernelsRegistered, registerFusedKernels } from "./Fused.ts"
 import { makeIdentity, makeSum } from "./Reduce.ts"
+import { makeSlice } from "./Slice.ts"
 import { makeTranspose, makeUnpack } from "./Transpose.ts"
 
 /**
@@ -92,7 +93,8 @@ export const useFastKernels = (backendName: string): { readonly registered: bool
       [tf.Transpose, (f) => makeTranspose(backendName, f)],
       [tf.Sum, (f) => makeSum(backendName, f)],
       [tf.Identity, makeIdentity],
-      [tf.Unpack, (f) => makeUnpack(backendName, f)]
+      [tf.Unpack, (f) => makeUnpack(backendName, f)],
+      [tf.Slice, (f) => makeSlice(backendName, f)]
     ]
     for (const [name, make] of javascript) {
       const config = stock(name)

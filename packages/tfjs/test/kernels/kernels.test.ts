@@ -15,6 +15,7 @@ import { createRequire } from "node:module"
 import { matMulOutShape } from "../../src/kernels/BatchMatMul.ts"
 import { type NativeBinding, raiseMallocThresholds } from "../../src/kernels/MlasEngine.ts"
 import { fastKernelsActive, fastKernelsRequested, registerFastKernels, useFastKernels, useStockKernels } from "../../src/kernels/index.ts"
+import { reduceSlice, sliceInto } from "../../src/kernels/Slice.ts"
 import { reducePermutation, transposeInto } from "../../src/kernels/Transpose.ts"
 
 const TOLERANCE = 1e-5
@@ -195,6 +196,40 @@ describe.each(["wasm", "cpu"])("fast kernels on %s", (backend) => {
     })
   }
 
+  const slices: ReadonlyArray<readonly [Array<number>, Array<number>, Array<number>]> = [
+    // the discrete head's arm / gripper split of (B, T, N, 7, bins)
+    [[2, 3, 4, 7, 16], [0, 0, 0, 0, 0], [2, 3, 4, 6, 16]],
+    [[2, 3, 4, 7, 16], [0, 0, 0, 6, 0], [2, 3, 4, 1, 16]],
+    [[2, 3, 4, 1, 16], [0, 0, 0, 0, 9], [2, 3, 4, 1, 7]],
+    [[5, 6], [1, 2], [3, -1]],
+    [[5, 6, 7], [0, 0, 3], [5, 6, 2]],
+    [[2, 3, 4, 5, 6, 7], [1, 0, 1, 2, 0, 3], [1, 3, 2, 3, 6, 4]],
+    [[4, 200], [1, 0], [2, 200]],
+    [[3, 1, 5, 1], [2, 0, 1, 0], [1, 1, 3, 1]],
+    [[3, 4], [0, 0], [0, 4]]
+  ]
+  for (const [shape, begin, size] of slices) {
+    it(`Slice ${JSON.stringify(shape)} at ${JSON.stringify(begin)} of ${JSON.stringify(size)}: exact forward (float32, int32) and gradient`, () => {
+      const x = random(shape)
+      const w = random(tf.tidy(() => tf.slice(x, begin, size).shape))
+      const { stock, fast } = both(backend, () => [
+        tf.slice(x, begin, size),
+        tf.slice(tf.cast(tf.mul(x, 1000), "int32"), begin, size),
+        tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.slice(v, begin, size), w)))(x)
+      ])
+      for (const i of [0, 1, 2]) {
+        expect(fast[i]!.length).toBe(stock[i]!.length)
+        expect(fast[i]!.findIndex((v, j) => v !== stock[i]![j])).toBe(-1)
+      }
+    })
+  }
+
+  it("Slice out of range keeps tfjs' error", () => {
+    useFastKernels(backend)
+    const x = random([2, 3, 4, 5, 6])
+    expect(() => tf.slice(x, [0, 0, 0, 0, 4], [2, 3, 4, 5, 3])).toThrow()
+  })
+
   it("Identity (tf.clone) keeps values and survives disposing the original", () => {
     useFastKernels(backend)
     const x = random([5, 6])
@@ -250,6 +285,24 @@ describe("MLAS engine", () => {
     const native = require("onnxruntime-node/dist/binding.js") as { binding: NativeBinding; initOrt: () => void }
     native.initOrt()
     expect(raiseMallocThresholds(native.binding)).toBe(true)
+  })
+})
+
+describe("sliceInto", () => {
+  it("drops size-1 axes and merges axes the slice takes whole", () => {
+    // (B, T, N, 7, bins) → dims 0–5 of axis 3: the outer three axes merge into one run of 6·bins values
+    expect(reduceSlice([2, 3, 4, 7, 16], [0, 0, 0, 0, 0], [2, 3, 4, 6, 16])).toEqual({ dims: [24, 96], strides: [112, 1], offset: 0 })
+    expect(reduceSlice([2, 3, 4, 7, 16], [0, 0, 0, 6, 0], [2, 3, 4, 1, 16])).toEqual({ dims: [24, 16], strides: [112, 1], offset: 96 })
+    expect(reduceSlice([4, 1, 5], [1, 0, 0], [2, 1, 5])).toEqual({ dims: [10], strides: [1], offset: 5 })
+  })
+
+  it("matches a direct index computation", () => {
+    const x = Float32Array.from({ length: 60 }, (_, i) => i)
+    const out = new Float32Array(2 * 2 * 3)
+    sliceInto(x, [3, 4, 5], [1, 2, 1], [2, 2, 3], out)
+    // out[i][j][k] = x[1 + i][2 + j][1 + k]
+    expect(out[0]).toBe(x[1 * 20 + 2 * 5 + 1])
+    expect(out[1 * 6 + 1 * 3 + 2]).toBe(x[2 * 20 + 3 * 5 + 3])
   })
 })
 
