@@ -9,6 +9,7 @@
  */
 import type * as tf from "@tensorflow/tfjs-core"
 import { storageOf } from "./Storage.ts"
+import { stridedCopy } from "./Transpose.ts"
 
 type Data = Float32Array | Int32Array
 
@@ -66,36 +67,7 @@ export const sliceInto = (
   out: Data
 ): void => {
   const { dims, offset, strides } = reduceSlice(shape, begin, size)
-  const total = out.length
-  if (total === 0) return
-  if (dims.length === 0 || (dims.length === 1 && strides[0] === 1)) {
-    out.set(x.subarray(offset, offset + total))
-    return
-  }
-  const rank = dims.length
-  const inner = dims[rank - 1]!
-  const innerStride = strides[rank - 1]!
-  const outer = dims.slice(0, -1)
-  const outerStride = strides.slice(0, -1)
-  const index = new Array<number>(outer.length).fill(0)
-  let src = offset
-  let dst = 0
-  while (dst < total) {
-    if (innerStride === 1 && inner >= 64) {
-      out.set(x.subarray(src, src + inner), dst)
-      dst += inner
-    } else {
-      // Short or strided runs: a loop beats a subarray view per run.
-      for (let j = 0, s = src; j < inner; j++, s += innerStride) out[dst++] = x[s]!
-    }
-    for (let axis = outer.length - 1; axis >= 0; axis--) {
-      index[axis]++
-      src += outerStride[axis]!
-      if (index[axis]! < outer[axis]!) break
-      src -= outerStride[axis]! * outer[axis]!
-      index[axis] = 0
-    }
-  }
+  stridedCopy(x, offset, dims, strides, out)
 }
 
 /**

@@ -89,14 +89,44 @@ export const transposeInto = (x: Data, shape: ReadonlyArray<number>, perm: Reado
     }
     return
   }
+  stridedCopy(x, 0, outShape, stride, out)
+}
+
+/**
+ * Writes into `out` (contiguous, of `dims`) the values of `x` starting at `offset` and stepping `strides[i]`
+ * along output axis i: the copy behind both a transpose and a slice once their axes are reduced.
+ *
+ * @since 0.1.0
+ * @category kernels
+ */
+export const stridedCopy = (
+  x: Data,
+  offset: number,
+  dims: ReadonlyArray<number>,
+  strides: ReadonlyArray<number>,
+  out: Data
+): void => {
+  const total = out.length
+  if (total === 0) return
+  const rank = dims.length
+  if (rank === 0 || (rank === 1 && strides[0] === 1)) {
+    out.set(x.subarray(offset, offset + total))
+    return
+  }
+  // Odometer over the outer output axes; the innermost axis is a strided (or, if it was merged, contiguous) run.
+  const inner = dims[rank - 1]!
+  const innerStride = strides[rank - 1]!
+  const outer = dims.slice(0, -1)
+  const outerStride = strides.slice(0, -1)
+  const index = new Array<number>(outer.length).fill(0)
+  let src = offset
+  let dst = 0
   while (dst < total) {
     if (innerStride === 1 && inner >= 256) {
       out.set(x.subarray(src, src + inner), dst)
       dst += inner
-    } else if (innerStride === 1) {
-      // Short runs: a loop beats allocating a subarray view per run.
-      for (let j = 0, s = src; j < inner; j++) out[dst++] = x[s++]!
     } else {
+      // Short or strided runs: a loop beats allocating a subarray view per run.
       for (let j = 0, s = src; j < inner; j++, s += innerStride) out[dst++] = x[s]!
     }
     for (let axis = outer.length - 1; axis >= 0; axis--) {
