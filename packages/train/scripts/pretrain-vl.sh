@@ -12,8 +12,11 @@
 #   packages/train/scripts/pretrain-vl.sh                       # all stages
 #   STAGES=pretrain STEPS=6000 packages/train/scripts/pretrain-vl.sh    # extend pre-training
 #   MODEL=models/tiny-vlm-pretrained STAGES=publish packages/train/scripts/pretrain-vl.sh   # copy the weights
+#   BACKBONE_CONFIG=packages/train/scripts/tiny-vlm-wide.json RUN=runs/vl-wide packages/train/scripts/pretrain-vl.sh
+#                                                               # other sizes (here a decoder of width 128)
 #
 # Settings (environment): DATA, RUN, EPISODES (per scene), STEPS, BATCH, LR, EVAL_EVERY, FINAL_CAPTIONS, MODEL (publish target),
+# BACKBONE_CONFIG (a JSON file of backbone sizes over the plugin's defaults; robovla train needs the same backboneConfig),
 # NICE (prefix for every heavy command; default "nice -n 15" so that a shared machine's other jobs go first).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
@@ -29,6 +32,7 @@ EVAL_EVERY=${EVAL_EVERY:-500}
 # passes each, so all 1,748 would take longer than the training on 2 shared cores.
 FINAL_CAPTIONS=${FINAL_CAPTIONS:-300}
 MODEL=${MODEL:-models/tiny-vlm-pretrained}
+BACKBONE_CONFIG=${BACKBONE_CONFIG:-}
 NICE=${NICE:-nice -n 15}
 STAGES=${STAGES:-pairs pretrain}
 # Workspace packages resolve to their TypeScript sources under this condition (as npm scripts do via .npmrc).
@@ -59,8 +63,10 @@ fi
 if has pretrain; then
   resume=()
   [ -f "$RUN/checkpoints/latest.json" ] && resume=(--resume)
+  sizes=()
+  [ -n "$BACKBONE_CONFIG" ] && sizes=(--backbone-config "$BACKBONE_CONFIG")
   stage pretrain pretrain-vl --pairs "$DATA" --out "$RUN" --steps "$STEPS" --batch-size "$BATCH" --lr "$LR" \
-    --eval-every "$EVAL_EVERY" --final-captions "$FINAL_CAPTIONS" --seed 0 "${resume[@]}"
+    --eval-every "$EVAL_EVERY" --final-captions "$FINAL_CAPTIONS" --seed 0 "${sizes[@]}" "${resume[@]}"
 fi
 
 if has publish; then

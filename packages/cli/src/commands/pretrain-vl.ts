@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import * as fs from "node:fs"
 import * as path from "node:path"
 import { TrainError } from "@robovla/train"
 import { pluginPackage, pretrainVl } from "@robovla/train/trainer"
@@ -29,6 +30,8 @@ options:
   --out DIR              run folder
   --backbone NAME        backbone plugin (default tiny-vlm = @robovla/backbone-tiny-vlm, default config:
                          the same sizes robovla train uses, so the weights load there)
+  --backbone-config FILE JSON object merged over the plugin's default config, e.g. {"hiddenSize": 128} for a
+                         wider decoder (train it then with the same backboneConfig in robovla train's --config)
   --steps N              optimiser steps (default 2000)
   --batch-size B         pairs per step (default 32)
   --lr X                 peak learning rate (default 1e-3; linear warm-up, then half-cosine to 10%)
@@ -67,6 +70,23 @@ const Flags = Schema.Struct({
 
 const num = (value: string | undefined, fallback: number) => (value === undefined ? fallback : Number(value))
 
+/** A JSON object from `file`, or why not (a string) so the flag error names the file. */
+const readConfigObject = (file: string): Record<string, unknown> | string => {
+  let text: string
+  try {
+    text = fs.readFileSync(file, "utf8")
+  } catch (error) {
+    return `${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (error) {
+    return `${file}: not JSON (${(error as Error).message})`
+  }
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : `${file}: must hold a JSON object, e.g. {"hiddenSize": 128}`
+}
+
 export const command: CliCommand = {
   name: "pretrain-vl",
   summary: "pre-train a backbone as a vision-language model on vl-pairs (resumable, held-out accuracy)",
@@ -75,6 +95,7 @@ export const command: CliCommand = {
       pairs: { type: "string" },
       out: { type: "string" },
       backbone: { type: "string" },
+      "backbone-config": { type: "string" },
       steps: { type: "string" },
       "batch-size": { type: "string" },
       lr: { type: "string" },
@@ -112,6 +133,11 @@ export const command: CliCommand = {
       process.stderr.write(`robovla pretrain-vl: invalid flags: ${(error as Error).message}\n\n${HELP}`)
       return 2
     }
+    const backboneConfig = v["backbone-config"] === undefined ? undefined : readConfigObject(v["backbone-config"])
+    if (typeof backboneConfig === "string") {
+      process.stderr.write(`robovla pretrain-vl: --backbone-config ${backboneConfig}\n`)
+      return 2
+    }
     const stopper = listenForStop("robovla pretrain-vl: stopping after this step and writing a checkpoint (again to quit at once)")
     try {
       const summary = await pretrainVl({
@@ -119,6 +145,7 @@ export const command: CliCommand = {
         pairs: path.resolve(flags.pairs),
         out: path.resolve(flags.out),
         backbone: pluginPackage("backbone", v.backbone ?? "tiny-vlm"),
+        ...(backboneConfig !== undefined ? { backboneConfig } : {}),
         resume: v.resume,
         signal: stopper.signal,
         ...(v.quiet ? {} : { onProgress: trainProgressPrinter(), onMessage: (line: string) => process.stderr.write(`${line}\n`) })
