@@ -325,7 +325,7 @@ const trainIn = async (scope: AsyncScope.AsyncScope, options: TrainOptions): Pro
   const headVariables = head.variables()
   const headNames = Object.keys(head.weights())
   if (headNames.length !== headVariables.length) throw invalid(`head ${options.head}: weights() and variables() disagree`)
-  const pretrained = options.backboneWeights === undefined ? undefined : await loadBackboneWeights(backbone, options.backboneWeights)
+  const pretrained = options.backboneWeights === undefined ? undefined : await loadBackboneWeights(backbone, options.backboneWeights, backboneConfig)
   if (pretrained !== undefined) say(`backbone weights from ${pretrained.file} (${pretrained.loaded} tensors, sha256 ${pretrained.sha256.slice(0, 12)}…)`)
 
   // What trains, and what can be cached.

@@ -229,6 +229,13 @@ describe("pre-trained backbone weights (--backbone-weights)", () => {
       const plugin = await Effect.runPromise(PluginLoader.loadBackbonePlugin("@robovla/backbone-tiny-vlm", { from: repo }))
       const other = await Effect.runPromise(Scope.provide(scope)(PluginLoader.makePlugin(plugin, { ...(plugin.defaultConfig as object), seed: 77 })))
       fs.writeFileSync(path.join(folder, "backbone.safetensors"), Safetensors.writeSafetensorsSync(new Map(Object.entries(other.weights!()))))
+      // As pretrain-vl writes it: another seed and train setup, the same sizes (so nothing to refuse).
+      const recorded = { ...(plugin.defaultConfig as object), seed: 77, trainSetup: { trainDecoderLayers: -1 } }
+      fs.writeFileSync(path.join(folder, "backbone.json"), JSON.stringify({ format: "robovla.backbone-weights/v1", config: recorded }))
+      const wide = path.join(root, "pretrained-wide")
+      fs.mkdirSync(wide, { recursive: true })
+      fs.copyFileSync(path.join(folder, "backbone.safetensors"), path.join(wide, "backbone.safetensors"))
+      fs.writeFileSync(path.join(wide, "backbone.json"), JSON.stringify({ format: "robovla.backbone-weights/v1", config: { ...recorded, hiddenSize: 128 } }))
     } finally {
       await Effect.runPromise(Scope.close(scope, Exit.void))
     }
@@ -241,6 +248,12 @@ describe("pre-trained backbone weights (--backbone-weights)", () => {
     const missing = await train(options("pretrained-missing", "mlp", "one_step", { maxSteps: 1, backboneWeights: path.join(root, "nowhere") })).catch((e: unknown) => e)
     expect(missing).toBeInstanceOf(TrainError)
     expect(missing).toMatchObject({ reason: "MissingFile" })
+    // Weights recorded with other sizes are refused before any tensor loads, naming the backboneConfig to give.
+    const wide = await train(options("pretrained-wide", "mlp", "one_step", { maxSteps: 1, backboneWeights: path.join(root, "pretrained-wide") })).catch((e: unknown) => e)
+    expect(wide).toBeInstanceOf(TrainError)
+    expect(wide).toMatchObject({ reason: "InvalidInput" })
+    expect((wide as TrainError).message).toContain(`backboneConfig {"hiddenSize":128}`)
+    expect((wide as TrainError).message).toContain("hiddenSize 64")
   }, 120_000)
 })
 
