@@ -81,6 +81,8 @@ export interface Backbone {
   readonly imageTokens: number
   readonly imagePreprocessing: ImagePreprocessing
   readonly tokenizer: BackboneTokenizer
+  /** Longest sequence `forward` accepts (learned positions); absent when unbounded. */
+  readonly maxSequenceLength?: number
   /** (B, 3, S, S) preprocessed pixels → (B, n, D) image tokens already in LM space. */
   readonly encodeImages: (pixels: FloatTensor<"B 3 S S">) => Effect.Effect<FloatTensor<"B n D">, SdkError>
   /** (B, L) ids → (B, L, D) embeddings. */
@@ -195,6 +197,7 @@ export const make = (hooks: BackboneHooks): Effect.Effect<Backbone, never, Scope
       imageTokens: n,
       imagePreprocessing: hooks.imagePreprocessing,
       tokenizer,
+      ...(hooks.maxSequenceLength !== undefined ? { maxSequenceLength: hooks.maxSequenceLength } : {}),
       encodeImages: (pixels) =>
         call("encodeImages", () => checkArgument(name, "pixels", pixels, "float32", ["B", 3, S, S]), () => hooks.encodeImages(pixels))
           .pipe(Effect.flatMap((out) => copyOutput<"B n D">(name, "image tokens", out, [pixels.shape[0]!, n, D]))),

@@ -501,6 +501,13 @@ const trainIn = async (scope: AsyncScope.AsyncScope, options: TrainOptions): Pro
     } else {
       const tb = tensorBackbone!
       const plan = planSequences(batch.instructions.map(tokenize), backbone.tokenizer, backbone.imageTokens, structure)
+      // A longer row would read positions the backbone has no embedding for (tiny-vlm's one-hot lookup gives zeros).
+      if (plan.length > (backbone.maxSequenceLength ?? Number.POSITIVE_INFINITY)) {
+        throw invalid(
+          `${backbone.name} takes at most ${backbone.maxSequenceLength} tokens, but this batch's ${structure.historyType === "pre" ? `interleaved rows of ${W} frames are` : "rows are"} ${plan.length} long: ` +
+            (structure.historyType === "pre" ? "lower the window or " : "") + `raise the backbone's maxPositions in backboneConfig (weights pre-trained with fewer positions do not load then)`
+        )
+      }
       let staticTokens: tf.Tensor
       let gripperTokens: tf.Tensor | undefined
       if (cache?.kind === "images") {

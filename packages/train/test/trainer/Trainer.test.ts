@@ -257,6 +257,16 @@ describe("pre-trained backbone weights (--backbone-weights)", () => {
   }, 120_000)
 })
 
+describe("sequence length", () => {
+  it("an interleaved window longer than the backbone's positions is refused, not trained on zero position embeddings", async () => {
+    // W 3 interleaved rows are 3 × (text + 2 × 16 image tokens + [LRN]) long, well over 40 positions.
+    const error = await train(options("too-long", "gpt", "pre", { maxSteps: 1, backboneConfig: { maxPositions: 40 } })).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(TrainError)
+    expect(error).toMatchObject({ reason: "InvalidInput" })
+    expect((error as TrainError).message).toMatch(/takes at most 40 tokens, but this batch's interleaved rows of 3 frames are \d+ long/)
+  }, 60_000)
+})
+
 describe("feature cache", () => {
   it("frozen vision trains from cached image tokens; the cached forward equals the live one", async () => {
     const vla = { train_setup: { train_vision: false, train_decoder_layers: 2 } }
