@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+import * as fs from "node:fs"
 import { parseArgs, type ParseArgsConfig } from "node:util"
 
 type Options = NonNullable<ParseArgsConfig["options"]>
@@ -41,4 +42,18 @@ export const parseFlags = <const O extends Options>(
     return { exit: 0 }
   }
   return { values }
+}
+
+/**
+ * A flag's JSON: the text itself when it starts with `{` or `[`, else the file it names. `usage` says why not,
+ * naming the flag and the value.
+ */
+export const jsonArg = (flag: string, value: string | undefined): { readonly value: unknown } | { readonly usage: string } => {
+  if (value === undefined) return { value: undefined }
+  const text = value.trimStart().startsWith("{") || value.trimStart().startsWith("[") ? value : fs.existsSync(value) ? fs.readFileSync(value, "utf8") : value
+  try {
+    return { value: JSON.parse(text) as unknown }
+  } catch (error) {
+    return { usage: `${flag} is neither JSON nor a readable JSON file (${value}): ${(error as Error).message}` }
+  }
 }

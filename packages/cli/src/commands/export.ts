@@ -5,12 +5,11 @@
  *
  * @since 0.1.0
  */
-import * as fs from "node:fs"
 import type { ExportResult } from "@robovla/export"
 import { AsyncScope, PositiveInt, Schemas } from "@robovla/sdk"
 import { Result, Schema } from "effect"
 import type { CliCommand } from "../CliCommand.ts"
-import { parseFlags } from "../Flags.ts"
+import { jsonArg, parseFlags } from "../Flags.ts"
 
 const HELP = `usage: robovla export --out <dir> (--checkpoint <dir> | --backbone <pkg> --head <pkg> | --spec <policy.json>) [options]
 
@@ -51,17 +50,6 @@ const SHORT_HEADS = new Set(["mlp", "lstm", "gpt", "discrete"])
 /** A flag problem, printed with the help text and exit code 2 like every other command's. */
 interface Usage {
   readonly usage: string
-}
-
-/** JSON text, or a path to a JSON file. */
-const jsonArg = (flag: string, value: string | undefined): { readonly value: unknown } | Usage => {
-  if (value === undefined) return { value: undefined }
-  const text = value.trimStart().startsWith("{") || value.trimStart().startsWith("[") ? value : fs.existsSync(value) ? fs.readFileSync(value, "utf8") : value
-  try {
-    return { value: JSON.parse(text) as unknown }
-  } catch (error) {
-    return { usage: `${flag} is neither JSON nor a readable JSON file: ${(error as Error).message}` }
-  }
 }
 
 type ExportFlags = Partial<Record<"checkpoint" | "spec" | "backbone" | "head" | "onnx" | "backbone-config" | "head-config" | "vla" | "verify-steps" | "tolerance", string | undefined>> & {

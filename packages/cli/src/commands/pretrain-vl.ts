@@ -5,14 +5,13 @@
  *
  * @since 0.1.0
  */
-import * as fs from "node:fs"
 import * as path from "node:path"
 import { TrainError } from "@robovla/train"
 import { pluginPackage, pretrainVl } from "@robovla/train/trainer"
 import { Schema } from "effect"
 import type { CliCommand } from "../CliCommand.ts"
 import { listenForStop } from "../StopSignal.ts"
-import { parseFlags } from "../Flags.ts"
+import { jsonArg, parseFlags } from "../Flags.ts"
 import { trainProgressPrinter } from "../Progress.ts"
 
 const HELP = `usage: robovla pretrain-vl --pairs DIR --out DIR [options]
@@ -30,7 +29,7 @@ options:
   --out DIR              run folder
   --backbone NAME        backbone plugin (default tiny-vlm = @robovla/backbone-tiny-vlm, default config:
                          the same sizes robovla train uses, so the weights load there)
-  --backbone-config FILE JSON object merged over the plugin's default config, e.g. {"hiddenSize": 128} for a
+  --backbone-config JSON JSON object (or a file of it) merged over the plugin's default config, e.g. {"hiddenSize": 128} for a
                          wider decoder (train it then with the same backboneConfig in robovla train's --config)
   --steps N              optimiser steps (default 2000)
   --batch-size B         pairs per step (default 32)
@@ -69,23 +68,6 @@ const Flags = Schema.Struct({
 })
 
 const num = (value: string | undefined, fallback: number) => (value === undefined ? fallback : Number(value))
-
-/** A JSON object from `file`, or why not (a string) so the flag error names the file. */
-const readConfigObject = (file: string): Record<string, unknown> | string => {
-  let text: string
-  try {
-    text = fs.readFileSync(file, "utf8")
-  } catch (error) {
-    return `${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`
-  }
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch (error) {
-    return `${file}: not JSON (${(error as Error).message})`
-  }
-  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : `${file}: must hold a JSON object, e.g. {"hiddenSize": 128}`
-}
 
 export const command: CliCommand = {
   name: "pretrain-vl",
@@ -133,9 +115,11 @@ export const command: CliCommand = {
       process.stderr.write(`robovla pretrain-vl: invalid flags: ${(error as Error).message}\n\n${HELP}`)
       return 2
     }
-    const backboneConfig = v["backbone-config"] === undefined ? undefined : readConfigObject(v["backbone-config"])
-    if (typeof backboneConfig === "string") {
-      process.stderr.write(`robovla pretrain-vl: --backbone-config ${backboneConfig}\n`)
+    const sizes = jsonArg("--backbone-config", v["backbone-config"])
+    const backboneConfig = "value" in sizes ? sizes.value : undefined
+    if ("usage" in sizes || (backboneConfig !== undefined && (typeof backboneConfig !== "object" || backboneConfig === null || Array.isArray(backboneConfig)))) {
+      const why = "usage" in sizes ? sizes.usage : `--backbone-config must be a JSON object, e.g. {"hiddenSize": 128}, not ${v["backbone-config"]}`
+      process.stderr.write(`robovla pretrain-vl: ${why}\n`)
       return 2
     }
     const stopper = listenForStop("robovla pretrain-vl: stopping after this step and writing a checkpoint (again to quit at once)")
@@ -145,7 +129,7 @@ export const command: CliCommand = {
         pairs: path.resolve(flags.pairs),
         out: path.resolve(flags.out),
         backbone: pluginPackage("backbone", v.backbone ?? "tiny-vlm"),
-        ...(backboneConfig !== undefined ? { backboneConfig } : {}),
+        ...(backboneConfig !== undefined ? { backboneConfig: backboneConfig as Record<string, unknown> } : {}),
         resume: v.resume,
         signal: stopper.signal,
         ...(v.quiet ? {} : { onProgress: trainProgressPrinter(), onMessage: (line: string) => process.stderr.write(`${line}\n`) })
